@@ -1,0 +1,39 @@
+// Command lkmtest-agent is lkmtest's guest agent. It runs as /init (PID 1)
+// of the test VM's initramfs: it mounts the pseudo filesystems, opens the
+// virtio-serial port "lkmtest", and carries out the host's requests (write a
+// file, load or unload a module), answering each with the kernel-log records
+// written meanwhile. Each module operation runs in a child process (this
+// binary, re-executed), so an oops kills the child, not PID 1.
+//
+// It refuses to load modules unless it is PID 1 of an lkmtest initramfs:
+// it must never run on the host.
+package main
+
+import (
+	"fmt"
+	"os"
+)
+
+// childEnv selects child mode: the value is the operation to perform.
+const childEnv = "LKMTEST_AGENT_CHILD"
+
+func main() {
+	if op := os.Getenv(childEnv); op != "" {
+		os.Exit(child(op, os.Args[1:]))
+	}
+	if os.Getpid() != 1 {
+		fmt.Fprintln(os.Stderr, "lkmtest-agent: refusing to run: not PID 1 (this is the guest init of lkmtest VMs; never run it on a host)")
+		os.Exit(2)
+	}
+	if _, err := os.Stat("/etc/lkmtest-initramfs"); err != nil {
+		fmt.Fprintln(os.Stderr, "lkmtest-agent: refusing to run: /etc/lkmtest-initramfs missing (not an lkmtest initramfs)")
+		halt()
+	}
+	if len(os.Args) > 1 && os.Args[1] == "probe" {
+		// The accelerator probe: reaching init is the proof; say so and stop.
+		fmt.Println("lkmtest-agent: probe ok")
+		halt()
+	}
+	runAgent()
+	halt()
+}

@@ -1,0 +1,145 @@
+package guest
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"io"
+	"sync"
+
+	"github.com/lkmtest/lkmtest/harness/klog"
+)
+
+// PortName is the name of the virtio-serial port of the agent.
+const PortName = "lkmtest"
+
+// MaxMessage is the largest message either side accepts (a module image
+// travels base64-encoded in a put request).
+const MaxMessage = 64 << 20
+
+// Op is a request's operation.
+type Op string
+
+// The operations the agent performs.
+const (
+	// OpPut writes Data to Path with Mode.
+	OpPut Op = "put"
+	// OpInsmod loads the module at Path with Params (finit_module).
+	OpInsmod Op = "insmod"
+	// OpRmmod unloads the module Module (delete_module).
+	OpRmmod Op = "rmmod"
+	// OpShutdown syncs and resets the VM (QEMU exits because of -no-reboot).
+	OpShutdown Op = "shutdown"
+)
+
+// Hello is the agent's first message.
+type Hello struct {
+	// Release is the kernel release (uname -r).
+	Release string `json:"release"`
+	// Machine is uname -m.
+	Machine string `json:"machine"`
+	// Taint is /proc/sys/kernel/tainted at start.
+	Taint uint64 `json:"taint"`
+	// Seq is the sequence number of the next kernel log record.
+	Seq uint64 `json:"seq"`
+	// Error is set when the agent could not set up the guest.
+	Error string `json:"error,omitempty"`
+}
+
+// Request is one thing for the agent to do.
+type Request struct {
+	// ID is echoed in the response.
+	ID int `json:"id"`
+	// Op is the operation.
+	Op Op `json:"op"`
+	// Path is the file of put and insmod.
+	Path string `json:"path,omitempty"`
+	// Data is the content of put.
+	Data []byte `json:"data,omitempty"`
+	// Mode is the permission bits of put.
+	Mode uint32 `json:"mode,omitempty"`
+	// Module is the module name of rmmod.
+	Module string `json:"module,omitempty"`
+	// Params are the module parameters of insmod, passed as they are.
+	Params string `json:"params,omitempty"`
+	// TimeoutMS bounds the operation; the agent answers with Timeout set
+	// when it is exceeded (0: no limit).
+	TimeoutMS int64 `json:"timeout_ms,omitempty"`
+}
+
+// Response is the agent's answer to a Request.
+type Response struct {
+	// ID is the request's ID.
+	ID int `json:"id"`
+	// Error is an agent failure (not a test result): the request could not
+	// be carried out.
+	Error string `json:"error,omitempty"`
+	// Errno is the symbolic error of the system call ("ENOENT"), "" on
+	// success.
+	Errno string `json:"errno,omitempty"`
+	// Signal is set when the helper process running the request was killed
+	// by a signal (an oops kills the task that caused it).
+	Signal string `json:"signal,omitempty"`
+	// Timeout is true when the request did not finish within TimeoutMS.
+	Timeout bool `json:"timeout,omitempty"`
+	// Records are the kernel log records written while the request ran.
+	Records []klog.Record `json:"records,omitempty"`
+	// Lost counts records overwritten before the agent could read them.
+	Lost uint64 `json:"lost,omitempty"`
+	// TaintBefore and TaintAfter are /proc/sys/kernel/tainted around it.
+	TaintBefore uint64 `json:"taint_before"`
+	TaintAfter  uint64 `json:"taint_after"`
+	// DurationUS is how long the operation took, in microseconds.
+	DurationUS int64 `json:"duration_us"`
+}
+
+// Conn reads and writes protocol messages on a stream.
+type Conn struct {
+	r  *bufio.Reader
+	w  io.Writer
+	mu sync.Mutex
+}
+
+// NewConn wraps a stream.
+func NewConn(rw io.ReadWriter) *Conn {
+	return &Conn{r: bufio.NewReaderSize(rw, 256<<10), w: rw}
+}
+
+// Send writes one message.
+func (c *Conn) Send(v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b = append(b, '\n')
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	_, err = c.w.Write(b)
+	return err
+}
+
+// Recv reads one message into v.
+func (c *Conn) Recv(v any) error {
+	var line []byte
+	for {
+		chunk, err := c.r.ReadSlice('\n')
+		line = append(line, chunk...)
+		if len(line) > MaxMessage {
+			return fmt.Errorf("message longer than %d bytes", MaxMessage)
+		}
+		if err == bufio.ErrBufferFull {
+			continue
+		}
+		if err != nil {
+			if err == io.EOF && len(line) > 0 {
+				return io.ErrUnexpectedEOF
+			}
+			return err
+		}
+		break
+	}
+	if err := json.Unmarshal(line, v); err != nil {
+		return fmt.Errorf("decode message: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,60 @@
+package kbuild
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"strings"
+	"syscall"
+)
+
+// run logs and runs a command, sending its output to log.
+func run(ctx context.Context, log io.Writer, dir string, name string, args ...string) error {
+	fmt.Fprintf(log, "$ %s\n", strings.Join(append([]string{name}, args...), " "))
+	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.Dir = dir
+	cmd.Stdout = log
+	cmd.Stderr = log
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	if err := cmd.Run(); err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	return nil
+}
+
+// output runs a command and returns its standard output.
+func output(ctx context.Context, name string, args ...string) (string, error) {
+	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.Stderr = nil
+	b, err := cmd.Output()
+	return string(b), err
+}
+
+// CompilerVersion is the first line of "<cc> --version" (part of cache keys).
+func CompilerVersion(ctx context.Context, cc string) (string, error) {
+	out, err := output(ctx, cc, "--version")
+	if err != nil {
+		return "", fmt.Errorf("%s not found or not working: %w", cc, err)
+	}
+	line, _, _ := strings.Cut(out, "\n")
+	return strings.TrimSpace(line), nil
+}
+
+// tail returns the last n lines of a file, for error messages.
+func tail(path string, n int) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return ""
+	}
+	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}

@@ -1,0 +1,235 @@
+package kbuild
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/lkmtest/lkmtest/harness/cache"
+	"github.com/lkmtest/lkmtest/harness/kconfig"
+	"github.com/lkmtest/lkmtest/qemu"
+)
+
+// Fragment is a named piece of kernel configuration.
+type Fragment struct {
+	// Name identifies the fragment in messages ("kernel-configs/base.config").
+	Name string
+	// Text is its content.
+	Text string
+}
+
+// KernelRequest says which kernel to build.
+type KernelRequest struct {
+	// Source is the tree to build.
+	Source *Source
+	// Arch is the target architecture.
+	Arch qemu.Arch
+	// Fragments are merged in order onto allnoconfig.
+	Fragments []Fragment
+	// Jobs is make's -j (default: number of CPUs).
+	Jobs int
+	// Log receives the build's output (may be io.Discard).
+	Log io.Writer
+}
+
+// Kernel is a built kernel in the cache.
+type Kernel struct {
+	// Dir is the cache entry.
+	Dir string
+	// BuildDir is the O= directory, usable with make -C BuildDir M=...
+	BuildDir string
+	// Image is the bootable kernel image.
+	Image string
+	// Key is the cache key.
+	Key string
+	// Meta is the entry's metadata.json.
+	Meta Metadata
+	// Built is true when this call built it (a cache miss).
+	Built bool
+}
+
+// Metadata is recorded next to every built kernel.
+type Metadata struct {
+	// Key is the cache key.
+	Key string `json:"key"`
+	// Arch is the target architecture.
+	Arch qemu.Arch `json:"arch"`
+	// KernelVersion is the source's version.
+	KernelVersion string `json:"kernel_version"`
+	// SourceIdentity names the source tree.
+	SourceIdentity string `json:"source_identity"`
+	// Compiler is the compiler's version line.
+	Compiler string `json:"compiler"`
+	// Fragments are the names of the merged fragments, in order.
+	Fragments []string `json:"fragments"`
+	// RequestedOptions counts the options the fragments set.
+	RequestedOptions int `json:"requested_options"`
+	// OptionsY and OptionsM count =y and =m in the final .config.
+	OptionsY int `json:"options_y"`
+	OptionsM int `json:"options_m"`
+	// ConfigureSeconds and BuildSeconds are the stage durations.
+	ConfigureSeconds float64 `json:"configure_seconds"`
+	BuildSeconds     float64 `json:"build_seconds"`
+	// Jobs is the -j the build used.
+	Jobs int `json:"jobs"`
+	// Commands reproduce the build (run from any directory).
+	Commands []string `json:"commands"`
+	// Created is when the build finished.
+	Created time.Time `json:"created"`
+}
+
+// makeArgs are the common make arguments for arch.
+func makeArgs(src, out string, arch qemu.Arch) []string {
+	spec := arch.Spec()
+	args := []string{"-C", src, "O=" + out, "ARCH=" + spec.KernelArch}
+	if !arch.Native() {
+		args = append(args, "CROSS_COMPILE="+spec.CrossCompile)
+	}
+	return args
+}
+
+// compiler is the C compiler the kernel build for arch uses.
+func compiler(arch qemu.Arch) string {
+	if arch.Native() {
+		return "gcc"
+	}
+	return arch.Spec().CrossCompile + "gcc"
+}
+
+// MergeFragments parses and merges fragments.
+func MergeFragments(frags []Fragment) (*kconfig.Config, error) {
+	var cs []*kconfig.Config
+	for _, f := range frags {
+		c, err := kconfig.Parse(f.Name, f.Text)
+		if err != nil {
+			return nil, err
+		}
+		cs = append(cs, c)
+	}
+	return kconfig.Merge(cs...), nil
+}
+
+// KernelKey is the cache key of a kernel: source, arch, merged config and
+// compiler. Computing it runs no make.
+func KernelKey(ctx context.Context, req KernelRequest) (string, *kconfig.Config, string, error) {
+	merged, err := MergeFragments(req.Fragments)
+	if err != nil {
+		return "", nil, "", err
+	}
+	cc := compiler(req.Arch)
+	ccVersion, err := CompilerVersion(ctx, cc)
+	if err != nil {
+		return "", nil, "", fmt.Errorf("%w: install it with 'apt-get install %s' (or run 'make deps')", err, req.Arch.Spec().DebianCross)
+	}
+	key := cache.Key("kernel/v1", req.Source.Identity, string(req.Arch), merged.String(), ccVersion)
+	return key, merged, ccVersion, nil
+}
+
+// BuildKernel returns the kernel for req, building it into the cache on a
+// miss. A hit runs no make at all.
+func BuildKernel(ctx context.Context, c *cache.Dir, req KernelRequest) (*Kernel, error) {
+	if req.Log == nil {
+		req.Log = io.Discard
+	}
+	if req.Jobs <= 0 {
+		req.Jobs = runtime.NumCPU()
+	}
+	key, merged, ccVersion, err := KernelKey(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	dir, built, err := c.Ensure(ctx, "kernels", key, func(ctx context.Context, tmp string) error {
+		return buildKernel(ctx, c, tmp, key, merged, ccVersion, req)
+	})
+	if err != nil {
+		return nil, err
+	}
+	k := &Kernel{Dir: dir, BuildDir: filepath.Join(dir, "build"), Key: key, Built: built}
+	k.Image = filepath.Join(k.BuildDir, req.Arch.Spec().Image)
+	b, err := os.ReadFile(filepath.Join(dir, "metadata.json"))
+	if err == nil {
+		err = json.Unmarshal(b, &k.Meta)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("kernel cache entry %s: metadata: %w", dir, err)
+	}
+	return k, nil
+}
+
+func buildKernel(ctx context.Context, c *cache.Dir, tmp, key string, merged *kconfig.Config, ccVersion string, req KernelRequest) (err error) {
+	out := filepath.Join(tmp, "build")
+	logPath := filepath.Join(tmp, "build.log")
+	logFile, err := os.Create(logPath)
+	if err != nil {
+		return err
+	}
+	defer logFile.Close()
+	log := io.MultiWriter(logFile, req.Log)
+	defer func() {
+		if err != nil && !errors.Is(err, context.Canceled) {
+			// Keep the log of a failed build: the entry itself is removed.
+			kept := filepath.Join(c.Root, "logs", "kernel-"+key+"-failed.log")
+			if os.MkdirAll(filepath.Dir(kept), 0o700) == nil && cache.CopyFile(kept, logPath, 0o600) == nil {
+				err = fmt.Errorf("%w\nlast lines of the build log (all of it: %s):\n%s", err, kept, tail(logPath, 25))
+			}
+		}
+	}()
+	requested := filepath.Join(tmp, "requested.config")
+	if err := os.WriteFile(requested, []byte(merged.String()), 0o600); err != nil {
+		return err
+	}
+	base := makeArgs(req.Source.Dir, out, req.Arch)
+	t0 := time.Now()
+	allno := append(append([]string{}, base...), "KCONFIG_ALLCONFIG="+requested, "allnoconfig")
+	if err := run(ctx, log, "", "make", allno...); err != nil {
+		return fmt.Errorf("configure kernel: %w", err)
+	}
+	if err := run(ctx, log, "", "make", append(append([]string{}, base...), "olddefconfig")...); err != nil {
+		return fmt.Errorf("configure kernel: %w", err)
+	}
+	finalText, err := os.ReadFile(filepath.Join(out, ".config"))
+	if err != nil {
+		return fmt.Errorf("configure kernel: %w", err)
+	}
+	final, err := kconfig.Parse(".config", string(finalText))
+	if err != nil {
+		return fmt.Errorf("configure kernel: %w", err)
+	}
+	if ms := kconfig.Validate(merged, final); len(ms) > 0 {
+		return &kconfig.ValidationError{Mismatches: ms}
+	}
+	configured := time.Since(t0)
+	fmt.Fprintf(req.Log, "building linux %s for %s (%d options =y) with -j%d; the log is in %s\n",
+		req.Source.Version, req.Arch, final.Count("y"), req.Jobs, logPath)
+	t1 := time.Now()
+	buildArgs := append(append([]string{}, base...), "-j"+strconv.Itoa(req.Jobs), req.Arch.Spec().ImageTarget, "modules")
+	if err := run(ctx, log, "", "make", buildArgs...); err != nil {
+		return fmt.Errorf("build kernel: %w", err)
+	}
+	var names []string
+	for _, f := range req.Fragments {
+		names = append(names, f.Name)
+	}
+	meta := Metadata{
+		Key: key, Arch: req.Arch, KernelVersion: req.Source.Version, SourceIdentity: req.Source.Identity,
+		Compiler: ccVersion, Fragments: names, RequestedOptions: len(merged.Options()),
+		OptionsY: final.Count("y"), OptionsM: final.Count("m"),
+		ConfigureSeconds: configured.Seconds(), BuildSeconds: time.Since(t1).Seconds(), Jobs: req.Jobs,
+		Commands: []string{
+			"make " + strings.Join(allno, " "),
+			"make " + strings.Join(append(append([]string{}, base...), "olddefconfig"), " "),
+			"make " + strings.Join(buildArgs, " "),
+		},
+		Created: time.Now().UTC(),
+	}
+	b, _ := json.MarshalIndent(meta, "", "  ")
+	return os.WriteFile(filepath.Join(tmp, "metadata.json"), append(b, '\n'), 0o600)
+}

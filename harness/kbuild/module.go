@@ -1,0 +1,99 @@
+package kbuild
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/lkmtest/lkmtest/qemu"
+)
+
+// ModuleBuildError is a module that failed to compile; Output holds the
+// compiler's messages with paths pointing at the module's own directory.
+type ModuleBuildError struct {
+	// Dir is the module's source directory.
+	Dir string
+	// Output is the build output.
+	Output string
+	// Err is the make failure.
+	Err error
+}
+
+func (e *ModuleBuildError) Error() string {
+	return fmt.Sprintf("build module %s: %v\n%s", e.Dir, e.Err, strings.TrimRight(e.Output, "\n"))
+}
+
+func (e *ModuleBuildError) Unwrap() error { return e.Err }
+
+// BuildModules copies the module directory src to scratch (so src stays
+// clean) and builds it with make -C <kernel build dir> M=<scratch>. It
+// returns the paths of the .ko files, sorted.
+func BuildModules(ctx context.Context, k *Kernel, arch qemu.Arch, src, scratch string, log io.Writer) ([]string, error) {
+	if log == nil {
+		log = io.Discard
+	}
+	if err := copyTree(src, scratch); err != nil {
+		return nil, fmt.Errorf("build module %s: copy to %s: %w", src, scratch, err)
+	}
+	var out bytes.Buffer
+	args := append(makeArgs(k.BuildDir, "", arch)[:2], "M="+scratch, "ARCH="+arch.Spec().KernelArch)
+	if !arch.Native() {
+		args = append(args, "CROSS_COMPILE="+arch.Spec().CrossCompile)
+	}
+	args = append(args, "modules")
+	err := run(ctx, io.MultiWriter(&out, log), "", "make", args...)
+	_ = os.WriteFile(filepath.Join(scratch, "build.log"), out.Bytes(), 0o600)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		msg := strings.ReplaceAll(out.String(), scratch+"/", src+"/")
+		return nil, &ModuleBuildError{Dir: src, Output: msg, Err: err}
+	}
+	kos, _ := filepath.Glob(filepath.Join(scratch, "*.ko"))
+	if len(kos) == 0 {
+		return nil, &ModuleBuildError{Dir: src, Output: out.String(), Err: fmt.Errorf("no .ko produced (does its Kbuild/Makefile set obj-m?)")}
+	}
+	sort.Strings(kos)
+	return kos, nil
+}
+
+// copyTree copies the regular files of src (recursively), leaving out build
+// products, into dst.
+func copyTree(src, dst string) error {
+	return filepath.WalkDir(src, func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, p)
+		target := filepath.Join(dst, rel)
+		if d.IsDir() {
+			if strings.HasPrefix(d.Name(), ".") && rel != "." {
+				return filepath.SkipDir
+			}
+			return os.MkdirAll(target, 0o755)
+		}
+		if !d.Type().IsRegular() || isBuildProduct(d.Name()) {
+			return nil
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(target, b, 0o644)
+	})
+}
+
+func isBuildProduct(name string) bool {
+	for _, suf := range []string{".o", ".ko", ".mod", ".mod.c", ".cmd", ".symvers", ".order", ".a"} {
+		if strings.HasSuffix(name, suf) {
+			return true
+		}
+	}
+	return strings.HasPrefix(name, ".")
+}

@@ -1,0 +1,102 @@
+package kbuild
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+
+	"github.com/lkmtest/lkmtest/harness/cache"
+)
+
+// Source is a pristine kernel source tree in the cache (never modified:
+// kernels are built with O=).
+type Source struct {
+	// Dir is the top of the tree.
+	Dir string
+	// Version is the kernel version from its Makefile ("6.1.192").
+	Version string
+	// Identity names the origin of the tree for cache keys.
+	Identity string
+}
+
+// DebianVersions are the kernel series Debian ships as linux-source-<v>.
+var DebianVersions = []string{"6.1", "6.12"}
+
+// debianTarball is where linux-source-<v> installs its tarball.
+func debianTarball(series string) string {
+	return fmt.Sprintf("/usr/src/linux-source-%s.tar.xz", series)
+}
+
+// ResolveDebian unpacks Debian's linux-source-<series> tarball into the cache
+// (once) and returns the tree.
+func ResolveDebian(ctx context.Context, c *cache.Dir, series string, log io.Writer) (*Source, error) {
+	known := false
+	for _, v := range DebianVersions {
+		known = known || v == series
+	}
+	if !known {
+		return nil, fmt.Errorf("unknown kernel %q for --kernel (Debian sources available: %s)", series, strings.Join(DebianVersions, ", "))
+	}
+	tarball := debianTarball(series)
+	st, err := os.Stat(tarball)
+	if err != nil {
+		return nil, fmt.Errorf("kernel source %s: %s is missing: install it with 'apt-get install linux-source-%s' (or run 'make deps')", series, tarball, series)
+	}
+	identity := fmt.Sprintf("debian:linux-source-%s:%d:%d", series, st.Size(), st.ModTime().Unix())
+	key := cache.Key("source", identity)
+	dir, built, err := c.Ensure(ctx, "src", key, func(ctx context.Context, tmp string) error {
+		fmt.Fprintf(log, "unpacking %s into the cache (once)\n", tarball)
+		return unpack(ctx, tarball, filepath.Join(tmp, "tree"), log)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("unpack %s: %w", tarball, err)
+	}
+	_ = built
+	tree := filepath.Join(dir, "tree")
+	ver, err := MakefileVersion(tree)
+	if err != nil {
+		return nil, err
+	}
+	return &Source{Dir: tree, Version: ver, Identity: identity}, nil
+}
+
+// unpack extracts a kernel tarball whose single top directory is stripped,
+// then makes the tree read-only so that nothing builds in it by mistake.
+func unpack(ctx context.Context, tarball, dst string, log io.Writer) error {
+	if err := os.MkdirAll(dst, 0o755); err != nil {
+		return err
+	}
+	if err := run(ctx, log, "", "tar", "-xf", tarball, "-C", dst, "--strip-components=1", "--no-same-owner"); err != nil {
+		return err
+	}
+	if _, err := os.Stat(filepath.Join(dst, "Makefile")); err != nil {
+		return fmt.Errorf("%s does not look like a kernel source tarball (no top-level Makefile)", tarball)
+	}
+	return run(ctx, log, "", "chmod", "-R", "a-w", dst)
+}
+
+var makeVar = regexp.MustCompile(`(?m)^(VERSION|PATCHLEVEL|SUBLEVEL|EXTRAVERSION)\s*=\s*(\S*)\s*$`)
+
+// MakefileVersion reads the kernel version from a tree's top Makefile.
+func MakefileVersion(tree string) (string, error) {
+	b, err := os.ReadFile(filepath.Join(tree, "Makefile"))
+	if err != nil {
+		return "", fmt.Errorf("read kernel version: %w", err)
+	}
+	v := map[string]string{}
+	for _, m := range makeVar.FindAllStringSubmatch(string(b), 4) {
+		v[m[1]] = m[2]
+	}
+	if v["VERSION"] == "" || v["PATCHLEVEL"] == "" {
+		return "", fmt.Errorf("%s/Makefile has no VERSION/PATCHLEVEL: not a kernel tree", tree)
+	}
+	ver := v["VERSION"] + "." + v["PATCHLEVEL"]
+	if v["SUBLEVEL"] != "" {
+		ver += "." + v["SUBLEVEL"]
+	}
+	return ver + v["EXTRAVERSION"], nil
+}

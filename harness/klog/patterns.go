@@ -1,0 +1,81 @@
+package klog
+
+import (
+	"regexp"
+	"strings"
+)
+
+// Kind classifies a crash report.
+type Kind string
+
+// The kinds of report Find knows. keep-sorted.
+const (
+	KindBUG      Kind = "BUG"
+	KindGPF      Kind = "GPF"
+	KindHungTask Kind = "HUNG_TASK"
+	KindKASAN    Kind = "KASAN"
+	KindLockdep  Kind = "LOCKDEP"
+	KindOops     Kind = "OOPS"
+	KindPanic    Kind = "PANIC"
+	KindRCUStall Kind = "RCU_STALL"
+	KindRefcount Kind = "REFCOUNT"
+	KindSoftLock Kind = "SOFT_LOCKUP"
+	KindUBSAN    Kind = "UBSAN"
+	KindWarning  Kind = "WARNING"
+)
+
+// pattern is one entry of the crash catalogue: a header line that starts a
+// report of Kind, and how to title it.
+type pattern struct {
+	// Kind is the report's kind.
+	Kind Kind
+	// Header matches the line that starts the report.
+	Header *regexp.Regexp
+	// Title is the report's title, with $1.. from Header's groups.
+	Title string
+	// Follows marks a header that belongs to the report just before it when
+	// it comes within followWindow lines (x86 prints "Oops:" after "BUG:").
+	Follows bool
+}
+
+const followWindow = 12
+
+// macros expanded in the table's regular expressions.
+var macros = strings.NewReplacer(
+	"{{FUNC}}", `([A-Za-z0-9_.]+)(?:\+0x[0-9a-f]+/0x[0-9a-f]+)?`,
+	"{{FILE}}", `([A-Za-z0-9_./-]+(?::[0-9]+)?)`,
+	"{{ADDR}}", `(?:0x)?[0-9a-f]+`,
+)
+
+func compile(re string) *regexp.Regexp { return regexp.MustCompile(macros.Replace(re)) }
+
+// patterns is the crash catalogue; the first matching entry wins, so the
+// specific ones come before the general ones.
+var patterns = []pattern{
+	{Kind: KindPanic, Header: compile(`Kernel panic - not syncing: (.*?)\s*$`), Title: "kernel panic: $1"},
+	{Kind: KindKASAN, Header: compile(`BUG: KASAN: ([a-z-]+) in {{FUNC}}`), Title: "KASAN: $1 in $2"},
+	{Kind: KindSoftLock, Header: compile(`(?:BUG|watchdog): soft lockup - CPU#\d+ stuck`), Title: "soft lockup"},
+	{Kind: KindBUG, Header: compile(`BUG: scheduling while atomic`), Title: "BUG: scheduling while atomic"},
+	{Kind: KindBUG, Header: compile(`BUG: sleeping function called from invalid context at {{FILE}}`), Title: "BUG: sleeping function called from invalid context at $1"},
+	{Kind: KindBUG, Header: compile(`BUG: kernel NULL pointer dereference`), Title: "BUG: kernel NULL pointer dereference"},
+	{Kind: KindBUG, Header: compile(`BUG: unable to handle page fault`), Title: "BUG: unable to handle page fault"},
+	{Kind: KindBUG, Header: compile(`BUG: ([^,:]+)`), Title: "BUG: $1"},
+	{Kind: KindBUG, Header: compile(`kernel BUG at {{FILE}}!`), Title: "kernel BUG at $1"},
+	{Kind: KindGPF, Header: compile(`general protection fault`), Title: "general protection fault"},
+	{Kind: KindOops, Header: compile(`Unable to handle kernel (.+?) at virtual address`), Title: "unable to handle kernel $1"},
+	{Kind: KindOops, Header: compile(`Internal error: Oops`), Title: "Oops", Follows: true},
+	{Kind: KindOops, Header: compile(`^Oops: `), Title: "Oops", Follows: true},
+	{Kind: KindLockdep, Header: compile(`WARNING: possible (circular locking dependency|recursive locking|irq lock inversion dependency) detected`), Title: "lockdep: possible $1 detected"},
+	{Kind: KindLockdep, Header: compile(`WARNING: (inconsistent lock state|suspicious RCU usage|bad unlock balance detected!|held lock freed!|lock held when returning to user space!)`), Title: "lockdep: $1"},
+	{Kind: KindRefcount, Header: compile(`refcount_t: (.+?)\.?$`), Title: "refcount_t: $1"},
+	{Kind: KindWarning, Header: compile(`WARNING: CPU: \d+ PID: \d+ at {{FILE}} {{FUNC}}`), Title: "WARNING in $2"},
+	{Kind: KindWarning, Header: compile(`WARNING: {{FILE}} at {{FUNC}}, CPU#\d+`), Title: "WARNING in $2"},
+	{Kind: KindWarning, Header: compile(`WARNING: at {{FILE}} {{FUNC}}`), Title: "WARNING in $2"},
+	{Kind: KindHungTask, Header: compile(`INFO: task (\S+?):\d+ blocked for more than \d+ seconds`), Title: "hung task: $1"},
+	{Kind: KindRCUStall, Header: compile(`rcu: INFO: rcu_\w+ (?:self-)?detected (?:expedited )?stalls?`), Title: "RCU stall"},
+	{Kind: KindUBSAN, Header: compile(`UBSAN: ([a-z-]+(?: [a-z-]+)*) in {{FILE}}`), Title: "UBSAN: $1 in $2"},
+}
+
+// guilty finds the faulting function and module in the lines that follow a
+// header (x86 "RIP: 0010:func+0x1/0x2 [mod]", arm64 "pc : func+0x1/0x2 [mod]").
+var guilty = compile(`(?:RIP: [0-9a-f]{4}:|pc : ){{FUNC}}(?: \[([A-Za-z0-9_]+)\])?`)

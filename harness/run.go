@@ -1,0 +1,81 @@
+package harness
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/lkmtest/lkmtest/harness/spec"
+	"github.com/lkmtest/lkmtest/harness/verdict"
+)
+
+// Run prepares the target and runs every test on it, one VM per test. The
+// error is for infrastructure failures; test failures are in the results.
+func Run(ctx context.Context, o *Options, specs []*spec.Spec) ([]verdict.Result, error) {
+	t, err := Prepare(ctx, o)
+	if err != nil {
+		return nil, err
+	}
+	var results []verdict.Result
+	for _, s := range specs {
+		if ctx.Err() != nil {
+			return results, ctx.Err()
+		}
+		fmt.Fprintf(o.log(), "run %s on %s\n", s.Name, t.Name())
+		r := RunTest(ctx, t, s)
+		results = append(results, r)
+	}
+	return results, nil
+}
+
+// SelectSpecs resolves command-line arguments to specs: a directory or file
+// path with a test.yaml is loaded directly; any other argument names a test
+// in suite. No arguments select the whole suite.
+func SelectSpecs(suite string, args []string) ([]*spec.Spec, error) {
+	var out []*spec.Spec
+	var names []string
+	for _, a := range args {
+		p := a
+		if st, err := os.Stat(p); err == nil {
+			if st.IsDir() {
+				p = filepath.Join(p, spec.FileName)
+			}
+			s, err := spec.Load(p)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, s)
+			continue
+		}
+		names = append(names, a)
+	}
+	if len(args) > 0 && len(names) == 0 {
+		return out, nil
+	}
+	all, err := spec.Find(suite)
+	if err != nil {
+		return nil, err
+	}
+	if len(args) == 0 {
+		if len(all) == 0 {
+			return nil, fmt.Errorf("no tests (%s files) under %s", spec.FileName, suite)
+		}
+		return all, nil
+	}
+	byName := map[string]*spec.Spec{}
+	var known []string
+	for _, s := range all {
+		byName[s.Name] = s
+		known = append(known, s.Name)
+	}
+	for _, n := range names {
+		s, ok := byName[n]
+		if !ok {
+			return nil, fmt.Errorf("no test named %q in %s (known: %s), and no such directory", n, suite, strings.Join(known, ", "))
+		}
+		out = append(out, s)
+	}
+	return out, nil
+}

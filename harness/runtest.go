@@ -1,0 +1,342 @@
+package harness
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/lkmtest/lkmtest/harness/guest"
+	"github.com/lkmtest/lkmtest/harness/kbuild"
+	"github.com/lkmtest/lkmtest/harness/klog"
+	"github.com/lkmtest/lkmtest/harness/spec"
+	"github.com/lkmtest/lkmtest/harness/verdict"
+	"github.com/lkmtest/lkmtest/qemu"
+)
+
+// bootTimeout bounds the time from QEMU's start to the agent's hello.
+const bootTimeout = 60 * time.Second
+
+// stepGrace is how long the host waits past a step's own timeout before it
+// gives up on the agent.
+const stepGrace = 5 * time.Second
+
+// builtModules is the outcome of building a test's modules.
+type builtModules struct {
+	kos map[string]string // module name -> .ko path
+	err error
+}
+
+// buildModules builds every module directory of s against the target kernel.
+func buildModules(ctx context.Context, t *Target, s *spec.Spec, dir string) builtModules {
+	res := builtModules{kos: map[string]string{}}
+	for i, m := range s.Modules {
+		src, err := filepath.Abs(filepath.Join(s.Dir, m))
+		if err != nil {
+			res.err = err
+			return res
+		}
+		scratch := filepath.Join(dir, "build", fmt.Sprintf("%d-%s", i, filepath.Base(src)))
+		kos, err := kbuild.BuildModules(ctx, t.Kernel, t.Options.Arch, src, scratch, t.Options.verbose())
+		if err != nil {
+			res.err = err
+			return res
+		}
+		for _, ko := range kos {
+			res.kos[strings.TrimSuffix(filepath.Base(ko), ".ko")] = ko
+		}
+	}
+	return res
+}
+
+// session reads the agent's messages in its own goroutine.
+type session struct {
+	conn *guest.Conn
+	msgs chan json.RawMessage
+	err  chan error
+	vm   *qemu.VM
+	log  *os.File
+}
+
+func newSession(vm *qemu.VM, transcript *os.File) *session {
+	s := &session{conn: guest.NewConn(vm.Agent()), msgs: make(chan json.RawMessage, 4), err: make(chan error, 1), vm: vm, log: transcript}
+	go func() {
+		for {
+			var m json.RawMessage
+			if err := s.conn.Recv(&m); err != nil {
+				s.err <- err
+				return
+			}
+			s.msgs <- m
+		}
+	}()
+	return s
+}
+
+var (
+	errVMExited   = errors.New("the VM exited")
+	errAgentTimed = errors.New("no answer from the guest agent in time")
+)
+
+// next waits for the agent's next message, the VM's end, or the timeout.
+func (s *session) next(ctx context.Context, v any, timeout time.Duration) error {
+	t := time.NewTimer(timeout)
+	defer t.Stop()
+	select {
+	case m := <-s.msgs:
+		if s.log != nil {
+			fmt.Fprintf(s.log, "< %s\n", m)
+		}
+		return json.Unmarshal(m, v)
+	case err := <-s.err:
+		<-s.vm.Done()
+		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+			return errVMExited
+		}
+		return fmt.Errorf("%w (agent channel: %v)", errVMExited, err)
+	case <-s.vm.Done():
+		return errVMExited
+	case <-t.C:
+		return errAgentTimed
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (s *session) send(req guest.Request) error {
+	if s.log != nil {
+		shown := req
+		if len(shown.Data) > 0 {
+			shown.Data = nil
+			fmt.Fprintf(s.log, "> %s (%d bytes of data)\n", mustJSON(shown), len(req.Data))
+		} else {
+			fmt.Fprintf(s.log, "> %s\n", mustJSON(shown))
+		}
+	}
+	return s.conn.Send(req)
+}
+
+func mustJSON(v any) string {
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+// RunTest boots a VM for one test, runs its steps and judges them.
+func RunTest(ctx context.Context, t *Target, s *spec.Spec) (res verdict.Result) {
+	o := t.Options
+	start := time.Now()
+	res = verdict.Result{Test: s.Name, File: s.File, Kernel: t.Kernel.Meta.KernelVersion, Arch: string(o.Arch), Outcome: verdict.Pass}
+	dir := filepath.Join(o.Out, t.Name(), s.Name)
+	res.Dir = dir
+	defer func() { res.Duration = time.Since(start); writeResult(dir, &res) }()
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		res.Outcome, res.Reason = verdict.Error, err.Error()
+		return res
+	}
+
+	// Modules compile while the VM boots.
+	modsCh := make(chan builtModules, 1)
+	go func() { modsCh <- buildModules(ctx, t, s, dir) }()
+
+	timeout := s.Timeout.Std()
+	if o.Timeout > 0 {
+		timeout = o.Timeout
+	}
+	console, err := os.Create(filepath.Join(dir, "console.log"))
+	if err != nil {
+		res.Outcome, res.Reason = verdict.Error, err.Error()
+		return res
+	}
+	defer console.Close()
+	var consoleOut io.Writer = console
+	if o.Verbose {
+		consoleOut = io.MultiWriter(console, o.log())
+	}
+	sockDir, err := os.MkdirTemp("", "lkmtest-vm-")
+	if err != nil {
+		res.Outcome, res.Reason = verdict.Error, err.Error()
+		return res
+	}
+	defer os.RemoveAll(sockDir)
+	fns := []qemu.Fn{
+		qemu.WithKernel(t.Kernel.Image), qemu.WithInitramfs(t.Initramfs), qemu.WithAccel(t.Accel.Accel),
+		qemu.WithSocketDir(sockDir), qemu.WithAgent(), qemu.WithConsole(consoleOut),
+		qemu.WithMemory(s.Boot.Memory), qemu.WithCPUs(s.Boot.CPUs), qemu.WithAppend(s.Boot.Cmdline...),
+		// The VM's own limit is a backstop: steps have tighter ones.
+		qemu.WithTimeout(timeout + bootTimeout),
+	}
+	if opts, err := qemu.NewOptions(o.Arch, fns...); err == nil {
+		_ = os.WriteFile(filepath.Join(dir, "qemu.cmdline"), []byte(opts.CmdlineQuoted()+"\n"), 0o600)
+	}
+	vm, err := qemu.Start(ctx, o.Arch, fns...)
+	if err != nil {
+		res.Outcome, res.Reason = verdict.Error, "boot: "+err.Error()
+		return res
+	}
+	defer func() {
+		vm.Stop()
+		exit := vm.Wait()
+		_ = os.WriteFile(filepath.Join(dir, "qemu.exit"), []byte(exit.String()+"\n"), 0o600)
+	}()
+	transcript, _ := os.Create(filepath.Join(dir, "agent.log"))
+	if transcript != nil {
+		defer transcript.Close()
+	}
+	sess := newSession(vm, transcript)
+	deadline := start.Add(timeout)
+
+	var hello guest.Hello
+	if err := sess.next(ctx, &hello, bootTimeout); err != nil {
+		lost(&res, vm, console.Name(), "before the guest agent started", err)
+		return res
+	}
+	res.Boot = time.Since(start)
+
+	mods := <-modsCh
+	if mods.err != nil {
+		res.Outcome, res.Reason = verdict.Error, mods.err.Error()
+		return res
+	}
+	id := 0
+	call := func(req guest.Request, wait time.Duration) (guest.Response, error) {
+		id++
+		req.ID = id
+		var resp guest.Response
+		if err := sess.send(req); err != nil {
+			return resp, fmt.Errorf("%w (send: %v)", errVMExited, err)
+		}
+		if err := sess.next(ctx, &resp, wait); err != nil {
+			return resp, err
+		}
+		if resp.ID != req.ID {
+			return resp, fmt.Errorf("agent answered request %d with id %d", req.ID, resp.ID)
+		}
+		return resp, nil
+	}
+	for name, ko := range mods.kos {
+		data, err := os.ReadFile(ko)
+		if err == nil {
+			var resp guest.Response
+			resp, err = call(guest.Request{Op: guest.OpPut, Path: "/lkm/" + name + ".ko", Data: data, Mode: 0o644}, 30*time.Second)
+			if err == nil && resp.Error != "" {
+				err = errors.New(resp.Error)
+			}
+		}
+		if err != nil {
+			lost(&res, vm, console.Name(), "while copying modules into the guest", err)
+			return res
+		}
+	}
+	for i := range s.Steps {
+		st := &s.Steps[i]
+		if _, ok := mods.kos[st.Module()]; !ok && st.Kind() == spec.StepInsmod {
+			res.Add(verdict.StepResult{Index: i + 1, Line: st.Line, Step: st.String(), Outcome: verdict.Error,
+				Reason: fmt.Sprintf("no module %s.ko was built (built: %s)", st.Module(), strings.Join(keys(mods.kos), ", "))})
+			return res
+		}
+		stepTimeout := st.Timeout.Std()
+		if left := time.Until(deadline); left < stepTimeout {
+			stepTimeout = max(left, time.Second)
+		}
+		req := guest.Request{Op: guest.Op(st.Kind()), Module: st.Module(), Params: st.Params, TimeoutMS: stepTimeout.Milliseconds()}
+		if st.Kind() == spec.StepInsmod {
+			req.Path = "/lkm/" + st.Module() + ".ko"
+			req.Module = ""
+		}
+		resp, err := call(req, stepTimeout+stepGrace)
+		if err != nil {
+			sr := verdict.StepResult{Index: i + 1, Line: st.Line, Step: st.String()}
+			if errors.Is(err, errAgentTimed) {
+				sr.Outcome, sr.Reason = verdict.Timeout, fmt.Sprintf("did not finish within %s (the guest stopped answering)", stepTimeout)
+				res.Add(sr)
+				return res
+			}
+			res.Add(sr)
+			lost(&res, vm, console.Name(), "during the step", err)
+			return res
+		}
+		sr := verdict.JudgeStep(i+1, st, resp)
+		res.Add(sr)
+		if verdict.Stop(sr.Outcome) {
+			return res
+		}
+	}
+	if _, err := call(guest.Request{Op: guest.OpShutdown}, 10*time.Second); err == nil {
+		select {
+		case <-vm.Done():
+		case <-time.After(5 * time.Second):
+		}
+	}
+	return res
+}
+
+// lost judges a VM or agent that went away: a crash report on the console
+// makes it CRASH, otherwise it is LOST (or TIMEOUT when the host gave up).
+func lost(res *verdict.Result, vm *qemu.VM, consolePath, when string, err error) {
+	if errors.Is(err, errAgentTimed) {
+		vm.Stop()
+	}
+	exit := vm.Wait()
+	lines := readLines(consolePath)
+	reports := klog.Find(lines)
+	res.Reports = reports
+	tailN := 30
+	if len(reports) > 0 {
+		// Show the first report from its header on.
+		from := reports[0].Line
+		res.Excerpt = lines[from:min(len(lines), from+tailN)]
+	} else if len(lines) > tailN {
+		res.Excerpt = lines[len(lines)-tailN:]
+	} else {
+		res.Excerpt = lines
+	}
+	var outcome verdict.Outcome
+	var reason string
+	switch {
+	case len(reports) > 0:
+		outcome, reason = verdict.Crash, "kernel reported "+klog.Summary(reports)+" "+when
+	case exit.TimedOut || errors.Is(err, errAgentTimed):
+		outcome, reason = verdict.Timeout, "no answer from the guest "+when
+	default:
+		outcome, reason = verdict.Lost, fmt.Sprintf("the VM went away %s: %s", when, exit)
+	}
+	if len(res.Steps) > 0 && res.Steps[len(res.Steps)-1].Outcome == "" {
+		last := &res.Steps[len(res.Steps)-1]
+		last.Outcome, last.Reason = outcome, reason
+		reason = fmt.Sprintf("step %d (%s): %s", last.Index, last.Step, reason)
+		res.Line = last.Line
+	}
+	res.Outcome, res.Reason = verdict.Worse(res.Outcome, outcome), reason
+}
+
+func readLines(path string) []string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, l := range strings.Split(string(b), "\n") {
+		out = append(out, qemu.CleanLine(l))
+	}
+	return out
+}
+
+func keys(m map[string]string) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}
+
+func writeResult(dir string, r *verdict.Result) {
+	b, err := json.MarshalIndent(r, "", "  ")
+	if err == nil {
+		_ = os.WriteFile(filepath.Join(dir, "result.json"), append(b, '\n'), 0o600)
+	}
+}

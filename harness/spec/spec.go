@@ -1,0 +1,372 @@
+package spec
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// FileName is the name of a spec file in a module directory.
+const FileName = "test.yaml"
+
+// Spec is one test.
+type Spec struct {
+	// Name identifies the test ("hello"); unique in a suite.
+	Name string `yaml:"name"`
+	// Description says what the test shows.
+	Description string `yaml:"description"`
+	// Chapter is the book chapter, when the test reproduces the book.
+	Chapter int `yaml:"chapter"`
+	// Tags select groups of tests.
+	Tags []string `yaml:"tags"`
+	// Modules are directories (relative to the spec) to build with M=;
+	// default: the spec's own directory.
+	Modules []string `yaml:"modules"`
+	// Timeout bounds the whole test, boot included (default 120s).
+	Timeout Duration `yaml:"timeout"`
+	// Boot configures the VM.
+	Boot Boot `yaml:"boot"`
+	// Steps run in order in the guest.
+	Steps []Step `yaml:"steps"`
+
+	// File is the spec's path; Dir its directory.
+	File string `yaml:"-"`
+	Dir  string `yaml:"-"`
+}
+
+// Boot holds the VM settings of a test.
+type Boot struct {
+	// Memory is the guest memory in MiB (default 256).
+	Memory int `yaml:"memory"`
+	// CPUs is the number of virtual CPUs (default 1).
+	CPUs int `yaml:"cpus"`
+	// Cmdline holds extra kernel command-line arguments.
+	Cmdline []string `yaml:"cmdline"`
+}
+
+// StepKind is what a step does.
+type StepKind string
+
+// The step kinds.
+const (
+	StepInsmod StepKind = "insmod"
+	StepRmmod  StepKind = "rmmod"
+)
+
+// Step is one action in the guest and what must follow from it.
+type Step struct {
+	// Insmod names a module to load (its .ko basename without .ko).
+	Insmod string `yaml:"insmod"`
+	// Rmmod names a module to unload.
+	Rmmod string `yaml:"rmmod"`
+	// Params are the module parameters of insmod, passed literally.
+	Params string `yaml:"params"`
+	// Expect is the expected result: "ok" (default) or an errno name.
+	Expect string `yaml:"expect"`
+	// Timeout bounds the step (default 30s).
+	Timeout Duration `yaml:"timeout"`
+	// Log lists regular expressions that must match lines of the kernel log
+	// written during the step, in this order.
+	Log []string `yaml:"log"`
+
+	// Line is the step's line in the spec file.
+	Line int `yaml:"-"`
+	// Patterns are Log, compiled.
+	Patterns []*regexp.Regexp `yaml:"-"`
+}
+
+// Kind is the step's kind.
+func (s *Step) Kind() StepKind {
+	if s.Insmod != "" {
+		return StepInsmod
+	}
+	return StepRmmod
+}
+
+// Module is the module the step acts on.
+func (s *Step) Module() string {
+	if s.Insmod != "" {
+		return s.Insmod
+	}
+	return s.Rmmod
+}
+
+// String describes the step for people ("insmod helloworld_lkm").
+func (s *Step) String() string {
+	out := string(s.Kind()) + " " + s.Module()
+	if s.Params != "" {
+		out += " " + s.Params
+	}
+	return out
+}
+
+// UnmarshalYAML records the step's line; node.Decode does not inherit the
+// decoder's KnownFields, so unknown keys are checked here.
+func (s *Step) UnmarshalYAML(n *yaml.Node) error {
+	type plain Step
+	if err := knownKeys(n, reflect.TypeOf(plain{})); err != nil {
+		return err
+	}
+	if err := n.Decode((*plain)(s)); err != nil {
+		return err
+	}
+	s.Line = n.Line
+	return nil
+}
+
+// knownKeys fails on a mapping key that is not a yaml tag of t.
+func knownKeys(n *yaml.Node, t reflect.Type) error {
+	if n.Kind != yaml.MappingNode {
+		return nil // Decode reports the type error
+	}
+	known := map[string]bool{}
+	for i := 0; i < t.NumField(); i++ {
+		name, _, _ := strings.Cut(t.Field(i).Tag.Get("yaml"), ",")
+		if name != "" && name != "-" {
+			known[name] = true
+		}
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k := n.Content[i]
+		if !known[k.Value] {
+			names := make([]string, 0, len(known))
+			for name := range known {
+				names = append(names, name)
+			}
+			sort.Strings(names)
+			return &posError{k.Line, fmt.Sprintf("field %s not found (valid: %s)", k.Value, strings.Join(names, ", "))}
+		}
+	}
+	return nil
+}
+
+// Duration is a time.Duration written as "30s" in YAML.
+type Duration time.Duration
+
+// UnmarshalYAML parses "30s", "2m" or a plain number of seconds.
+func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind != yaml.ScalarNode {
+		return &posError{n.Line, "a duration must be a scalar like 30s"}
+	}
+	if secs, err := strconv.ParseFloat(n.Value, 64); err == nil {
+		*d = Duration(secs * float64(time.Second))
+		return nil
+	}
+	v, err := time.ParseDuration(n.Value)
+	if err != nil || v < 0 {
+		return &posError{n.Line, fmt.Sprintf("invalid duration %q (want e.g. 30s or 2m)", n.Value)}
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// Std returns the time.Duration.
+func (d Duration) Std() time.Duration { return time.Duration(d) }
+
+type posError struct {
+	line int
+	msg  string
+}
+
+func (e *posError) Error() string { return fmt.Sprintf("line %d: %s", e.line, e.msg) }
+
+// Error is a problem in a spec file, with its position.
+type Error struct {
+	// File is the spec's path.
+	File string
+	// Line is the line (0 when unknown).
+	Line int
+	// Msg says what is wrong and how to fix it.
+	Msg string
+}
+
+func (e *Error) Error() string {
+	if e.Line > 0 {
+		return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Msg)
+	}
+	return fmt.Sprintf("%s: %s", e.File, e.Msg)
+}
+
+var yamlLine = regexp.MustCompile(`^(?:yaml: )?line (\d+): (.*)$`)
+
+// fromYAML turns yaml.v3 errors ("yaml: line 3: ...", TypeError lists) into
+// positioned Errors.
+func fromYAML(file string, err error) error {
+	var te *yaml.TypeError
+	var msgs []string
+	if errors.As(err, &te) {
+		msgs = te.Errors
+	} else {
+		msgs = []string{err.Error()}
+	}
+	var errs []error
+	for _, m := range msgs {
+		var pe *posError
+		if errors.As(err, &pe) && len(msgs) == 1 {
+			errs = append(errs, &Error{File: file, Line: pe.line, Msg: pe.msg})
+			continue
+		}
+		if sm := yamlLine.FindStringSubmatch(m); sm != nil {
+			line, _ := strconv.Atoi(sm[1])
+			errs = append(errs, &Error{File: file, Line: line, Msg: strings.Replace(sm[2], " in type spec.plain", "", 1)})
+			continue
+		}
+		errs = append(errs, &Error{File: file, Msg: m})
+	}
+	return errors.Join(errs...)
+}
+
+// Parse decodes and checks a spec. file is used in errors and to resolve
+// module directories.
+func Parse(file string, data []byte) (*Spec, error) {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	var s Spec
+	if err := dec.Decode(&s); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, &Error{File: file, Msg: "empty spec: it needs at least a name and steps"}
+		}
+		return nil, fromYAML(file, err)
+	}
+	s.File = file
+	s.Dir = filepath.Dir(file)
+	if err := s.check(); err != nil {
+		return nil, err
+	}
+	return &s, nil
+}
+
+// Load reads and parses a spec file.
+func Load(file string) (*Spec, error) {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return nil, fmt.Errorf("read spec: %w", err)
+	}
+	return Parse(file, data)
+}
+
+var (
+	validName = regexp.MustCompile(`^[a-z0-9][a-z0-9_.-]*$`)
+	validMod  = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
+	errnoName = regexp.MustCompile(`^E[A-Z0-9]+$`)
+)
+
+// check validates what YAML decoding cannot.
+func (s *Spec) check() error {
+	var errs []error
+	bad := func(line int, format string, args ...any) {
+		errs = append(errs, &Error{File: s.File, Line: line, Msg: fmt.Sprintf(format, args...)})
+	}
+	if s.Name == "" {
+		bad(0, "missing name: give the test a name (lower case, digits, - _ .)")
+	} else if !validName.MatchString(s.Name) {
+		bad(0, "invalid name %q: use lower case letters, digits, '-', '_' and '.'", s.Name)
+	}
+	if len(s.Steps) == 0 {
+		bad(0, "no steps: a test needs at least one step (insmod or rmmod)")
+	}
+	if len(s.Modules) == 0 {
+		s.Modules = []string{"."}
+	}
+	for _, m := range s.Modules {
+		if filepath.IsAbs(m) {
+			bad(0, "module directory %q must be relative to the spec", m)
+			continue
+		}
+		if st, err := os.Stat(filepath.Join(s.Dir, m)); err != nil || !st.IsDir() {
+			bad(0, "module directory %q does not exist next to the spec", m)
+		}
+	}
+	if s.Boot.Memory == 0 {
+		s.Boot.Memory = 256
+	} else if s.Boot.Memory < 64 {
+		bad(0, "boot.memory %d MiB is too small (at least 64)", s.Boot.Memory)
+	}
+	if s.Boot.CPUs == 0 {
+		s.Boot.CPUs = 1
+	} else if s.Boot.CPUs < 0 || s.Boot.CPUs > 64 {
+		bad(0, "boot.cpus %d is out of range (1..64)", s.Boot.CPUs)
+	}
+	if s.Timeout == 0 {
+		s.Timeout = Duration(120 * time.Second)
+	}
+	for i := range s.Steps {
+		st := &s.Steps[i]
+		switch {
+		case st.Insmod != "" && st.Rmmod != "":
+			bad(st.Line, "a step does one thing: it has both insmod and rmmod")
+		case st.Insmod == "" && st.Rmmod == "":
+			bad(st.Line, "step %d does nothing: give it insmod: MODULE or rmmod: MODULE", i+1)
+		case !validMod.MatchString(st.Module()):
+			bad(st.Line, "invalid module name %q (the .ko file name without .ko)", st.Module())
+		}
+		if st.Rmmod != "" && st.Params != "" {
+			bad(st.Line, "params only go with insmod")
+		}
+		if st.Expect == "" {
+			st.Expect = "ok"
+		} else if st.Expect != "ok" && !errnoName.MatchString(st.Expect) {
+			bad(st.Line, "expect: %q is neither ok nor an errno name such as ENOMEM", st.Expect)
+		}
+		if st.Timeout == 0 {
+			st.Timeout = Duration(30 * time.Second)
+		}
+		for _, l := range st.Log {
+			re, err := regexp.Compile(l)
+			if err != nil {
+				bad(st.Line, "log pattern %q is not a valid regular expression: %v", l, err)
+				continue
+			}
+			st.Patterns = append(st.Patterns, re)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Find loads every spec under root (recursively), sorted by name, and fails
+// on duplicate names.
+func Find(root string) ([]*Spec, error) {
+	var specs []*Spec
+	var errs []error
+	err := filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && strings.HasPrefix(d.Name(), ".") && p != root {
+			return filepath.SkipDir
+		}
+		if d.Name() == FileName && !d.IsDir() {
+			s, err := Load(p)
+			if err != nil {
+				errs = append(errs, err)
+				return nil
+			}
+			specs = append(specs, s)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("find specs in %s: %w", root, err)
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	sort.Slice(specs, func(i, j int) bool { return specs[i].Name < specs[j].Name })
+	for i := 1; i < len(specs); i++ {
+		if specs[i].Name == specs[i-1].Name {
+			return nil, &Error{File: specs[i].File, Msg: fmt.Sprintf("duplicate test name %q (also in %s)", specs[i].Name, specs[i-1].File)}
+		}
+	}
+	return specs, nil
+}

@@ -1,0 +1,202 @@
+package harness
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/lkmtest/lkmtest/harness/cache"
+	"github.com/lkmtest/lkmtest/harness/kbuild"
+	"github.com/lkmtest/lkmtest/initramfs"
+	kernelconfigs "github.com/lkmtest/lkmtest/kernel-configs"
+	"github.com/lkmtest/lkmtest/qemu"
+)
+
+// Options configure a pipeline run for one kernel and arch.
+type Options struct {
+	// Cache is the cache directory.
+	Cache *cache.Dir
+	// Arch is the guest architecture.
+	Arch qemu.Arch
+	// Kernel is the kernel series ("6.1").
+	Kernel string
+	// Accel is auto, kvm or tcg.
+	Accel string
+	// Out is the run directory for artefacts.
+	Out string
+	// Timeout overrides every test's timeout when > 0.
+	Timeout time.Duration
+	// Jobs is make's -j for kernel builds (0: number of CPUs).
+	Jobs int
+	// Log receives progress lines.
+	Log io.Writer
+	// Verbose also streams build output and the serial console to Log.
+	Verbose bool
+	// SrcRoot is lkmtest's source tree ("" when not available).
+	SrcRoot string
+}
+
+func (o *Options) log() io.Writer {
+	if o.Log == nil {
+		return io.Discard
+	}
+	return o.Log
+}
+
+func (o *Options) verbose() io.Writer {
+	if o.Verbose {
+		return o.log()
+	}
+	return io.Discard
+}
+
+// Fragments returns the kernel config fragments for arch: base, then the
+// arch's own.
+func Fragments(arch qemu.Arch) ([]kbuild.Fragment, error) {
+	var out []kbuild.Fragment
+	for _, name := range []string{"base.config", arch.Spec().ConfigFragment} {
+		text, err := kernelconfigs.Read(name)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, kbuild.Fragment{Name: "kernel-configs/" + name, Text: text})
+	}
+	return out, nil
+}
+
+// Source resolves the kernel source tree of o.Kernel.
+func Source(ctx context.Context, o *Options) (*kbuild.Source, error) {
+	return kbuild.ResolveDebian(ctx, o.Cache, o.Kernel, o.log())
+}
+
+// Kernel resolves, configures and builds (or finds in the cache) the kernel.
+func Kernel(ctx context.Context, o *Options) (*kbuild.Kernel, error) {
+	src, err := Source(ctx, o)
+	if err != nil {
+		return nil, err
+	}
+	frags, err := Fragments(o.Arch)
+	if err != nil {
+		return nil, err
+	}
+	req := kbuild.KernelRequest{Source: src, Arch: o.Arch, Fragments: frags, Jobs: o.Jobs, Log: o.verbose()}
+	key, _, _, err := kbuild.KernelKey(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	if !o.Cache.Exists("kernels", key) {
+		fmt.Fprintf(o.log(), "kernel %s %s: not in the cache, building (several minutes; -v shows the build)\n", src.Version, o.Arch)
+	}
+	k, err := kbuild.BuildKernel(ctx, o.Cache, req)
+	if err != nil {
+		return nil, fmt.Errorf("kernel %s %s: %w", src.Version, o.Arch, err)
+	}
+	if k.Built {
+		fmt.Fprintf(o.log(), "kernel %s %s: built in %.0fs (%d options =y), cached as %s\n",
+			src.Version, o.Arch, k.Meta.BuildSeconds+k.Meta.ConfigureSeconds, k.Meta.OptionsY, k.Dir)
+	}
+	return k, nil
+}
+
+// Target is everything needed to boot test VMs of one kernel and arch.
+type Target struct {
+	// Kernel is the built kernel.
+	Kernel *kbuild.Kernel
+	// Initramfs is the assembled image (base + agent overlay).
+	Initramfs string
+	// Accel is the accelerator the VMs use.
+	Accel qemu.AccelChoice
+	// Options are the run's options.
+	Options *Options
+}
+
+// Name is "6.1.192-x86_64".
+func (t *Target) Name() string { return t.Kernel.Meta.KernelVersion + "-" + string(t.Options.Arch) }
+
+// Prepare builds the kernel and assembles the initramfs in o.Out.
+func Prepare(ctx context.Context, o *Options) (*Target, error) {
+	k, err := Kernel(ctx, o)
+	if err != nil {
+		return nil, err
+	}
+	agent, err := initramfs.Agent(ctx, o.Cache, o.Arch, o.SrcRoot, o.log())
+	if err != nil {
+		return nil, err
+	}
+	base, err := initramfs.Base(ctx, o.Cache, o.Arch, o.SrcRoot, o.log())
+	if err != nil {
+		return nil, err
+	}
+	init, err := os.ReadFile(agent)
+	if err != nil {
+		return nil, err
+	}
+	if o.Out, err = filepath.Abs(o.Out); err != nil {
+		return nil, err
+	}
+	t := &Target{Kernel: k, Options: o}
+	dir := filepath.Join(o.Out, t.Name())
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, err
+	}
+	t.Initramfs = filepath.Join(dir, "initramfs.cpio")
+	if err := initramfs.Assemble(t.Initramfs, base, initramfs.Overlay{Init: init}); err != nil {
+		return nil, fmt.Errorf("pack initramfs: %w", err)
+	}
+	_ = cache.CopyFile(filepath.Join(dir, "kernel.config"), filepath.Join(k.BuildDir, ".config"), 0o600)
+	t.Accel, err = chooseAccel(ctx, t)
+	if err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(o.log(), "accelerator: %s\n", t.Accel.Reason)
+	return t, nil
+}
+
+// chooseAccel probes KVM with a bounded trial boot of the target's own kernel
+// and caches the answer for this host boot.
+func chooseAccel(ctx context.Context, t *Target) (qemu.AccelChoice, error) {
+	o := t.Options
+	bootID, _ := os.ReadFile("/proc/sys/kernel/random/boot_id")
+	key := cache.Key("accel/v1", strings.TrimSpace(string(bootID)), string(o.Arch), t.Kernel.Key)
+	memo := filepath.Join(o.Cache.Root, "accel", key+".json")
+	if o.Accel == "auto" {
+		var c qemu.AccelChoice
+		if b, err := os.ReadFile(memo); err == nil && json.Unmarshal(b, &c) == nil {
+			return c, nil
+		}
+	}
+	trial := func(ctx context.Context) error {
+		sock, err := os.MkdirTemp("", "lkmtest-probe-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(sock)
+		var console strings.Builder
+		vm, err := qemu.Start(ctx, o.Arch, qemu.WithAccel(qemu.AccelKVM), qemu.WithKernel(t.Kernel.Image),
+			qemu.WithInitramfs(t.Initramfs), qemu.WithSocketDir(sock), qemu.WithInitArgs("probe"),
+			qemu.WithConsole(&console), qemu.WithTimeout(15*time.Second))
+		if err != nil {
+			return err
+		}
+		exit := vm.Wait()
+		if !exit.Clean() || !strings.Contains(console.String(), "probe ok") {
+			return fmt.Errorf("guest did not reach init and power off in 15s (%s)", exit)
+		}
+		return nil
+	}
+	c, err := qemu.ChooseAccel(ctx, o.Accel, o.Arch, trial)
+	if err != nil {
+		return c, err
+	}
+	if o.Accel == "auto" {
+		if b, err := json.Marshal(c); err == nil && os.MkdirAll(filepath.Dir(memo), 0o700) == nil {
+			_ = cache.WriteFileAtomic(memo, b, 0o600)
+		}
+	}
+	return c, nil
+}

@@ -1,0 +1,215 @@
+package qemu
+
+import (
+	"fmt"
+	"io"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Accel is a QEMU accelerator.
+type Accel string
+
+// The accelerators lkmtest uses.
+const (
+	AccelTCG Accel = "tcg"
+	AccelKVM Accel = "kvm"
+)
+
+// Options describes one VM. The zero value plus Kernel and Initramfs boots.
+type Options struct {
+	// Arch is the guest architecture.
+	Arch Arch
+	// QEMU overrides the emulator binary of the arch table.
+	QEMU string
+	// Accel is the accelerator (default TCG).
+	Accel Accel
+	// Kernel is the kernel image to boot.
+	Kernel string
+	// Initramfs is the initramfs (cpio) to boot with.
+	Initramfs string
+	// Append holds extra kernel command-line arguments.
+	Append []string
+	// InitArgs are passed to /init after "--" on the kernel command line.
+	InitArgs []string
+	// MemoryMiB is the guest memory size (default 256).
+	MemoryMiB int
+	// CPUs is the number of virtual CPUs (default 1).
+	CPUs int
+	// SocketDir holds the QMP and agent sockets; it must be short (unix
+	// socket paths are limited to 107 bytes).
+	SocketDir string
+	// Agent adds the virtio-serial port "lkmtest" for the guest agent.
+	Agent bool
+	// Console receives the raw serial console output.
+	Console io.Writer
+	// OnConsoleLine is called for every console line, with control
+	// characters removed.
+	OnConsoleLine func(line string)
+	// Timeout stops the VM when it runs longer (0: no limit).
+	Timeout time.Duration
+	// ExtraArgs are appended to the QEMU command line as they are.
+	ExtraArgs []string
+}
+
+// Fn changes Options; it is the functional-option form used by Start.
+type Fn func(*Options) error
+
+// WithKernel sets the kernel image.
+func WithKernel(path string) Fn { return func(o *Options) error { o.Kernel = path; return nil } }
+
+// WithInitramfs sets the initramfs.
+func WithInitramfs(path string) Fn { return func(o *Options) error { o.Initramfs = path; return nil } }
+
+// WithAccel sets the accelerator.
+func WithAccel(a Accel) Fn { return func(o *Options) error { o.Accel = a; return nil } }
+
+// WithAppend adds kernel command-line arguments.
+func WithAppend(args ...string) Fn {
+	return func(o *Options) error { o.Append = append(o.Append, args...); return nil }
+}
+
+// WithInitArgs sets the arguments passed to /init.
+func WithInitArgs(args ...string) Fn {
+	return func(o *Options) error { o.InitArgs = append(o.InitArgs, args...); return nil }
+}
+
+// WithMemory sets the guest memory in MiB.
+func WithMemory(mib int) Fn { return func(o *Options) error { o.MemoryMiB = mib; return nil } }
+
+// WithCPUs sets the number of virtual CPUs.
+func WithCPUs(n int) Fn { return func(o *Options) error { o.CPUs = n; return nil } }
+
+// WithSocketDir sets the directory for the QMP and agent sockets.
+func WithSocketDir(dir string) Fn { return func(o *Options) error { o.SocketDir = dir; return nil } }
+
+// WithAgent adds the virtio-serial channel of the guest agent.
+func WithAgent() Fn { return func(o *Options) error { o.Agent = true; return nil } }
+
+// WithConsole copies the raw serial console to w.
+func WithConsole(w io.Writer) Fn { return func(o *Options) error { o.Console = w; return nil } }
+
+// WithConsoleLines calls fn for every console line.
+func WithConsoleLines(fn func(string)) Fn {
+	return func(o *Options) error { o.OnConsoleLine = fn; return nil }
+}
+
+// WithTimeout stops the VM after d.
+func WithTimeout(d time.Duration) Fn { return func(o *Options) error { o.Timeout = d; return nil } }
+
+// WithQEMU overrides the emulator binary.
+func WithQEMU(bin string) Fn { return func(o *Options) error { o.QEMU = bin; return nil } }
+
+// WithExtraArgs appends raw QEMU arguments.
+func WithExtraArgs(args ...string) Fn {
+	return func(o *Options) error { o.ExtraArgs = append(o.ExtraArgs, args...); return nil }
+}
+
+// NewOptions applies fns to the defaults for arch.
+func NewOptions(arch Arch, fns ...Fn) (*Options, error) {
+	if _, ok := archs[arch]; !ok {
+		return nil, fmt.Errorf("%w %q", ErrUnsupportedArch, arch)
+	}
+	o := &Options{Arch: arch, Accel: AccelTCG, MemoryMiB: 256, CPUs: 1}
+	for _, fn := range fns {
+		if err := fn(o); err != nil {
+			return nil, err
+		}
+	}
+	if o.Kernel == "" {
+		return nil, fmt.Errorf("qemu: no kernel image given")
+	}
+	if o.SocketDir == "" {
+		return nil, fmt.Errorf("qemu: no socket directory given")
+	}
+	return o, nil
+}
+
+// QMPSocket is the path of the QMP monitor socket.
+func (o *Options) QMPSocket() string { return filepath.Join(o.SocketDir, "qmp.sock") }
+
+// AgentSocket is the path of the guest agent's channel socket.
+func (o *Options) AgentSocket() string { return filepath.Join(o.SocketDir, "agent.sock") }
+
+// Binary is the emulator that Cmdline runs.
+func (o *Options) Binary() string {
+	if o.QEMU != "" {
+		return o.QEMU
+	}
+	return o.Arch.Spec().QEMU
+}
+
+// KernelCmdline is the kernel command line the VM boots with.
+func (o *Options) KernelCmdline() string {
+	spec := o.Arch.Spec()
+	args := []string{"console=" + spec.Console, "panic=-1", "printk.devkmsg=on"}
+	args = append(args, o.Append...)
+	if len(o.InitArgs) > 0 {
+		args = append(args, "--")
+		args = append(args, o.InitArgs...)
+	}
+	return strings.Join(args, " ")
+}
+
+// Cmdline is the full argv of the VM; it has no side effects.
+func (o *Options) Cmdline() []string {
+	spec := o.Arch.Spec()
+	machine := spec.Machine
+	args := []string{o.Binary(),
+		"-machine", machine,
+		"-accel", string(o.Accel),
+	}
+	switch {
+	case o.Accel == AccelKVM:
+		args = append(args, "-cpu", "host")
+	case spec.CPU != "":
+		args = append(args, "-cpu", spec.CPU)
+	}
+	args = append(args,
+		"-m", strconv.Itoa(o.MemoryMiB),
+		"-smp", strconv.Itoa(o.CPUs),
+		"-nodefaults", "-no-user-config", "-display", "none",
+		"-no-reboot",
+		"-action", "panic=exit-failure",
+		"-device", "pvpanic-pci",
+		"-chardev", "stdio,id=con,signal=off",
+		"-serial", "chardev:con",
+		"-qmp", "unix:"+o.QMPSocket()+",server=on,wait=off",
+		"-S",
+	)
+	if o.Agent {
+		args = append(args,
+			"-device", "virtio-serial-pci",
+			"-chardev", "socket,id=agent,path="+o.AgentSocket()+",server=on,wait=off",
+			"-device", "virtserialport,chardev=agent,name=lkmtest",
+		)
+	}
+	args = append(args, "-kernel", o.Kernel)
+	if o.Initramfs != "" {
+		args = append(args, "-initrd", o.Initramfs)
+	}
+	args = append(args, "-append", o.KernelCmdline())
+	return append(args, o.ExtraArgs...)
+}
+
+// CmdlineQuoted is Cmdline as one shell-quoted string, for copy and paste.
+func (o *Options) CmdlineQuoted() string {
+	argv := o.Cmdline()
+	out := make([]string, len(argv))
+	for i, a := range argv {
+		out[i] = shellQuote(a)
+	}
+	return strings.Join(out, " ")
+}
+
+func shellQuote(s string) string {
+	if s != "" && strings.IndexFunc(s, func(r rune) bool {
+		return !(r == '-' || r == '_' || r == '.' || r == '/' || r == ',' || r == ':' || r == '=' ||
+			(r >= '0' && r <= '9') || (r >= 'a' && r <= 'z') || (r >= 'A' && r <= 'Z'))
+	}) < 0 {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}

@@ -1,0 +1,379 @@
+package qemu
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+
+	"os/exec"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/digitalocean/go-qemu/qmp"
+)
+
+// Exit says how a VM ended.
+type Exit struct {
+	// Code is QEMU's exit status (-1 when it was killed by a signal).
+	Code int
+	// Panicked is true when the guest reported a panic (pvpanic).
+	Panicked bool
+	// Shutdown is the reason of QEMU's SHUTDOWN event ("guest-shutdown",
+	// "guest-reset", "guest-panic", "host-qmp-quit"...), "" when none was seen.
+	Shutdown string
+	// TimedOut is true when the VM's own timeout stopped it.
+	TimedOut bool
+	// Stopped is true when Stop (or a cancelled context) ended it.
+	Stopped bool
+	// Stderr is what QEMU wrote on its standard error.
+	Stderr string
+	// Duration is the wall time from start to exit.
+	Duration time.Duration
+}
+
+// Clean reports whether the guest shut itself down without a panic.
+func (e Exit) Clean() bool {
+	return e.Code == 0 && !e.Panicked && !e.TimedOut && !e.Stopped
+}
+
+// String describes the exit for people.
+func (e Exit) String() string {
+	var parts []string
+	switch {
+	case e.TimedOut:
+		parts = append(parts, "stopped by timeout")
+	case e.Stopped:
+		parts = append(parts, "stopped")
+	case e.Panicked:
+		parts = append(parts, "guest panicked")
+	}
+	if e.Shutdown != "" {
+		parts = append(parts, "shutdown reason "+e.Shutdown)
+	}
+	parts = append(parts, fmt.Sprintf("qemu exit status %d", e.Code))
+	if s := strings.TrimSpace(e.Stderr); s != "" {
+		parts = append(parts, "qemu stderr: "+s)
+	}
+	return strings.Join(parts, ", ")
+}
+
+// VM is a running QEMU process.
+type VM struct {
+	// Options are the options the VM was started with.
+	Options *Options
+	// Started is when QEMU was started.
+	Started time.Time
+
+	cmd     *exec.Cmd
+	mon     *qmp.SocketMonitor
+	agent   net.Conn
+	stderr  bytes.Buffer
+	console sync.WaitGroup
+	done    chan struct{}
+
+	mu       sync.Mutex
+	exit     Exit
+	panicked bool
+	shutdown string
+	stopped  bool
+	timedOut bool
+}
+
+// Start boots a VM and returns once its CPUs run. The caller must call Wait.
+func Start(ctx context.Context, arch Arch, fns ...Fn) (*VM, error) {
+	o, err := NewOptions(arch, fns...)
+	if err != nil {
+		return nil, err
+	}
+	argv := o.Cmdline()
+	if _, err := exec.LookPath(argv[0]); err != nil {
+		return nil, fmt.Errorf("qemu: %s not found: install it with 'apt-get install %s': %w",
+			argv[0], arch.Spec().DebianQEMU, err)
+	}
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL, Setpgid: true}
+	vm := &VM{Options: o, cmd: cmd, done: make(chan struct{})}
+	cmd.Stderr = &lockedWriter{mu: &vm.mu, w: &vm.stderr}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	vm.Started = time.Now()
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start %s: %w", argv[0], err)
+	}
+	vm.console.Add(1)
+	go vm.copyConsole(stdout)
+	go vm.reap()
+
+	if err := vm.connect(ctx); err != nil {
+		vm.Kill()
+		<-vm.done
+		return nil, fmt.Errorf("qemu: %w (%s)", err, vm.Exit().String())
+	}
+	go vm.watch(ctx)
+	return vm, nil
+}
+
+// connect attaches QMP and the agent channel while the CPUs are stopped (-S),
+// then resumes them.
+func (vm *VM) connect(ctx context.Context) error {
+	deadline := time.Now().Add(20 * time.Second)
+	var err error
+	for {
+		vm.mon, err = qmp.NewSocketMonitor("unix", vm.Options.QMPSocket(), 2*time.Second)
+		if err == nil {
+			break
+		}
+		select {
+		case <-vm.done:
+			return fmt.Errorf("exited before its monitor came up")
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(5 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("connect to QMP monitor %s: %w", vm.Options.QMPSocket(), err)
+		}
+	}
+	if err := vm.mon.Connect(); err != nil {
+		return fmt.Errorf("QMP handshake: %w", err)
+	}
+	events, err := vm.mon.Events(context.Background())
+	if err != nil {
+		return fmt.Errorf("QMP events: %w", err)
+	}
+	go vm.drainEvents(events)
+	if vm.Options.Agent {
+		vm.agent, err = net.DialTimeout("unix", vm.Options.AgentSocket(), 5*time.Second)
+		if err != nil {
+			return fmt.Errorf("connect to agent channel: %w", err)
+		}
+	}
+	if _, err := vm.qmpRun(`{"execute":"cont"}`, 10*time.Second); err != nil {
+		return fmt.Errorf("QMP cont: %w", err)
+	}
+	return nil
+}
+
+// drainEvents records the events that tell how the VM ends; it runs in its own
+// goroutine so that a command reply is never stuck behind an event.
+func (vm *VM) drainEvents(events <-chan qmp.Event) {
+	for ev := range events {
+		vm.mu.Lock()
+		switch ev.Event {
+		case "GUEST_PANICKED":
+			vm.panicked = true
+		case "SHUTDOWN":
+			if r, ok := ev.Data["reason"].(string); ok {
+				vm.shutdown = r
+			}
+			if r := vm.shutdown; r == "guest-panic" {
+				vm.panicked = true
+			}
+		}
+		vm.mu.Unlock()
+	}
+}
+
+func (vm *VM) qmpRun(cmd string, timeout time.Duration) ([]byte, error) {
+	type reply struct {
+		b   []byte
+		err error
+	}
+	ch := make(chan reply, 1)
+	go func() {
+		b, err := vm.mon.Run([]byte(cmd))
+		ch <- reply{b, err}
+	}()
+	select {
+	case r := <-ch:
+		return r.b, r.err
+	case <-vm.done:
+		return nil, fmt.Errorf("qemu exited")
+	case <-time.After(timeout):
+		return nil, fmt.Errorf("no reply to %s within %s", cmd, timeout)
+	}
+}
+
+// Agent is the host end of the guest agent's channel (nil without WithAgent).
+func (vm *VM) Agent() net.Conn { return vm.agent }
+
+// Pid is QEMU's process id.
+func (vm *VM) Pid() int { return vm.cmd.Process.Pid }
+
+// Done is closed when QEMU has exited and its console is fully read.
+func (vm *VM) Done() <-chan struct{} { return vm.done }
+
+func (vm *VM) copyConsole(r io.Reader) {
+	defer vm.console.Done()
+	br := bufio.NewReaderSize(r, 64<<10)
+	var line []byte
+	for {
+		b, err := br.ReadSlice('\n')
+		if vm.Options.Console != nil && len(b) > 0 {
+			_, _ = vm.Options.Console.Write(b)
+		}
+		if vm.Options.OnConsoleLine != nil {
+			if len(line)+len(b) <= 64<<10 {
+				line = append(line, b...)
+			}
+			if err == nil || errors.Is(err, io.EOF) && len(line) > 0 {
+				vm.Options.OnConsoleLine(CleanLine(string(line)))
+				line = line[:0]
+			}
+		}
+		if err != nil && !errors.Is(err, bufio.ErrBufferFull) {
+			return
+		}
+	}
+}
+
+// CleanLine removes the line ending, escape sequences and control characters
+// (firmware writes some before the kernel's first line).
+func CleanLine(s string) string {
+	s = strings.TrimRight(s, "\r\n")
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == 0x1b: // ESC [ ... final byte
+			if i+1 < len(s) && s[i+1] == '[' {
+				i += 2
+				for i < len(s) && (s[i] < 0x40 || s[i] > 0x7e) {
+					i++
+				}
+			}
+		case c == '\t' || c >= 0x20 && c != 0x7f:
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
+}
+
+func (vm *VM) reap() {
+	err := vm.cmd.Wait()
+	vm.console.Wait()
+	vm.mu.Lock()
+	code := 0
+	if err != nil {
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			code = ee.ExitCode()
+		} else {
+			code = -1
+		}
+	}
+	vm.exit = Exit{
+		Code: code, Panicked: vm.panicked, Shutdown: vm.shutdown,
+		TimedOut: vm.timedOut, Stopped: vm.stopped,
+		Stderr: vm.stderr.String(), Duration: time.Since(vm.Started),
+	}
+	// pvpanic with -action panic=exit-failure exits 1 without a SHUTDOWN event.
+	if code == 1 && !vm.stopped && !vm.timedOut && vm.shutdown == "" {
+		vm.exit.Panicked = true
+	}
+	vm.mu.Unlock()
+	if vm.mon != nil {
+		_ = vm.mon.Disconnect()
+	}
+	if vm.agent != nil {
+		_ = vm.agent.Close()
+	}
+	close(vm.done)
+}
+
+// watch enforces the timeout and the context.
+func (vm *VM) watch(ctx context.Context) {
+	var timeout <-chan time.Time
+	if vm.Options.Timeout > 0 {
+		t := time.NewTimer(vm.Options.Timeout - time.Since(vm.Started))
+		defer t.Stop()
+		timeout = t.C
+	}
+	select {
+	case <-vm.done:
+	case <-ctx.Done():
+		vm.Stop()
+	case <-timeout:
+		vm.mu.Lock()
+		vm.timedOut = true
+		vm.mu.Unlock()
+		vm.Stop()
+	}
+}
+
+// Stop ends the VM: a QMP quit, then SIGKILL if QEMU is still there after a second.
+func (vm *VM) Stop() {
+	vm.mu.Lock()
+	vm.stopped = true
+	vm.mu.Unlock()
+	select {
+	case <-vm.done:
+		return
+	default:
+	}
+	if vm.mon != nil {
+		_, _ = vm.qmpRun(`{"execute":"quit"}`, time.Second)
+	}
+	select {
+	case <-vm.done:
+	case <-time.After(time.Second):
+		vm.Kill()
+	}
+}
+
+// Kill sends SIGKILL to QEMU.
+func (vm *VM) Kill() {
+	if vm.cmd.Process != nil {
+		_ = vm.cmd.Process.Kill()
+	}
+}
+
+// Wait blocks until QEMU has exited and returns how it ended.
+func (vm *VM) Wait() Exit {
+	<-vm.done
+	return vm.Exit()
+}
+
+// Exit is how the VM ended (valid after Done is closed).
+func (vm *VM) Exit() Exit {
+	vm.mu.Lock()
+	defer vm.mu.Unlock()
+	return vm.exit
+}
+
+// Status asks QMP for the run state ("running", "paused", ...).
+func (vm *VM) Status() (string, error) {
+	b, err := vm.qmpRun(`{"execute":"query-status"}`, 5*time.Second)
+	if err != nil {
+		return "", err
+	}
+	var r struct {
+		Return struct {
+			Status string `json:"status"`
+		} `json:"return"`
+	}
+	if err := json.Unmarshal(b, &r); err != nil {
+		return "", err
+	}
+	return r.Return.Status, nil
+}
+
+type lockedWriter struct {
+	mu *sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
