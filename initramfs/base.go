@@ -10,8 +10,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
-	"runtime/debug"
 	"sort"
 	"strings"
 
@@ -51,14 +49,14 @@ func SourceRoot(dir string) string {
 	}
 }
 
-func goVersion() string { return runtime.Version() }
-
-func urootVersion() string {
-	if bi, ok := debug.ReadBuildInfo(); ok {
-		for _, d := range bi.Deps {
-			if d.Path == "github.com/u-root/u-root" {
-				return d.Version
-			}
+// urootVersion is the u-root version srcRoot's go.mod pins: the base image
+// is compiled from that module, whichever binary asks for it.
+func urootVersion(srcRoot string) string {
+	b, _ := os.ReadFile(filepath.Join(srcRoot, "go.mod"))
+	for _, line := range strings.Split(string(b), "\n") {
+		f := strings.Fields(line)
+		if len(f) >= 2 && f[0] == "github.com/u-root/u-root" {
+			return f[1]
 		}
 	}
 	return "unknown"
@@ -75,7 +73,7 @@ func Base(ctx context.Context, c *cache.Dir, arch qemu.Arch, srcRoot string, log
 	if err != nil {
 		return "", fmt.Errorf("base image: the Go toolchain is needed to build u-root commands: %w", err)
 	}
-	key := cache.Key("base/v1", string(arch), urootVersion(), strings.TrimSpace(string(gov)), strings.Join(BaseCommands, ","))
+	key := cache.Key("base/v1", string(arch), urootVersion(srcRoot), strings.TrimSpace(string(gov)), strings.Join(BaseCommands, ","))
 	dir, _, err := c.Ensure(ctx, "base", key, func(ctx context.Context, tmp string) error {
 		fmt.Fprintf(log, "building the u-root base image for %s (once)\n", arch)
 		var pkgs []string

@@ -13,6 +13,13 @@ import (
 // initramfs.
 const Marker = "etc/lkmtest-initramfs"
 
+// HelperDir holds symlinks to the agent named after the operations it runs
+// in child processes, so the kernel sees the task as "insmod" or "rmmod".
+const HelperDir = "lkmtest/bin"
+
+// Helpers are the agent's child operations.
+var Helpers = []string{"insmod", "rmmod"}
+
 // File is one regular file of an overlay.
 type File struct {
 	// Path is the path inside the archive, without a leading slash.
@@ -33,14 +40,18 @@ type Overlay struct {
 
 // Records returns the overlay's cpio records, parent directories first.
 func (o Overlay) Records() []cpio.Record {
-	dirs := map[string]bool{"etc": true, "dev": true, "proc": true, "sys": true, "tmp": true, "lkm": true}
+	dirs := map[string]bool{"etc": true, "dev": true, "proc": true, "sys": true, "tmp": true, "lkm": true, HelperDir: true}
 	files := []File{{Path: "init", Data: o.Init, Mode: 0o755}, {Path: Marker, Data: []byte("lkmtest\n"), Mode: 0o444}}
 	files = append(files, o.Files...)
 	for _, f := range files {
-		for d := parent(f.Path); d != ""; d = parent(d) {
-			dirs[d] = true
+		dirs[parent(f.Path)] = true
+	}
+	for d := range dirs {
+		for p := parent(d); p != ""; p = parent(p) {
+			dirs[p] = true
 		}
 	}
+	delete(dirs, "")
 	names := make([]string, 0, len(dirs))
 	for d := range dirs {
 		names = append(names, d)
@@ -57,6 +68,9 @@ func (o Overlay) Records() []cpio.Record {
 	recs = append(recs, cpio.CharDev("dev/console", 0o600, 5, 1), cpio.CharDev("dev/null", 0o666, 1, 3))
 	for _, f := range files {
 		recs = append(recs, cpio.StaticFile(f.Path, string(f.Data), f.Mode))
+	}
+	for _, h := range Helpers {
+		recs = append(recs, cpio.Symlink(HelperDir+"/"+h, "/init"))
 	}
 	cpio.MakeAllReproducible(recs)
 	return recs

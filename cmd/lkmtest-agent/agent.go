@@ -14,6 +14,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/lkmtest/lkmtest/harness/guest"
+	"github.com/lkmtest/lkmtest/harness/klog"
 )
 
 func logf(format string, args ...any) {
@@ -141,16 +142,17 @@ func serve(kmsg *kmsgReader, req guest.Request) guest.Response {
 			resp.Error = err.Error()
 		}
 	case guest.OpInsmod:
-		runChild(&resp, req, "insmod", req.Path, req.Params)
+		runChild(&resp, kmsg, req, "insmod", req.Path, req.Params)
 	case guest.OpRmmod:
-		runChild(&resp, req, "rmmod", req.Module)
+		runChild(&resp, kmsg, req, "rmmod", req.Module)
 	case guest.OpShutdown:
 		unix.Sync()
 	default:
 		resp.Error = fmt.Sprintf("unknown operation %q", req.Op)
 	}
 	resp.DurationUS = time.Since(start).Microseconds()
-	resp.Records, resp.Lost = kmsg.drain()
+	recs, lost := kmsg.drain()
+	resp.Records, resp.Lost = append(resp.Records, recs...), resp.Lost+lost
 	resp.TaintAfter = readTaint()
 	return resp
 }
@@ -169,10 +171,17 @@ func put(req guest.Request) error {
 	return os.WriteFile(req.Path, req.Data, mode)
 }
 
+// oopsGrace is how long the agent lets the kernel finish printing an oops
+// report before it ends the helper.
+const oopsGrace = 300 * time.Millisecond
+
 // runChild re-executes this binary in child mode to perform op, so that an
-// oops kills the child, and waits at most req.TimeoutMS for it.
-func runChild(resp *guest.Response, req guest.Request, op string, args ...string) {
-	cmd := exec.Command("/proc/self/exe", args...)
+// oops kills the child, and waits at most req.TimeoutMS for it. While it
+// waits it reads the kernel log: an oops kills only the faulting thread of
+// the (multi-threaded) helper, so the agent ends the helper itself.
+func runChild(resp *guest.Response, kmsg *kmsgReader, req guest.Request, op string, args ...string) {
+	// /lkmtest/bin/<op> links to /init: the task's comm is then the op.
+	cmd := exec.Command("/lkmtest/bin/"+op, args...)
 	cmd.Env = append(os.Environ(), childEnv+"="+op)
 	var out strings.Builder
 	cmd.Stdout = &out
@@ -187,9 +196,52 @@ func runChild(resp *guest.Response, req guest.Request, op string, args ...string
 	if req.TimeoutMS > 0 {
 		timeout = time.After(time.Duration(req.TimeoutMS) * time.Millisecond)
 	}
-	select {
-	case err := <-done:
-		resp.Errno = strings.TrimSpace(out.String())
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	var oopsed <-chan time.Time
+	for {
+		select {
+		case err := <-done:
+			finishChild(resp, op, out.String(), err)
+			return
+		case <-tick.C:
+			recs, lost := kmsg.drain()
+			resp.Records, resp.Lost = append(resp.Records, recs...), resp.Lost+lost
+			if oopsed == nil && killedByOops(recs) {
+				oopsed = time.After(oopsGrace)
+			}
+		case <-oopsed:
+			_ = cmd.Process.Kill()
+			select {
+			case <-done:
+			case <-time.After(time.Second):
+			}
+			resp.Signal = "SIGSEGV"
+			return
+		case <-timeout:
+			resp.Timeout = true
+			return
+		}
+	}
+}
+
+// killedByOops reports whether recs hold a report that kills the task.
+func killedByOops(recs []klog.Record) bool {
+	var lines []string
+	for _, r := range recs {
+		lines = append(lines, r.Lines()...)
+	}
+	for _, rep := range klog.Find(lines) {
+		if rep.Oops {
+			return true
+		}
+	}
+	return false
+}
+
+func finishChild(resp *guest.Response, op, out string, err error) {
+	{
+		resp.Errno = strings.TrimSpace(out)
 		var ee *exec.ExitError
 		if errors.As(err, &ee) {
 			if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
@@ -201,7 +253,5 @@ func runChild(resp *guest.Response, req guest.Request, op string, args ...string
 		} else if err != nil {
 			resp.Error = fmt.Sprintf("%s helper: %v", op, err)
 		}
-	case <-timeout:
-		resp.Timeout = true
 	}
 }

@@ -94,7 +94,7 @@ func (r *Result) Add(s StepResult) {
 	r.Steps = append(r.Steps, s)
 	if s.Outcome != Pass && rank[s.Outcome] > rank[r.Outcome] {
 		r.Outcome, r.Reason, r.Line = s.Outcome, fmt.Sprintf("step %d (%s): %s", s.Index, s.Step, s.Reason), s.Line
-		r.Excerpt = excerpt(s.Records, 30)
+		r.Excerpt = excerpt(s.Records, s.Reports, 30)
 	}
 }
 
@@ -167,14 +167,17 @@ func matchOrdered(st *spec.Step, lines []string) string {
 	return ""
 }
 
-func excerpt(recs []klog.Record, n int) []string {
+// excerpt is the kernel log to show for a failure: from the first crash
+// report's header when there is one, else the last n lines.
+func excerpt(recs []klog.Record, reports []klog.Report, n int) []string {
 	var out []string
 	for _, r := range recs {
-		for _, l := range r.Lines() {
-			out = append(out, l)
-		}
+		out = append(out, r.Lines()...)
 	}
-	if len(out) > n {
+	if len(reports) > 0 {
+		from := max(0, reports[0].Line-2)
+		out = out[from:min(len(out), from+n)]
+	} else if len(out) > n {
 		out = append([]string{"..."}, out[len(out)-n:]...)
 	}
 	return out

@@ -1,0 +1,152 @@
+package harness
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/lkmtest/lkmtest/harness/cache"
+	"github.com/lkmtest/lkmtest/harness/spec"
+	"github.com/lkmtest/lkmtest/harness/verdict"
+	"github.com/lkmtest/lkmtest/initramfs"
+	"github.com/lkmtest/lkmtest/qemu"
+)
+
+// These tests boot real kernels in QEMU. They build the kernel when it is
+// not cached (several minutes, once) and never skip for a missing tool:
+// they fail with the install command instead. Only -short skips them.
+
+var (
+	targetOnce sync.Once
+	target     *Target
+	targetErr  error
+)
+
+// testTarget prepares the x86_64 6.1 target once for all VM tests, in the
+// user's cache ($LKMTEST_CACHE_DIR overrides) so make run and make test
+// share kernels.
+func testTarget(t *testing.T) *Target {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("VM test: skipped with -short")
+	}
+	targetOnce.Do(func() {
+		c, err := cache.Open(os.Getenv("LKMTEST_CACHE_DIR"))
+		if err != nil {
+			targetErr = err
+			return
+		}
+		wd, _ := os.Getwd()
+		out, err := os.MkdirTemp("", "lkmtest-vmtest-")
+		if err != nil {
+			targetErr = err
+			return
+		}
+		o := &Options{Cache: c, Arch: qemu.ArchX86_64, Kernel: "6.1", Accel: "auto", Out: out,
+			Log: testLog{}, SrcRoot: initramfs.SourceRoot(wd)}
+		target, targetErr = Prepare(context.Background(), o)
+	})
+	if targetErr != nil {
+		t.Fatalf("prepare the 6.1 x86_64 target: %v", targetErr)
+	}
+	return target
+}
+
+type testLog struct{}
+
+func (testLog) Write(p []byte) (int, error) { os.Stderr.Write(p); return len(p), nil }
+
+func runFixture(t *testing.T, dir string) verdict.Result {
+	t.Helper()
+	tg := testTarget(t)
+	s, err := spec.Load(filepath.Join(dir, spec.FileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := RunTest(context.Background(), tg, s)
+	t.Logf("%s", r.Summary())
+	return r
+}
+
+func TestVMHelloPasses(t *testing.T) {
+	r := runFixture(t, "../modules/ch04/hello")
+	if r.Outcome != verdict.Pass {
+		t.Fatalf("hello: %s\n%s", r.Summary(), strings.Join(r.Excerpt, "\n"))
+	}
+	if len(r.Steps) != 2 || r.Steps[0].Errno != "" || r.Steps[1].Errno != "" {
+		t.Fatalf("hello steps = %+v", r.Steps)
+	}
+	for _, name := range []string{"console.log", "qemu.cmdline", "agent.log", "result.json"} {
+		if _, err := os.Stat(filepath.Join(r.Dir, name)); err != nil {
+			t.Errorf("artefact missing: %v", err)
+		}
+	}
+}
+
+func TestVMMissingLineFails(t *testing.T) {
+	r := runFixture(t, "testdata/modules/missing-line")
+	if r.Outcome != verdict.Fail {
+		t.Fatalf("outcome = %s, want FAIL: %s", r.Outcome, r.Reason)
+	}
+	if !strings.Contains(r.Reason, "the line that never comes") || r.Line != 5 {
+		t.Errorf("reason %q at line %d, want it to name the missing line at test.yaml:5", r.Reason, r.Line)
+	}
+	// The failed expectation does not stop the test: the module is unloaded.
+	if len(r.Steps) != 2 || r.Steps[1].Outcome != verdict.Pass {
+		t.Errorf("steps = %+v, want the rmmod step to run and pass", r.Steps)
+	}
+}
+
+func TestVMOopsInInitIsCrash(t *testing.T) {
+	start := time.Now()
+	r := runFixture(t, "testdata/modules/oops-init")
+	if r.Outcome != verdict.Crash {
+		t.Fatalf("outcome = %s, want CRASH: %s", r.Outcome, r.Reason)
+	}
+	if !strings.Contains(r.Reason, "BUG: kernel NULL pointer dereference") {
+		t.Errorf("reason = %q, want the oops title", r.Reason)
+	}
+	reps := r.Steps[0].Reports
+	if len(reps) == 0 || reps[0].Func != "oops_lkm_init" || reps[0].Module != "oops_lkm" || !reps[0].Oops {
+		t.Errorf("reports = %+v, want an oops in oops_lkm_init [oops_lkm]", reps)
+	}
+	// Detected from the log, not by waiting for the 30s step timeout.
+	if d := time.Since(start); d > 20*time.Second {
+		t.Errorf("crash took %s to detect", d)
+	}
+}
+
+func TestVMHangInInitIsTimeout(t *testing.T) {
+	tg := testTarget(t)
+	start := time.Now()
+	r := runFixture(t, "testdata/modules/hang-init")
+	took := time.Since(start)
+	if r.Outcome != verdict.Timeout {
+		t.Fatalf("outcome = %s, want TIMEOUT: %s", r.Outcome, r.Reason)
+	}
+	// Step timeout 5s, after a boot of a few seconds; well within timeout + 5s of the step's start.
+	if limit := r.Boot + 5*time.Second + 5*time.Second + 5*time.Second; took > limit {
+		t.Errorf("TIMEOUT after %s, want under %s", took, limit)
+	}
+	// QEMU is gone: no process still refers to this run's directory.
+	if pids := processesMentioning(filepath.Join(tg.Options.Out, tg.Name())); len(pids) > 0 {
+		t.Errorf("QEMU processes left after the timeout: %v", pids)
+	}
+}
+
+// processesMentioning lists pids whose command line contains s.
+func processesMentioning(s string) []string {
+	var out []string
+	cmdlines, _ := filepath.Glob("/proc/[0-9]*/cmdline")
+	for _, c := range cmdlines {
+		b, err := os.ReadFile(c)
+		if err == nil && strings.Contains(string(b), s) {
+			out = append(out, filepath.Base(filepath.Dir(c)))
+		}
+	}
+	return out
+}
