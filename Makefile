@@ -1,0 +1,64 @@
+# lkmtest: build, boot and test Linux kernel modules in QEMU.
+#   make run    install host packages if missing, build, run the book suite
+#   make test   unit tests + end-to-end tests in QEMU (builds the kernel once, cached)
+
+GO      ?= go
+BIN     := bin
+ARCHS   := amd64 arm64
+# Debian packages lkmtest needs on the host.
+PKGS    := make gcc flex bison bc cpio xz-utils tar kmod libelf-dev libssl-dev \
+           qemu-system-x86 qemu-system-arm gcc-aarch64-linux-gnu libc6-dev-arm64-cross \
+           linux-source-6.1 linux-source-6.12
+SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+RUNARGS ?=
+
+.PHONY: all deps build run test unit bench lint clean install
+
+all: build
+
+## deps: install the missing Debian packages (a quick no-op when all are there)
+deps:
+	@missing=$$(for p in $(PKGS); do \
+		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "installing:" $$missing; \
+		$(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+	@command -v $(GO) >/dev/null || { echo "Go 1.26 or newer is needed: https://go.dev/dl/"; exit 2; }
+
+## build: bin/lkmtest and the guest agents bin/lkmtest-agent-{amd64,arm64}
+build:
+	$(GO) build -o $(BIN)/lkmtest ./cmd/lkmtest
+	@for a in $(ARCHS); do \
+		CGO_ENABLED=0 GOOS=linux GOARCH=$$a $(GO) build -trimpath -ldflags='-s -w' \
+			-o $(BIN)/lkmtest-agent-$$a ./cmd/lkmtest-agent || exit 1; done
+
+## run: the main job: deps, build, then the book suite; prints the verdict
+run: deps build
+	$(BIN)/lkmtest run $(RUNARGS)
+
+## test: unit tests and end-to-end tests in QEMU (the first run builds the kernel)
+test: deps
+	$(GO) vet ./...
+	$(GO) test -count=1 -timeout 80m ./...
+
+## unit: only the tests that boot nothing
+unit:
+	$(GO) test -short -count=1 ./...
+
+## bench: warm-loop and cache numbers, written to bench.txt
+bench: deps
+	$(GO) test -run '^$$' -bench . -benchtime 5x -timeout 60m ./harness/ | tee bench.txt
+
+## lint: gofmt and go vet
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+install: build
+	install -d $(DESTDIR)/usr/local/bin
+	install -m 0755 $(BIN)/lkmtest $(BIN)/lkmtest-agent-* $(DESTDIR)/usr/local/bin/
+
+clean:
+	rm -rf $(BIN) lkmtest-out bench.txt

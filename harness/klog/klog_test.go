@@ -1,0 +1,121 @@
+package klog
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// golden is a testdata log: header lines ("KIND: ...", "# comment"), a blank
+// line, then the raw log. A file without KIND: asserts a clean log.
+type golden struct {
+	header map[string]string
+	lines  []string
+}
+
+func readGolden(t *testing.T, path string) golden {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	head, body, ok := strings.Cut(string(b), "\n\n")
+	if !ok {
+		t.Fatalf("%s: no blank line between header and log", path)
+	}
+	g := golden{header: map[string]string{}}
+	for _, l := range strings.Split(head, "\n") {
+		if k, v, ok := strings.Cut(l, ": "); ok && !strings.HasPrefix(l, "#") {
+			g.header[k] = v
+		}
+	}
+	g.lines = strings.Split(strings.TrimRight(body, "\n"), "\n")
+	return g
+}
+
+func TestFindGolden(t *testing.T) {
+	files, _ := filepath.Glob("testdata/*/*.log")
+	if len(files) < 5 {
+		t.Fatalf("only %d golden logs found", len(files))
+	}
+	for _, f := range files {
+		t.Run(f, func(t *testing.T) {
+			g := readGolden(t, f)
+			reps := Find(g.lines)
+			if _, ok := g.header["KIND"]; !ok {
+				if len(reps) != 0 {
+					t.Fatalf("clean log: Find = %+v, want no report", reps)
+				}
+				return
+			}
+			if len(reps) != 1 {
+				t.Fatalf("Find returned %d reports, want 1: %+v", len(reps), reps)
+			}
+			r := reps[0]
+			check := func(field, got string) {
+				if w, ok := g.header[field]; ok && w != got {
+					t.Errorf("%s = %q, want %q", field, got, w)
+				}
+			}
+			check("KIND", string(r.Kind))
+			check("TITLE", r.Title)
+			check("FUNC", r.Func)
+			check("MODULE", r.Module)
+			if w, ok := g.header["OOPS"]; ok && (w == "true") != r.Oops {
+				t.Errorf("Oops = %v, want %s", r.Oops, w)
+			}
+			if !strings.Contains(g.lines[r.Line], r.Header) {
+				t.Errorf("Line %d = %q does not hold header %q", r.Line, g.lines[r.Line], r.Header)
+			}
+		})
+	}
+}
+
+func TestParseRecord(t *testing.T) {
+	cases := []struct {
+		in   string
+		want Record
+	}{
+		{"6,339,2124102,-;Hello, world\n", Record{Seq: 339, Level: 6, Usec: 2124102, Text: "Hello, world"}},
+		{"4,12,5,-,caller=T25;line one\\x0aline two\n", Record{Seq: 12, Level: 4, Usec: 5, Text: "line one\nline two"}},
+		{"14,7,9,-;user message\n SUBSYSTEM=pci\n DEVICE=+pci:0000:00:02.0\n", Record{Seq: 7, Level: 6, Facility: 1, Usec: 9, Text: "user message",
+			Dict: map[string]string{"SUBSYSTEM": "pci", "DEVICE": "+pci:0000:00:02.0"}}},
+		{"3,1,0,c;back\\\\slash \\x5c\n", Record{Seq: 1, Level: 3, Text: `back\\slash \`}},
+	}
+	for _, c := range cases {
+		got, err := ParseRecord([]byte(c.in))
+		if err != nil {
+			t.Errorf("ParseRecord(%q): %v", c.in, err)
+			continue
+		}
+		if got.Seq != c.want.Seq || got.Level != c.want.Level || got.Facility != c.want.Facility ||
+			got.Usec != c.want.Usec || got.Text != c.want.Text || len(got.Dict) != len(c.want.Dict) {
+			t.Errorf("ParseRecord(%q) = %+v, want %+v", c.in, got, c.want)
+		}
+		for k, v := range c.want.Dict {
+			if got.Dict[k] != v {
+				t.Errorf("ParseRecord(%q).Dict[%s] = %q, want %q", c.in, k, got.Dict[k], v)
+			}
+		}
+	}
+	if got := (Record{Usec: 2124102, Text: "x"}).String(); got != "[    2.124102] x" {
+		t.Errorf("String() = %q", got)
+	}
+}
+
+func TestParseRecordErrors(t *testing.T) {
+	for _, in := range []string{"", "no header", "6,1;too few", "x,1,2,-;bad prio", "6,y,2,-;bad seq", "6,1,z,-;bad time"} {
+		if _, err := ParseRecord([]byte(in)); err == nil {
+			t.Errorf("ParseRecord(%q) succeeded, want an error", in)
+		}
+	}
+}
+
+func TestFindFoldsOopsIntoBUG(t *testing.T) {
+	lines := []string{"BUG: unable to handle page fault for address: ffffc90000000000", "#PF: supervisor read", "Oops: 0000 [#1] SMP", "RIP: 0010:f+0x1/0x2 [m]"}
+	reps := Find(lines)
+	if len(reps) != 1 || !reps[0].Oops || reps[0].Title != "BUG: unable to handle page fault" || reps[0].Func != "f" || reps[0].Module != "m" {
+		t.Errorf("Find = %+v, want one BUG report with Oops set, in f [m]", reps)
+	}
+}

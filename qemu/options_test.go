@@ -1,0 +1,159 @@
+package qemu
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+)
+
+func TestParseArch(t *testing.T) {
+	for in, want := range map[string]Arch{"x86_64": ArchX86_64, "amd64": ArchX86_64, "arm64": ArchARM64, "aarch64": ArchARM64, " ARM64 ": ArchARM64} {
+		if got, err := ParseArch(in); err != nil || got != want {
+			t.Errorf("ParseArch(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+	_, err := ParseArch("riscv64")
+	if !errors.Is(err, ErrUnsupportedArch) || !strings.Contains(err.Error(), "valid: arm64, x86_64") {
+		t.Errorf("ParseArch(riscv64) error = %v, want the valid list", err)
+	}
+}
+
+func argAfter(argv []string, flag string) []string {
+	var out []string
+	for i := 0; i+1 < len(argv); i++ {
+		if argv[i] == flag {
+			out = append(out, argv[i+1])
+		}
+	}
+	return out
+}
+
+func TestCmdline(t *testing.T) {
+	cases := []struct {
+		name string
+		arch Arch
+		fns  []Fn
+		want map[string][]string // flag -> values, in order
+		kcmd string
+	}{
+		{
+			name: "x86_64 defaults with agent",
+			arch: ArchX86_64,
+			fns:  []Fn{WithKernel("/k/bzImage"), WithInitramfs("/i.cpio"), WithSocketDir("/s"), WithAgent()},
+			want: map[string][]string{
+				"-machine": {"q35"}, "-accel": {"tcg"}, "-m": {"256"}, "-smp": {"1"},
+				"-kernel": {"/k/bzImage"}, "-initrd": {"/i.cpio"}, "-action": {"panic=exit-failure"},
+				"-device": {"pvpanic-pci", "virtio-serial-pci", "virtserialport,chardev=agent,name=lkmtest"},
+				"-qmp":    {"unix:/s/qmp.sock,server=on,wait=off"},
+			},
+			kcmd: "console=ttyS0 panic=-1 printk.devkmsg=on",
+		},
+		{
+			name: "arm64 with memory, cpus, cmdline and init args",
+			arch: ArchARM64,
+			fns: []Fn{WithKernel("/k/Image"), WithSocketDir("/s"), WithMemory(512), WithCPUs(2),
+				WithAppend("nokaslr"), WithInitArgs("probe")},
+			want: map[string][]string{"-machine": {"virt"}, "-cpu": {"max"}, "-m": {"512"}, "-smp": {"2"}, "-device": {"pvpanic-pci"}},
+			kcmd: "console=ttyAMA0 panic=-1 printk.devkmsg=on nokaslr -- probe",
+		},
+		{
+			name: "kvm uses the host cpu",
+			arch: ArchX86_64,
+			fns:  []Fn{WithKernel("k"), WithSocketDir("/s"), WithAccel(AccelKVM)},
+			want: map[string][]string{"-accel": {"kvm"}, "-cpu": {"host"}},
+			kcmd: "console=ttyS0 panic=-1 printk.devkmsg=on",
+		},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			o, err := NewOptions(c.arch, c.fns...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			argv := o.Cmdline()
+			if argv[0] != c.arch.Spec().QEMU {
+				t.Errorf("binary = %q", argv[0])
+			}
+			for flag, want := range c.want {
+				if got := argAfter(argv, flag); strings.Join(got, "|") != strings.Join(want, "|") {
+					t.Errorf("%s = %q, want %q", flag, got, want)
+				}
+			}
+			for _, f := range []string{"-no-reboot", "-nodefaults", "-S"} {
+				if len(argAfter(append(argv, ""), f)) == 0 {
+					t.Errorf("missing %s", f)
+				}
+			}
+			if got := argAfter(argv, "-append"); len(got) != 1 || got[0] != c.kcmd {
+				t.Errorf("-append = %q, want %q", got, c.kcmd)
+			}
+		})
+	}
+}
+
+func TestNewOptionsErrors(t *testing.T) {
+	if _, err := NewOptions(ArchX86_64, WithSocketDir("/s")); err == nil {
+		t.Error("no kernel: want an error")
+	}
+	if _, err := NewOptions("sparc", WithKernel("k"), WithSocketDir("/s")); !errors.Is(err, ErrUnsupportedArch) {
+		t.Errorf("unknown arch: err = %v", err)
+	}
+}
+
+func TestCmdlineQuoted(t *testing.T) {
+	o, _ := NewOptions(ArchX86_64, WithKernel("/a b/bzImage"), WithSocketDir("/s"), WithAppend("x='1'"))
+	q := o.CmdlineQuoted()
+	if !strings.Contains(q, `-kernel '/a b/bzImage'`) || !strings.Contains(q, `x='\''1'\''`) {
+		t.Errorf("CmdlineQuoted = %s", q)
+	}
+}
+
+func TestCleanLine(t *testing.T) {
+	for in, want := range map[string]string{
+		"c\x1b[?7l\x1b[2JHello\r\n": "cHello",
+		"[    1.0] tab\tok\x07\n":     "[    1.0] tab\tok",
+	} {
+		if got := CleanLine(in); got != want {
+			t.Errorf("CleanLine(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestChooseAccel(t *testing.T) {
+	ctx := context.Background()
+	c, err := ChooseAccel(ctx, "tcg", ArchX86_64, nil)
+	if err != nil || c.Accel != AccelTCG {
+		t.Errorf("tcg: %+v %v", c, err)
+	}
+	// arm64 on an x86_64 host (or the reverse) can never use KVM.
+	foreign := ArchARM64
+	if HostArch() == ArchARM64 {
+		foreign = ArchX86_64
+	}
+	called := false
+	c, err = ChooseAccel(ctx, "auto", foreign, func(context.Context) error { called = true; return nil })
+	if err != nil || c.Accel != AccelTCG || called || !strings.Contains(c.Reason, "differs from host") {
+		t.Errorf("auto on a foreign arch: %+v, %v, trial called %v", c, err, called)
+	}
+	if _, err := ChooseAccel(ctx, "kvm", foreign, nil); err == nil {
+		t.Error("--accel kvm on a foreign arch: want an error")
+	}
+	if _, err := ChooseAccel(ctx, "fast", ArchX86_64, nil); err == nil {
+		t.Error("invalid mode: want an error")
+	}
+	// When the cheap checks pass, a failing trial falls back to TCG.
+	if KVMUsable(HostArch()) == nil {
+		c, _ = ChooseAccel(ctx, "auto", HostArch(), func(context.Context) error { return errors.New("hung") })
+		if c.Accel != AccelTCG || !strings.Contains(c.Reason, "trial boot failed: hung") {
+			t.Errorf("failed trial: %+v", c)
+		}
+	}
+}
+
+func TestHasFlag(t *testing.T) {
+	info := "processor: 0\nflags\t\t: fpu vme vmx sse\n"
+	if !hasFlag(info, "vmx") || hasFlag(info, "svm") || hasFlag(info, "vm") {
+		t.Error("hasFlag does not match whole flags")
+	}
+}
