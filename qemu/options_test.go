@@ -112,7 +112,7 @@ func TestCmdlineQuoted(t *testing.T) {
 func TestCleanLine(t *testing.T) {
 	for in, want := range map[string]string{
 		"c\x1b[?7l\x1b[2JHello\r\n": "cHello",
-		"[    1.0] tab\tok\x07\n":     "[    1.0] tab\tok",
+		"[    1.0] tab\tok\x07\n":   "[    1.0] tab\tok",
 	} {
 		if got := CleanLine(in); got != want {
 			t.Errorf("CleanLine(%q) = %q, want %q", in, got, want)

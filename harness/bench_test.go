@@ -1,0 +1,113 @@
+package harness
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/lkmtest/lkmtest/initramfs"
+	"github.com/lkmtest/lkmtest/qemu"
+)
+
+// bareBoot boots the target's kernel with an init that resets at once and
+// returns the wall time from QEMU's start to its exit.
+func bareBoot(b *testing.B, tg *Target, initrd string) time.Duration {
+	b.Helper()
+	sock := b.TempDir()
+	var console bytes.Buffer
+	t0 := time.Now()
+	vm, err := qemu.Start(context.Background(), tg.Options.Arch, qemu.WithKernel(tg.Kernel.Image),
+		qemu.WithInitramfs(initrd), qemu.WithAccel(tg.Accel.Accel), qemu.WithSocketDir(sock),
+		qemu.WithConsole(&console), qemu.WithTimeout(60*time.Second))
+	if err != nil {
+		b.Fatal(err)
+	}
+	exit := vm.Wait()
+	d := time.Since(t0)
+	if !exit.Clean() || !strings.Contains(console.String(), "trivial-init: up") {
+		b.Fatalf("bare boot did not reach the trivial init: %s\n%s", exit, console.String())
+	}
+	return d
+}
+
+// trivialInitramfs compiles testdata/trivial-init.c statically and packs it
+// as /init.
+func trivialInitramfs(b *testing.B) string {
+	b.Helper()
+	dir := b.TempDir()
+	bin := filepath.Join(dir, "init")
+	if out, err := exec.Command("gcc", "-static", "-O2", "-o", bin, "testdata/trivial-init.c").CombinedOutput(); err != nil {
+		b.Fatalf("build trivial init: %v\n%s", err, out)
+	}
+	data, _ := os.ReadFile(bin)
+	p := filepath.Join(dir, "trivial.cpio")
+	if err := initramfs.Assemble(p, "", initramfs.Overlay{Init: data}); err != nil {
+		b.Fatal(err)
+	}
+	return p
+}
+
+// BenchmarkWarmLoop compares a warm "lkmtest run hello" (kernel and base
+// image cached, module rebuilt from a fresh copy) with a bare boot of the same
+// kernel with a trivial init. Goal: ratio <= 1.3.
+func BenchmarkWarmLoop(b *testing.B) {
+	tg := testTarget(&testing.T{})
+	if tg == nil {
+		b.Fatal("no target")
+	}
+	bin := filepath.Join(b.TempDir(), "lkmtest")
+	if out, err := exec.Command("go", "build", "-o", bin, "../cmd/lkmtest").CombinedOutput(); err != nil {
+		b.Fatalf("build lkmtest: %v\n%s", err, out)
+	}
+	trivial := trivialInitramfs(b)
+	args := []string{"run", "--out", b.TempDir(), "--accel", string(tg.Accel.Accel), "hello"}
+	if c := os.Getenv("LKMTEST_CACHE_DIR"); c != "" {
+		args = append([]string{"--cache-dir", c}, args...)
+	}
+	var bare, warm time.Duration
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		bare += bareBoot(b, tg, trivial)
+		cmd := exec.Command(bin, args...)
+		cmd.Dir = ".."
+		t0 := time.Now()
+		out, err := cmd.CombinedOutput()
+		warm += time.Since(t0)
+		if err != nil || !bytes.Contains(out, []byte("1 passed, 0 failed")) {
+			b.Fatalf("lkmtest run hello: %v\n%s", err, out)
+		}
+	}
+	b.StopTimer()
+	n := float64(b.N)
+	b.ReportMetric(bare.Seconds()/n, "bare-boot-s")
+	b.ReportMetric(warm.Seconds()/n, "warm-run-s")
+	b.ReportMetric(warm.Seconds()/bare.Seconds(), "ratio")
+	b.ReportMetric(tg.Kernel.Meta.ConfigureSeconds+tg.Kernel.Meta.BuildSeconds, "cold-kernel-build-s")
+	b.ReportMetric(float64(tg.Kernel.Meta.OptionsY), "options-y")
+}
+
+// BenchmarkKernelCacheHit times "lkmtest kernel build" on a built config.
+// Goal: <= 0.5 s.
+func BenchmarkKernelCacheHit(b *testing.B) {
+	testTarget(&testing.T{})
+	bin := filepath.Join(b.TempDir(), "lkmtest")
+	if out, err := exec.Command("go", "build", "-o", bin, "../cmd/lkmtest").CombinedOutput(); err != nil {
+		b.Fatalf("build lkmtest: %v\n%s", err, out)
+	}
+	args := []string{"kernel", "build"}
+	if c := os.Getenv("LKMTEST_CACHE_DIR"); c != "" {
+		args = append([]string{"--cache-dir", c}, args...)
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		out, err := exec.Command(bin, args...).CombinedOutput()
+		if err != nil || !bytes.HasPrefix(out, []byte("cached ")) {
+			b.Fatalf("kernel build: %v\n%s", err, out)
+		}
+	}
+}
