@@ -141,7 +141,11 @@ func RunTest(ctx context.Context, t *Target, s *spec.Spec) (res verdict.Result) 
 
 	// Modules compile while the VM boots.
 	modsCh := make(chan builtModules, 1)
-	go func() { modsCh <- buildModules(ctx, t, s, dir) }()
+	go func() {
+		m := buildModules(ctx, t, s, dir)
+		res.Modules = time.Since(start)
+		modsCh <- m
+	}()
 
 	timeout := s.Timeout.Std()
 	if o.Timeout > 0 {

@@ -54,6 +54,9 @@ type Kernel struct {
 	Meta Metadata
 	// Built is true when this call built it (a cache miss).
 	Built bool
+	// ProbeDir memoizes kbuild's compiler probes for module builds
+	// against this kernel (see probe.go).
+	ProbeDir string
 }
 
 // Metadata is recorded next to every built kernel.
@@ -152,7 +155,8 @@ func BuildKernel(ctx context.Context, c *cache.Dir, req KernelRequest) (*Kernel,
 	if err != nil {
 		return nil, err
 	}
-	k := &Kernel{Dir: dir, BuildDir: filepath.Join(dir, "build"), Key: key, Built: built}
+	k := &Kernel{Dir: dir, BuildDir: filepath.Join(dir, "build"), Key: key, Built: built,
+		ProbeDir: c.Path("probes", key)}
 	k.Image = filepath.Join(k.BuildDir, req.Arch.Spec().Image)
 	b, err := os.ReadFile(filepath.Join(dir, "metadata.json"))
 	if err == nil {

@@ -45,6 +45,11 @@ func BuildModules(ctx context.Context, k *Kernel, arch qemu.Arch, src, scratch s
 	if !arch.Native() {
 		args = append(args, "CROSS_COMPILE="+arch.Spec().CrossCompile)
 	}
+	if os.Getenv("LKMTEST_NO_PROBE_MEMO") == "" && k.ProbeDir != "" && os.MkdirAll(k.ProbeDir, 0o700) == nil {
+		if arg := probeMemoArg(k.ProbeDir); arg != "" {
+			args = append(args, arg)
+		}
+	}
 	args = append(args, "modules")
 	err := run(ctx, io.MultiWriter(&out, log), "", "make", args...)
 	_ = os.WriteFile(filepath.Join(scratch, "build.log"), out.Bytes(), 0o600)

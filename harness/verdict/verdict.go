@@ -84,6 +84,8 @@ type Result struct {
 	// Duration is the test's wall time; Boot the time to the agent's hello.
 	Duration time.Duration `json:"duration_ns"`
 	Boot     time.Duration `json:"boot_ns"`
+	// Modules is the time from the test's start until its modules were built.
+	Modules time.Duration `json:"modules_ns"`
 	// Dir holds the run's artefacts (console log, qemu command line).
 	Dir string `json:"dir,omitempty"`
 }
