@@ -85,7 +85,7 @@ func Kernel(ctx context.Context, o *Options) (*kbuild.Kernel, error) {
 		return nil, err
 	}
 	req := kbuild.KernelRequest{Source: src, Arch: o.Arch, Fragments: frags, Jobs: o.Jobs, Log: o.verbose()}
-	key, _, _, err := kbuild.KernelKey(ctx, req)
+	key, _, _, err := kbuild.KernelKey(ctx, o.Cache, req)
 	if err != nil {
 		return nil, err
 	}

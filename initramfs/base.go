@@ -49,6 +49,18 @@ func SourceRoot(dir string) string {
 	}
 }
 
+// goVersion is "go version", remembered per go binary.
+func goVersion(ctx context.Context, c *cache.Dir) (string, error) {
+	id, err := cache.ToolID("go")
+	if err != nil {
+		return "", err
+	}
+	return c.Memo("version:"+id, func() (string, error) {
+		out, err := exec.CommandContext(ctx, "go", "version").Output()
+		return strings.TrimSpace(string(out)), err
+	})
+}
+
 // urootVersion is the u-root version srcRoot's go.mod pins: the base image
 // is compiled from that module, whichever binary asks for it.
 func urootVersion(srcRoot string) string {
@@ -69,11 +81,11 @@ func Base(ctx context.Context, c *cache.Dir, arch qemu.Arch, srcRoot string, log
 	if srcRoot == "" {
 		return "", fmt.Errorf("base image: lkmtest's source tree is needed to build u-root commands (run lkmtest from its checkout)")
 	}
-	gov, err := exec.CommandContext(ctx, "go", "version").Output()
+	gov, err := goVersion(ctx, c)
 	if err != nil {
 		return "", fmt.Errorf("base image: the Go toolchain is needed to build u-root commands: %w", err)
 	}
-	key := cache.Key("base/v1", string(arch), urootVersion(srcRoot), strings.TrimSpace(string(gov)), strings.Join(BaseCommands, ","))
+	key := cache.Key("base/v1", string(arch), urootVersion(srcRoot), gov, strings.Join(BaseCommands, ","))
 	dir, _, err := c.Ensure(ctx, "base", key, func(ctx context.Context, tmp string) error {
 		fmt.Fprintf(log, "building the u-root base image for %s (once)\n", arch)
 		var pkgs []string
@@ -131,11 +143,11 @@ func Agent(ctx context.Context, c *cache.Dir, arch qemu.Arch, srcRoot string, lo
 
 func buildAgent(ctx context.Context, c *cache.Dir, arch qemu.Arch, srcRoot string, log io.Writer) (string, error) {
 	h := sha256.New()
-	gov, err := exec.CommandContext(ctx, "go", "version").Output()
+	gov, err := goVersion(ctx, c)
 	if err != nil {
 		return "", fmt.Errorf("build guest agent: the Go toolchain is needed: %w", err)
 	}
-	h.Write(gov)
+	h.Write([]byte(gov))
 	files := []string{filepath.Join(srcRoot, "go.mod"), filepath.Join(srcRoot, "go.sum")}
 	for _, pkg := range agentSources {
 		m, _ := filepath.Glob(filepath.Join(srcRoot, pkg, "*.go"))

@@ -138,3 +138,29 @@ func TestLockHonoursContext(t *testing.T) {
 		t.Errorf("second Lock = %v, want deadline exceeded", err)
 	}
 }
+
+func TestMemo(t *testing.T) {
+	d, _ := Open(t.TempDir())
+	calls := 0
+	fn := func() (string, error) { calls++; return "v1", nil }
+	for i := 0; i < 3; i++ {
+		if v, err := d.Memo("k", fn); err != nil || v != "v1" {
+			t.Fatalf("Memo = %q, %v", v, err)
+		}
+	}
+	if calls != 1 {
+		t.Errorf("fn called %d times, want 1", calls)
+	}
+	if _, err := d.Memo("other", func() (string, error) { return "", errors.New("no") }); err == nil {
+		t.Error("an error from fn must be returned")
+	}
+	if v, _ := d.Memo("other", func() (string, error) { return "ok", nil }); v != "ok" {
+		t.Error("a failed computation must not be stored")
+	}
+	if id, err := ToolID("sh"); err != nil || id == "" {
+		t.Errorf("ToolID(sh) = %q, %v", id, err)
+	}
+	if _, err := ToolID("no-such-tool-lkmtest"); err == nil {
+		t.Error("ToolID of a missing tool must fail")
+	}
+}

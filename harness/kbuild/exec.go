@@ -3,6 +3,7 @@ package kbuild
 import (
 	"context"
 	"fmt"
+	"github.com/lkmtest/lkmtest/harness/cache"
 	"io"
 	"os"
 	"os/exec"
@@ -36,14 +37,21 @@ func output(ctx context.Context, name string, args ...string) (string, error) {
 	return string(b), err
 }
 
-// CompilerVersion is the first line of "<cc> --version" (part of cache keys).
-func CompilerVersion(ctx context.Context, cc string) (string, error) {
-	out, err := output(ctx, cc, "--version")
+// CompilerVersion is the first line of "<cc> --version" (part of cache
+// keys), remembered per compiler binary in c.
+func CompilerVersion(ctx context.Context, c *cache.Dir, cc string) (string, error) {
+	id, err := cache.ToolID(cc)
 	if err != nil {
-		return "", fmt.Errorf("%s not found or not working: %w", cc, err)
+		return "", fmt.Errorf("%s not found: %w", cc, err)
 	}
-	line, _, _ := strings.Cut(out, "\n")
-	return strings.TrimSpace(line), nil
+	return c.Memo("version:"+id, func() (string, error) {
+		out, err := output(ctx, cc, "--version")
+		if err != nil {
+			return "", fmt.Errorf("%s not working: %w", cc, err)
+		}
+		line, _, _ := strings.Cut(out, "\n")
+		return strings.TrimSpace(line), nil
+	})
 }
 
 // tail returns the last n lines of a file, for error messages.

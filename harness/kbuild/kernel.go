@@ -122,13 +122,13 @@ func MergeFragments(frags []Fragment) (*kconfig.Config, error) {
 
 // KernelKey is the cache key of a kernel: source, arch, merged config and
 // compiler. Computing it runs no make.
-func KernelKey(ctx context.Context, req KernelRequest) (string, *kconfig.Config, string, error) {
+func KernelKey(ctx context.Context, c *cache.Dir, req KernelRequest) (string, *kconfig.Config, string, error) {
 	merged, err := MergeFragments(req.Fragments)
 	if err != nil {
 		return "", nil, "", err
 	}
 	cc := compiler(req.Arch)
-	ccVersion, err := CompilerVersion(ctx, cc)
+	ccVersion, err := CompilerVersion(ctx, c, cc)
 	if err != nil {
 		return "", nil, "", fmt.Errorf("%w: install it with 'apt-get install %s' (or run 'make deps')", err, req.Arch.Spec().DebianCross)
 	}
@@ -145,7 +145,7 @@ func BuildKernel(ctx context.Context, c *cache.Dir, req KernelRequest) (*Kernel,
 	if req.Jobs <= 0 {
 		req.Jobs = runtime.NumCPU()
 	}
-	key, merged, ccVersion, err := KernelKey(ctx, req)
+	key, merged, ccVersion, err := KernelKey(ctx, c, req)
 	if err != nil {
 		return nil, err
 	}

@@ -20,11 +20,11 @@ func probeMemoArg(dir string) string {
 		return ""
 	}
 	return "try-run=$(shell set -e; " +
-		"k=$$(printf %s '$(subst ','\\'',$(1))' | md5sum | cut -c1-32); " +
-		"f='" + dir + "'/$$k; " +
-		`if [ -f "$$f" ]; then r=$$(cat "$$f"); else ` +
+		"k=$$(printf %s '$(subst ','\\'',$(1))' | md5sum); " +
+		"f='" + dir + "'/$${k%% *}; " +
+		`if [ -f "$$f" ]; then read -r r < "$$f" || :; else ` +
 		`TMP=$(TMPOUT)/tmp; trap "rm -rf $(TMPOUT)" EXIT; mkdir -p $(TMPOUT); ` +
 		"if ($(1)) >/dev/null 2>&1; then r=y; else r=n; fi; " +
-		`printf %s $$r > "$$f.$$$$"; mv -f "$$f.$$$$" "$$f"; fi; ` +
+		`echo $$r > "$$f.$$$$"; mv -f "$$f.$$$$" "$$f"; fi; ` +
 		`if [ "$$r" = y ]; then echo "$(2)"; else echo "$(3)"; fi)`
 }
