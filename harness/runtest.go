@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/lkmtest/lkmtest/harness/cache"
 	"github.com/lkmtest/lkmtest/harness/guest"
 	"github.com/lkmtest/lkmtest/harness/kbuild"
 	"github.com/lkmtest/lkmtest/harness/klog"
@@ -41,8 +42,7 @@ func buildModules(ctx context.Context, t *Target, s *spec.Spec, dir string) buil
 			res.err = err
 			return res
 		}
-		scratch := filepath.Join(dir, "build", fmt.Sprintf("%d-%s", i, filepath.Base(src)))
-		kos, err := kbuild.BuildModules(ctx, t.Kernel, t.Options.Arch, src, scratch, t.Options.verbose())
+		kos, err := buildModuleDir(ctx, t, src, filepath.Join(dir, "build", fmt.Sprintf("%d-%s", i, filepath.Base(src))))
 		if err != nil {
 			res.err = err
 			return res
@@ -52,6 +52,40 @@ func buildModules(ctx context.Context, t *Target, s *spec.Spec, dir string) buil
 		}
 	}
 	return res
+}
+
+// buildModuleDir builds one module directory in a build directory kept in
+// the cache per (kernel, source directory), so that a re-run compiles only
+// what changed, and copies the .ko files and the build log to out.
+func buildModuleDir(ctx context.Context, t *Target, src, out string) ([]string, error) {
+	c := t.Options.Cache
+	key := cache.Key("modbuild/v1", t.Kernel.Key, src)
+	work := c.Path("modbuild", key)
+	if err := os.MkdirAll(work, 0o700); err != nil {
+		return nil, err
+	}
+	unlock, err := cache.Lock(ctx, work+".lock")
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	kos, err := kbuild.BuildModules(ctx, t.Kernel, t.Options.Arch, src, work, t.Options.verbose())
+	if mkErr := os.MkdirAll(out, 0o700); mkErr != nil {
+		return nil, mkErr
+	}
+	_ = cache.CopyFile(filepath.Join(out, "build.log"), filepath.Join(work, "build.log"), 0o600)
+	if err != nil {
+		return nil, err
+	}
+	var copied []string
+	for _, ko := range kos {
+		dst := filepath.Join(out, filepath.Base(ko))
+		if err := cache.CopyFile(dst, ko, 0o600); err != nil {
+			return nil, err
+		}
+		copied = append(copied, dst)
+	}
+	return copied, nil
 }
 
 // session reads the agent's messages in its own goroutine.
@@ -270,11 +304,11 @@ func RunTest(ctx context.Context, t *Target, s *spec.Spec) (res verdict.Result) 
 			return res
 		}
 	}
-	if _, err := call(guest.Request{Op: guest.OpShutdown}, 10*time.Second); err == nil {
-		select {
-		case <-vm.Done():
-		case <-time.After(5 * time.Second):
-		}
+	// The agent's answer to shutdown proves it survived every step; the
+	// deferred Stop then quits QEMU at once rather than waiting for the
+	// guest's reset (the initramfs holds nothing to keep).
+	if _, err := call(guest.Request{Op: guest.OpShutdown}, 10*time.Second); err != nil {
+		lost(&res, vm, console.Name(), "after the last step", err)
 	}
 	return res
 }

@@ -30,14 +30,17 @@ func (e *ModuleBuildError) Error() string {
 
 func (e *ModuleBuildError) Unwrap() error { return e.Err }
 
-// BuildModules copies the module directory src to scratch (so src stays
-// clean) and builds it with make -C <kernel build dir> M=<scratch>. It
-// returns the paths of the .ko files, sorted.
+// BuildModules syncs the module directory src into scratch (so src stays
+// clean) and builds it with make -C <kernel build dir> M=<scratch>. scratch
+// may persist between calls: files whose content did not change keep their
+// modification time, so make rebuilds only what an edit touched. The caller
+// must not build in the same scratch directory concurrently. It returns the
+// paths of the .ko files, sorted.
 func BuildModules(ctx context.Context, k *Kernel, arch qemu.Arch, src, scratch string, log io.Writer) ([]string, error) {
 	if log == nil {
 		log = io.Discard
 	}
-	if err := copyTree(src, scratch); err != nil {
+	if err := syncTree(src, scratch); err != nil {
 		return nil, fmt.Errorf("build module %s: copy to %s: %w", src, scratch, err)
 	}
 	var out bytes.Buffer
@@ -70,10 +73,13 @@ func BuildModules(ctx context.Context, k *Kernel, arch qemu.Arch, src, scratch s
 	return kos, nil
 }
 
-// copyTree copies the regular files of src (recursively), leaving out build
-// products, into dst.
-func copyTree(src, dst string) error {
-	return filepath.WalkDir(src, func(p string, d os.DirEntry, err error) error {
+// syncTree makes the source files of dst equal to those of src: it writes
+// files that are new or differ, leaves identical ones untouched (their
+// mtimes matter to make) and removes sources that src no longer has. Build
+// products are neither copied nor removed.
+func syncTree(src, dst string) error {
+	want := map[string]bool{}
+	err := filepath.WalkDir(src, func(p string, d os.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
@@ -92,7 +98,24 @@ func copyTree(src, dst string) error {
 		if err != nil {
 			return err
 		}
+		want[rel] = true
+		if old, err := os.ReadFile(target); err == nil && bytes.Equal(old, b) {
+			return nil
+		}
 		return os.WriteFile(target, b, 0o644)
+	})
+	if err != nil {
+		return err
+	}
+	return filepath.WalkDir(dst, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() || isBuildProduct(d.Name()) || d.Name() == "build.log" {
+			return err
+		}
+		rel, _ := filepath.Rel(dst, p)
+		if !want[rel] {
+			return os.Remove(p)
+		}
+		return nil
 	})
 }
 
