@@ -38,11 +38,15 @@ func bareBoot(b *testing.B, tg *Target, initrd string) time.Duration {
 
 // trivialInitramfs compiles testdata/trivial-init.c statically and packs it
 // as /init.
-func trivialInitramfs(b *testing.B) string {
+func trivialInitramfs(b *testing.B, arch qemu.Arch) string {
 	b.Helper()
 	dir := b.TempDir()
 	bin := filepath.Join(dir, "init")
-	if out, err := exec.Command("gcc", "-static", "-O2", "-o", bin, "testdata/trivial-init.c").CombinedOutput(); err != nil {
+	cc := "gcc"
+	if !arch.Native() {
+		cc = arch.Spec().CrossCC
+	}
+	if out, err := exec.Command(cc, "-static", "-O2", "-o", bin, "testdata/trivial-init.c").CombinedOutput(); err != nil {
 		b.Fatalf("build trivial init: %v\n%s", err, out)
 	}
 	data, _ := os.ReadFile(bin)
@@ -76,7 +80,13 @@ func editedHello(b *testing.B, dir string, n int) {
 // warm-edit-s after an edit of the module's source (so it is recompiled),
 // warm-noedit-s for a re-run of unchanged sources. Goal: ratio <= 1.3.
 func BenchmarkWarmLoop(b *testing.B) {
-	tg := testTarget(&testing.T{})
+	for _, a := range vmArchs {
+		b.Run(string(a), func(b *testing.B) { benchWarmLoop(b, a) })
+	}
+}
+
+func benchWarmLoop(b *testing.B, arch qemu.Arch) {
+	tg := archTarget(&testing.T{}, arch)
 	if tg == nil {
 		b.Fatal("no target")
 	}
@@ -84,10 +94,10 @@ func BenchmarkWarmLoop(b *testing.B) {
 	if out, err := exec.Command("go", "build", "-o", bin, "../cmd/lkmtest").CombinedOutput(); err != nil {
 		b.Fatalf("build lkmtest: %v\n%s", err, out)
 	}
-	trivial := trivialInitramfs(b)
+	trivial := trivialInitramfs(b, arch)
 	mod := filepath.Join(b.TempDir(), "hello")
 	run := func() time.Duration {
-		args := []string{"run", "--out", b.TempDir(), "--accel", string(tg.Accel.Accel), mod}
+		args := []string{"run", "--out", b.TempDir(), "--arch", string(arch), "--accel", string(tg.Accel.Accel), mod}
 		if c := os.Getenv("LKMTEST_CACHE_DIR"); c != "" {
 			args = append([]string{"--cache-dir", c}, args...)
 		}

@@ -20,49 +20,64 @@ import (
 // not cached (several minutes, once) and never skip for a missing tool:
 // they fail with the install command instead. Only -short skips them.
 
-var (
-	targetOnce sync.Once
-	target     *Target
-	targetErr  error
-)
+// vmArchs are the architectures every VM test runs on.
+var vmArchs = []qemu.Arch{qemu.ArchX86_64, qemu.ArchARM64}
 
-// testTarget prepares the x86_64 6.1 target once for all VM tests, in the
+type preparedTarget struct {
+	once sync.Once
+	t    *Target
+	err  error
+}
+
+var targets = map[qemu.Arch]*preparedTarget{qemu.ArchX86_64: {}, qemu.ArchARM64: {}}
+
+// testTarget prepares the x86_64 6.1 target once for all VM tests.
+func testTarget(t *testing.T) *Target { return archTarget(t, qemu.ArchX86_64) }
+
+// archTarget prepares the 6.1 target of arch once for all VM tests, in the
 // user's cache ($LKMTEST_CACHE_DIR overrides) so make run and make test
 // share kernels.
-func testTarget(t *testing.T) *Target {
+func archTarget(t *testing.T, arch qemu.Arch) *Target {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("VM test: skipped with -short")
 	}
-	targetOnce.Do(func() {
+	pt := targets[arch]
+	pt.once.Do(func() {
 		c, err := cache.Open(os.Getenv("LKMTEST_CACHE_DIR"))
 		if err != nil {
-			targetErr = err
+			pt.err = err
 			return
 		}
 		wd, _ := os.Getwd()
 		out, err := os.MkdirTemp("", "lkmtest-vmtest-")
 		if err != nil {
-			targetErr = err
+			pt.err = err
 			return
 		}
-		o := &Options{Cache: c, Arch: qemu.ArchX86_64, Kernel: "6.1", Accel: "auto", Out: out,
+		o := &Options{Cache: c, Arch: arch, Kernel: "6.1", Accel: "auto", Out: out,
 			Log: testLog{}, SrcRoot: initramfs.SourceRoot(wd)}
-		target, targetErr = Prepare(context.Background(), o)
+		pt.t, pt.err = Prepare(context.Background(), o)
 	})
-	if targetErr != nil {
-		t.Fatalf("prepare the 6.1 x86_64 target: %v", targetErr)
+	if pt.err != nil {
+		t.Fatalf("prepare the 6.1 %s target: %v", arch, pt.err)
 	}
-	return target
+	return pt.t
+}
+
+// forEachArch runs fn as a subtest per architecture.
+func forEachArch(t *testing.T, fn func(t *testing.T, tg *Target)) {
+	for _, a := range vmArchs {
+		t.Run(string(a), func(t *testing.T) { fn(t, archTarget(t, a)) })
+	}
 }
 
 type testLog struct{}
 
 func (testLog) Write(p []byte) (int, error) { os.Stderr.Write(p); return len(p), nil }
 
-func runFixture(t *testing.T, dir string) verdict.Result {
+func runFixture(t *testing.T, tg *Target, dir string) verdict.Result {
 	t.Helper()
-	tg := testTarget(t)
 	s, err := spec.Load(filepath.Join(dir, spec.FileName))
 	if err != nil {
 		t.Fatal(err)
@@ -72,8 +87,10 @@ func runFixture(t *testing.T, dir string) verdict.Result {
 	return r
 }
 
-func TestVMHelloPasses(t *testing.T) {
-	r := runFixture(t, "../modules/ch04/hello")
+func TestVMHelloPasses(t *testing.T) { forEachArch(t, testHelloPasses) }
+
+func testHelloPasses(t *testing.T, tg *Target) {
+	r := runFixture(t, tg, "../modules/ch04/hello")
 	if r.Outcome != verdict.Pass {
 		t.Fatalf("hello: %s\n%s", r.Summary(), strings.Join(r.Excerpt, "\n"))
 	}
@@ -87,8 +104,10 @@ func TestVMHelloPasses(t *testing.T) {
 	}
 }
 
-func TestVMMissingLineFails(t *testing.T) {
-	r := runFixture(t, "testdata/modules/missing-line")
+func TestVMMissingLineFails(t *testing.T) { forEachArch(t, testMissingLineFails) }
+
+func testMissingLineFails(t *testing.T, tg *Target) {
+	r := runFixture(t, tg, "testdata/modules/missing-line")
 	if r.Outcome != verdict.Fail {
 		t.Fatalf("outcome = %s, want FAIL: %s", r.Outcome, r.Reason)
 	}
@@ -101,13 +120,17 @@ func TestVMMissingLineFails(t *testing.T) {
 	}
 }
 
-func TestVMOopsInInitIsCrash(t *testing.T) {
+func TestVMOopsInInitIsCrash(t *testing.T) { forEachArch(t, testOopsInInitIsCrash) }
+
+func testOopsInInitIsCrash(t *testing.T, tg *Target) {
 	start := time.Now()
-	r := runFixture(t, "testdata/modules/oops-init")
+	r := runFixture(t, tg, "testdata/modules/oops-init")
 	if r.Outcome != verdict.Crash {
 		t.Fatalf("outcome = %s, want CRASH: %s", r.Outcome, r.Reason)
 	}
-	if !strings.Contains(r.Reason, "BUG: kernel NULL pointer dereference") {
+	title := map[qemu.Arch]string{qemu.ArchX86_64: "BUG: kernel NULL pointer dereference",
+		qemu.ArchARM64: "unable to handle kernel NULL pointer dereference"}[tg.Options.Arch]
+	if !strings.Contains(r.Reason, title) {
 		t.Errorf("reason = %q, want the oops title", r.Reason)
 	}
 	reps := r.Steps[0].Reports
@@ -120,10 +143,11 @@ func TestVMOopsInInitIsCrash(t *testing.T) {
 	}
 }
 
-func TestVMHangInInitIsTimeout(t *testing.T) {
-	tg := testTarget(t)
+func TestVMHangInInitIsTimeout(t *testing.T) { forEachArch(t, testHangInInitIsTimeout) }
+
+func testHangInInitIsTimeout(t *testing.T, tg *Target) {
 	start := time.Now()
-	r := runFixture(t, "testdata/modules/hang-init")
+	r := runFixture(t, tg, "testdata/modules/hang-init")
 	took := time.Since(start)
 	if r.Outcome != verdict.Timeout {
 		t.Fatalf("outcome = %s, want TIMEOUT: %s", r.Outcome, r.Reason)

@@ -101,6 +101,10 @@ func TestRunExitCodes(t *testing.T) {
 	if code != 1 || !strings.Contains(out, "FAIL    fixture-missing-line") || !strings.Contains(out, "at harness/testdata/modules/missing-line/test.yaml:5") {
 		t.Fatalf("run missing-line: exit %d\nstdout:\n%s\nstderr:\n%s", code, out, stderr)
 	}
+	out, stderr, code = cli(t, "run", "--out", t.TempDir(), "--arch", "arm64", "hello")
+	if code != 0 || !strings.Contains(out, "PASS    hello [6.1") || !strings.Contains(out, "arm64]") {
+		t.Fatalf("run --arch arm64 hello: exit %d\nstdout:\n%s\nstderr:\n%s", code, out, stderr)
+	}
 	out, _, code = cli(t, "kernel", "build")
 	if code != 0 || !strings.HasPrefix(out, "cached linux 6.1") {
 		t.Errorf("kernel build after a run: exit %d, %q; want a cache hit", code, out)
