@@ -29,8 +29,9 @@ const stepGrace = 5 * time.Second
 
 // builtModules is the outcome of building a test's modules.
 type builtModules struct {
-	kos map[string]string // module name -> .ko path
-	err error
+	kos  map[string]string // module name -> .ko path
+	err  error
+	done time.Time // when the build finished
 }
 
 // buildModules builds every module directory of s against the target kernel.
@@ -177,7 +178,7 @@ func RunTest(ctx context.Context, t *Target, s *spec.Spec) (res verdict.Result) 
 	modsCh := make(chan builtModules, 1)
 	go func() {
 		m := buildModules(ctx, t, s, dir)
-		res.Modules = time.Since(start)
+		m.done = time.Now()
 		modsCh <- m
 	}()
 
@@ -236,6 +237,7 @@ func RunTest(ctx context.Context, t *Target, s *spec.Spec) (res verdict.Result) 
 	res.Boot = time.Since(start)
 
 	mods := <-modsCh
+	res.Modules = mods.done.Sub(start)
 	if mods.err != nil {
 		res.Outcome, res.Reason = verdict.Error, mods.err.Error()
 		return res

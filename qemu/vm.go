@@ -126,9 +126,12 @@ func Start(ctx context.Context, arch Arch, fns ...Fn) (*VM, error) {
 // then resumes them.
 func (vm *VM) connect(ctx context.Context) error {
 	deadline := time.Now().Add(20 * time.Second)
-	var err error
+	var (
+		mon *qmp.SocketMonitor
+		err error
+	)
 	for {
-		vm.mon, err = qmp.NewSocketMonitor("unix", vm.Options.QMPSocket(), 2*time.Second)
+		mon, err = qmp.NewSocketMonitor("unix", vm.Options.QMPSocket(), 2*time.Second)
 		if err == nil {
 			break
 		}
@@ -143,19 +146,25 @@ func (vm *VM) connect(ctx context.Context) error {
 			return fmt.Errorf("connect to QMP monitor %s: %w", vm.Options.QMPSocket(), err)
 		}
 	}
-	if err := vm.mon.Connect(); err != nil {
+	if err := mon.Connect(); err != nil {
 		return fmt.Errorf("QMP handshake: %w", err)
 	}
-	events, err := vm.mon.Events(context.Background())
+	vm.mu.Lock()
+	vm.mon = mon
+	vm.mu.Unlock()
+	events, err := mon.Events(context.Background())
 	if err != nil {
 		return fmt.Errorf("QMP events: %w", err)
 	}
 	go vm.drainEvents(events)
 	if vm.Options.Agent {
-		vm.agent, err = net.DialTimeout("unix", vm.Options.AgentSocket(), 5*time.Second)
+		agent, err := net.DialTimeout("unix", vm.Options.AgentSocket(), 5*time.Second)
 		if err != nil {
 			return fmt.Errorf("connect to agent channel: %w", err)
 		}
+		vm.mu.Lock()
+		vm.agent = agent
+		vm.mu.Unlock()
 	}
 	if _, err := vm.qmpRun(`{"execute":"cont"}`, 10*time.Second); err != nil {
 		return fmt.Errorf("QMP cont: %w", err)
@@ -190,7 +199,10 @@ func (vm *VM) qmpRun(cmd string, timeout time.Duration) ([]byte, error) {
 	}
 	ch := make(chan reply, 1)
 	go func() {
-		b, err := vm.mon.Run([]byte(cmd))
+		vm.mu.Lock()
+		mon := vm.mon
+		vm.mu.Unlock()
+		b, err := mon.Run([]byte(cmd))
 		ch <- reply{b, err}
 	}()
 	select {
@@ -204,7 +216,11 @@ func (vm *VM) qmpRun(cmd string, timeout time.Duration) ([]byte, error) {
 }
 
 // Agent is the host end of the guest agent's channel (nil without WithAgent).
-func (vm *VM) Agent() net.Conn { return vm.agent }
+func (vm *VM) Agent() net.Conn {
+	vm.mu.Lock()
+	defer vm.mu.Unlock()
+	return vm.agent
+}
 
 // Pid is QEMU's process id.
 func (vm *VM) Pid() int { return vm.cmd.Process.Pid }
@@ -280,12 +296,13 @@ func (vm *VM) reap() {
 	if code == 1 && !vm.stopped && !vm.timedOut && vm.shutdown == "" {
 		vm.exit.Panicked = true
 	}
+	mon, agent := vm.mon, vm.agent
 	vm.mu.Unlock()
-	if vm.mon != nil {
-		_ = vm.mon.Disconnect()
+	if mon != nil {
+		_ = mon.Disconnect()
 	}
-	if vm.agent != nil {
-		_ = vm.agent.Close()
+	if agent != nil {
+		_ = agent.Close()
 	}
 	close(vm.done)
 }
@@ -320,7 +337,10 @@ func (vm *VM) Stop() {
 		return
 	default:
 	}
-	if vm.mon != nil {
+	vm.mu.Lock()
+	mon := vm.mon
+	vm.mu.Unlock()
+	if mon != nil {
 		_, _ = vm.qmpRun(`{"execute":"quit"}`, time.Second)
 	}
 	select {
