@@ -229,18 +229,37 @@ func RunTest(ctx context.Context, t *Target, s *spec.Spec) (res verdict.Result) 
 	sess := newSession(vm, transcript)
 	deadline := start.Add(timeout)
 
-	var hello guest.Hello
-	if err := sess.next(ctx, &hello, bootTimeout); err != nil {
-		lost(&res, vm, console.Name(), "before the guest agent started", err)
-		return res
-	}
-	res.Boot = time.Since(start)
-
-	mods := <-modsCh
-	res.Modules = mods.done.Sub(start)
-	if mods.err != nil {
-		res.Outcome, res.Reason = verdict.Error, mods.err.Error()
-		return res
+	// A module that does not compile ends the test at once, boot or not.
+	helloCh := make(chan error, 1)
+	go func() {
+		var hello guest.Hello
+		helloCh <- sess.next(ctx, &hello, bootTimeout)
+	}()
+	var mods builtModules
+	select {
+	case mods = <-modsCh:
+		res.Modules = mods.done.Sub(start)
+		if mods.err != nil {
+			res.Outcome, res.Reason = verdict.Error, mods.err.Error()
+			return res
+		}
+		if err := <-helloCh; err != nil {
+			lost(&res, vm, console.Name(), "before the guest agent started", err)
+			return res
+		}
+		res.Boot = time.Since(start)
+	case err := <-helloCh:
+		if err != nil {
+			lost(&res, vm, console.Name(), "before the guest agent started", err)
+			return res
+		}
+		res.Boot = time.Since(start)
+		mods = <-modsCh
+		res.Modules = mods.done.Sub(start)
+		if mods.err != nil {
+			res.Outcome, res.Reason = verdict.Error, mods.err.Error()
+			return res
+		}
 	}
 	id := 0
 	call := func(req guest.Request, wait time.Duration) (guest.Response, error) {

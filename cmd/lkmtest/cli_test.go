@@ -101,6 +101,11 @@ func TestRunExitCodes(t *testing.T) {
 	if code != 1 || !strings.Contains(out, "FAIL    fixture-missing-line") || !strings.Contains(out, "at harness/testdata/modules/missing-line/test.yaml:5") {
 		t.Fatalf("run missing-line: exit %d\nstdout:\n%s\nstderr:\n%s", code, out, stderr)
 	}
+	out, stderr, code = cli(t, "run", "--out", t.TempDir(), "harness/testdata/modules/build-error")
+	if code != 1 || !strings.Contains(out, "ERROR   fixture-build-error") ||
+		!strings.Contains(out, "harness/testdata/modules/build-error/broken_lkm.c:9:16: error: ‘undeclared_identifier’ undeclared") {
+		t.Fatalf("run build-error: exit %d\nstdout:\n%s\nstderr:\n%s", code, out, stderr)
+	}
 	out, stderr, code = cli(t, "run", "--out", t.TempDir(), "--arch", "arm64", "hello")
 	if code != 0 || !strings.Contains(out, "PASS    hello [6.1") || !strings.Contains(out, "arm64]") {
 		t.Fatalf("run --arch arm64 hello: exit %d\nstdout:\n%s\nstderr:\n%s", code, out, stderr)
