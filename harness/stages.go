@@ -84,14 +84,10 @@ func Kernel(ctx context.Context, o *Options) (*kbuild.Kernel, error) {
 	if err != nil {
 		return nil, err
 	}
-	req := kbuild.KernelRequest{Source: src, Arch: o.Arch, Fragments: frags, Jobs: o.Jobs, Log: o.verbose()}
-	key, _, _, err := kbuild.KernelKey(ctx, o.Cache, req)
-	if err != nil {
-		return nil, err
-	}
-	if !o.Cache.Exists("kernels", key) {
-		fmt.Fprintf(o.log(), "kernel %s %s: not in the cache, building (several minutes; -v shows the build)\n", src.Version, o.Arch)
-	}
+	req := kbuild.KernelRequest{Source: src, Arch: o.Arch, Fragments: frags, Jobs: o.Jobs, Log: o.verbose(),
+		OnMiss: func() {
+			fmt.Fprintf(o.log(), "kernel %s %s: not in the cache, building (several minutes; -v shows the build)\n", src.Version, o.Arch)
+		}}
 	k, err := kbuild.BuildKernel(ctx, o.Cache, req)
 	if err != nil {
 		return nil, fmt.Errorf("kernel %s %s: %w", src.Version, o.Arch, err)

@@ -44,7 +44,6 @@ func shown(args []string) []string {
 // output runs a command and returns its standard output.
 func output(ctx context.Context, name string, args ...string) (string, error) {
 	cmd := exec.CommandContext(ctx, name, args...)
-	cmd.Stderr = nil
 	b, err := cmd.Output()
 	return string(b), err
 }

@@ -38,6 +38,8 @@ type KernelRequest struct {
 	Jobs int
 	// Log receives the build's output (may be io.Discard).
 	Log io.Writer
+	// OnMiss, if set, is called before a kernel that is not cached is built.
+	OnMiss func()
 }
 
 // Kernel is a built kernel in the cache.
@@ -89,14 +91,19 @@ type Metadata struct {
 	Created time.Time `json:"created"`
 }
 
-// makeArgs are the common make arguments for arch.
-func makeArgs(src, out string, arch qemu.Arch) []string {
+// archArgs are the make variables that select arch (and its cross compiler).
+func archArgs(arch qemu.Arch) []string {
 	spec := arch.Spec()
-	args := []string{"-C", src, "O=" + out, "ARCH=" + spec.KernelArch}
+	args := []string{"ARCH=" + spec.KernelArch}
 	if !arch.Native() {
 		args = append(args, "CROSS_COMPILE="+spec.CrossCompile)
 	}
 	return args
+}
+
+// makeArgs are the make arguments of an out-of-tree kernel build.
+func makeArgs(src, out string, arch qemu.Arch) []string {
+	return append([]string{"-C", src, "O=" + out}, archArgs(arch)...)
 }
 
 // compiler is the C compiler the kernel build for arch uses.
@@ -150,6 +157,9 @@ func BuildKernel(ctx context.Context, c *cache.Dir, req KernelRequest) (*Kernel,
 		return nil, err
 	}
 	dir, built, err := c.Ensure(ctx, "kernels", key, func(ctx context.Context, tmp string) error {
+		if req.OnMiss != nil {
+			req.OnMiss()
+		}
 		return buildKernel(ctx, c, tmp, key, merged, ccVersion, req)
 	})
 	if err != nil {

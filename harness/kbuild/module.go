@@ -44,10 +44,7 @@ func BuildModules(ctx context.Context, k *Kernel, arch qemu.Arch, src, scratch s
 		return nil, fmt.Errorf("build module %s: copy to %s: %w", src, scratch, err)
 	}
 	var out bytes.Buffer
-	args := append(makeArgs(k.BuildDir, "", arch)[:2], "M="+scratch, "ARCH="+arch.Spec().KernelArch)
-	if !arch.Native() {
-		args = append(args, "CROSS_COMPILE="+arch.Spec().CrossCompile)
-	}
+	args := append([]string{"-C", k.BuildDir, "M=" + scratch}, archArgs(arch)...)
 	// (ccache was measured and left out: hashing the kernel headers costs
 	// more than the .mod.c compile it would save.)
 	if os.Getenv("LKMTEST_NO_PROBE_MEMO") == "" && k.ProbeDir != "" && os.MkdirAll(k.ProbeDir, 0o700) == nil {

@@ -48,14 +48,13 @@ func ResolveDebian(ctx context.Context, c *cache.Dir, series string, log io.Writ
 	}
 	identity := fmt.Sprintf("debian:linux-source-%s:%d:%d", series, st.Size(), st.ModTime().Unix())
 	key := cache.Key("source", identity)
-	dir, built, err := c.Ensure(ctx, "src", key, func(ctx context.Context, tmp string) error {
+	dir, _, err := c.Ensure(ctx, "src", key, func(ctx context.Context, tmp string) error {
 		fmt.Fprintf(log, "unpacking %s into the cache (once)\n", tarball)
 		return unpack(ctx, tarball, filepath.Join(tmp, "tree"), log)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("unpack %s: %w", tarball, err)
 	}
-	_ = built
 	tree := filepath.Join(dir, "tree")
 	ver, err := MakefileVersion(tree)
 	if err != nil {
