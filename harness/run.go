@@ -11,23 +11,18 @@ import (
 	"github.com/lkmtest/lkmtest/harness/verdict"
 )
 
-// Run prepares the target and runs every test on it, one VM per test. The
-// error is for infrastructure failures; test failures are in the results.
+// Run prepares the target of o and runs every test on it, one VM per test
+// and up to o.VMs at once. The error is for infrastructure failures; test
+// failures are in the results.
 func Run(ctx context.Context, o *Options, specs []*spec.Spec) ([]verdict.Result, error) {
-	t, err := Prepare(ctx, o)
-	if err != nil {
+	m, err := RunMatrix(ctx, o, []Cell{{Kernel: o.Kernel, Arch: o.Arch}}, specs)
+	if err == nil {
+		err = m.Cells[0].Err
+	}
+	if m.Cells[0].Err != nil {
 		return nil, err
 	}
-	var results []verdict.Result
-	for _, s := range specs {
-		if ctx.Err() != nil {
-			return results, ctx.Err()
-		}
-		fmt.Fprintf(o.log(), "run %s on %s\n", s.Name, t.Name())
-		r := RunTest(ctx, t, s)
-		results = append(results, r)
-	}
-	return results, nil
+	return m.Ran(), err
 }
 
 // SelectSpecs resolves command-line arguments to specs: a directory or file

@@ -212,7 +212,7 @@ func RunTest(ctx context.Context, t *Target, s *spec.Spec) (res verdict.Result) 
 	if opts, err := qemu.NewOptions(o.Arch, fns...); err == nil {
 		_ = os.WriteFile(filepath.Join(dir, "qemu.cmdline"), []byte(opts.CmdlineQuoted()+"\n"), 0o600)
 	}
-	vm, err := qemu.Start(ctx, o.Arch, fns...)
+	vm, err := qemu.Start(ctx, o.Arch, append(t.vmQuirks(), fns...)...)
 	if err != nil {
 		res.Outcome, res.Reason = verdict.Error, "boot: "+err.Error()
 		return res

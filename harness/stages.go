@@ -12,6 +12,8 @@ import (
 
 	"github.com/lkmtest/lkmtest/harness/cache"
 	"github.com/lkmtest/lkmtest/harness/kbuild"
+	"github.com/lkmtest/lkmtest/harness/kconfig"
+	"github.com/lkmtest/lkmtest/harness/quirk"
 	"github.com/lkmtest/lkmtest/initramfs"
 	kernelconfigs "github.com/lkmtest/lkmtest/kernel-configs"
 	"github.com/lkmtest/lkmtest/qemu"
@@ -23,8 +25,12 @@ type Options struct {
 	Cache *cache.Dir
 	// Arch is the guest architecture.
 	Arch qemu.Arch
-	// Kernel is the kernel series ("6.1").
+	// Kernel is a Debian series ("6.1") or a kernel.org release ("6.6.62").
 	Kernel string
+	// KernelSrc is a local kernel tree to build instead (--kernel-src).
+	KernelSrc string
+	// KernelSHA256 is the release tarball's checksum (--kernel-sha256).
+	KernelSHA256 string
 	// Accel is auto, kvm or tcg.
 	Accel string
 	// Out is the run directory for artefacts.
@@ -33,6 +39,8 @@ type Options struct {
 	Timeout time.Duration
 	// Jobs is make's -j for kernel builds (0: number of CPUs).
 	Jobs int
+	// VMs is how many test VMs may run at once (0: number of CPUs).
+	VMs int
 	// Log receives progress lines.
 	Log io.Writer
 	// Verbose also streams build output and the serial console to Log.
@@ -71,23 +79,46 @@ func Fragments(arch qemu.Arch) ([]kbuild.Fragment, error) {
 
 // Source resolves the kernel source tree of o.Kernel.
 func Source(ctx context.Context, o *Options) (*kbuild.Source, error) {
-	return kbuild.ResolveDebian(ctx, o.Cache, o.Kernel, o.log())
+	return kbuild.Resolve(ctx, o.Cache, kbuild.SourceRequest{Kernel: o.Kernel, Local: o.KernelSrc, SHA256: o.KernelSHA256}, o.log())
+}
+
+// kernelRequest resolves the source and fragments of o's kernel.
+func kernelRequest(ctx context.Context, o *Options) (kbuild.KernelRequest, error) {
+	src, err := Source(ctx, o)
+	if err != nil {
+		return kbuild.KernelRequest{}, err
+	}
+	frags, err := Fragments(o.Arch)
+	if err != nil {
+		return kbuild.KernelRequest{}, err
+	}
+	return kbuild.KernelRequest{Source: src, Arch: o.Arch, Fragments: frags, Jobs: o.Jobs, Log: o.verbose()}, nil
+}
+
+// Configure runs the configure stage alone: it writes out/.config for o's
+// kernel and checks every requested option survived.
+func Configure(ctx context.Context, o *Options, out string) (*kconfig.Config, error) {
+	req, err := kernelRequest(ctx, o)
+	if err != nil {
+		return nil, err
+	}
+	final, err := kbuild.Configure(ctx, o.Cache, req, out)
+	if err != nil {
+		return nil, fmt.Errorf("kernel %s %s: %w", req.Source.Version, o.Arch, err)
+	}
+	return final, nil
 }
 
 // Kernel resolves, configures and builds (or finds in the cache) the kernel.
 func Kernel(ctx context.Context, o *Options) (*kbuild.Kernel, error) {
-	src, err := Source(ctx, o)
+	req, err := kernelRequest(ctx, o)
 	if err != nil {
 		return nil, err
 	}
-	frags, err := Fragments(o.Arch)
-	if err != nil {
-		return nil, err
+	src := req.Source
+	req.OnMiss = func() {
+		fmt.Fprintf(o.log(), "kernel %s %s: not in the cache, building (several minutes; -v shows the build)\n", src.Version, o.Arch)
 	}
-	req := kbuild.KernelRequest{Source: src, Arch: o.Arch, Fragments: frags, Jobs: o.Jobs, Log: o.verbose(),
-		OnMiss: func() {
-			fmt.Fprintf(o.log(), "kernel %s %s: not in the cache, building (several minutes; -v shows the build)\n", src.Version, o.Arch)
-		}}
 	k, err := kbuild.BuildKernel(ctx, o.Cache, req)
 	if err != nil {
 		return nil, fmt.Errorf("kernel %s %s: %w", src.Version, o.Arch, err)
@@ -107,12 +138,23 @@ type Target struct {
 	Initramfs string
 	// Accel is the accelerator the VMs use.
 	Accel qemu.AccelChoice
+	// Quirks are the quirk table's effects for this kernel and arch.
+	Quirks quirk.Set
 	// Options are the run's options.
 	Options *Options
 }
 
 // Name is "6.1.192-x86_64".
 func (t *Target) Name() string { return t.Kernel.Meta.KernelVersion + "-" + string(t.Options.Arch) }
+
+// vmQuirks are the QEMU options the quirk table asks for this target.
+func (t *Target) vmQuirks() []qemu.Fn {
+	fns := []qemu.Fn{qemu.WithCPUModel(t.Quirks.CPU)}
+	if t.Quirks.NoPanicDevice {
+		fns = append(fns, qemu.WithoutPanicDevice())
+	}
+	return fns
+}
 
 // Prepare builds the kernel and assembles the initramfs in o.Out.
 func Prepare(ctx context.Context, o *Options) (*Target, error) {
@@ -135,7 +177,7 @@ func Prepare(ctx context.Context, o *Options) (*Target, error) {
 	if o.Out, err = filepath.Abs(o.Out); err != nil {
 		return nil, err
 	}
-	t := &Target{Kernel: k, Options: o}
+	t := &Target{Kernel: k, Options: o, Quirks: quirk.For(o.Arch, k.Meta.KernelVersion)}
 	dir := filepath.Join(o.Out, t.Name())
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
@@ -173,9 +215,9 @@ func chooseAccel(ctx context.Context, t *Target) (qemu.AccelChoice, error) {
 		}
 		defer os.RemoveAll(sock)
 		var console strings.Builder
-		vm, err := qemu.Start(ctx, o.Arch, qemu.WithAccel(qemu.AccelKVM), qemu.WithKernel(t.Kernel.Image),
+		vm, err := qemu.Start(ctx, o.Arch, append(t.vmQuirks(), qemu.WithAccel(qemu.AccelKVM), qemu.WithKernel(t.Kernel.Image),
 			qemu.WithInitramfs(t.Initramfs), qemu.WithSocketDir(sock), qemu.WithInitArgs("probe"),
-			qemu.WithConsole(&console), qemu.WithTimeout(15*time.Second))
+			qemu.WithConsole(&console), qemu.WithTimeout(15*time.Second))...)
 		if err != nil {
 			return err
 		}

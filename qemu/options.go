@@ -38,6 +38,11 @@ type Options struct {
 	MemoryMiB int
 	// CPUs is the number of virtual CPUs (default 1).
 	CPUs int
+	// CPU replaces the arch table's -cpu model under TCG ("" keeps it).
+	CPU string
+	// NoPanicDevice leaves out the pvpanic-pci device (for kernels without
+	// its driver; a panic still ends the VM through panic=-1 -no-reboot).
+	NoPanicDevice bool
 	// SocketDir holds the QMP and agent sockets; it must be short (unix
 	// socket paths are limited to 107 bytes).
 	SocketDir string
@@ -78,6 +83,12 @@ func WithInitArgs(args ...string) Fn {
 
 // WithMemory sets the guest memory in MiB.
 func WithMemory(mib int) Fn { return func(o *Options) error { o.MemoryMiB = mib; return nil } }
+
+// WithCPUModel replaces the arch's -cpu model under TCG ("" keeps it).
+func WithCPUModel(model string) Fn { return func(o *Options) error { o.CPU = model; return nil } }
+
+// WithoutPanicDevice leaves out the pvpanic-pci device.
+func WithoutPanicDevice() Fn { return func(o *Options) error { o.NoPanicDevice = true; return nil } }
 
 // WithCPUs sets the number of virtual CPUs.
 func WithCPUs(n int) Fn { return func(o *Options) error { o.CPUs = n; return nil } }
@@ -164,6 +175,8 @@ func (o *Options) Cmdline() []string {
 	switch {
 	case o.Accel == AccelKVM:
 		args = append(args, "-cpu", "host")
+	case o.CPU != "":
+		args = append(args, "-cpu", o.CPU)
 	case spec.CPU != "":
 		args = append(args, "-cpu", spec.CPU)
 	}
@@ -173,7 +186,11 @@ func (o *Options) Cmdline() []string {
 		"-nodefaults", "-no-user-config", "-display", "none",
 		"-no-reboot",
 		"-action", "panic=exit-failure",
-		"-device", "pvpanic-pci",
+	)
+	if !o.NoPanicDevice {
+		args = append(args, "-device", "pvpanic-pci")
+	}
+	args = append(args,
 		"-chardev", "stdio,id=con,signal=off",
 		"-serial", "chardev:con",
 		"-qmp", "unix:"+o.QMPSocket()+",server=on,wait=off",

@@ -58,6 +58,13 @@ func TestCmdline(t *testing.T) {
 			kcmd: "console=ttyAMA0 panic=-1 printk.devkmsg=on nokaslr -- probe",
 		},
 		{
+			name: "old arm64 kernel: cpu model override, no pvpanic",
+			arch: ArchARM64,
+			fns:  []Fn{WithKernel("/k/Image"), WithSocketDir("/s"), WithCPUModel("max,lpa2=off"), WithoutPanicDevice(), WithAgent()},
+			want: map[string][]string{"-cpu": {"max,lpa2=off"}, "-device": {"virtio-serial-pci", "virtserialport,chardev=agent,name=lkmtest"}},
+			kcmd: "console=ttyAMA0 panic=-1 printk.devkmsg=on",
+		},
+		{
 			name: "kvm uses the host cpu",
 			arch: ArchX86_64,
 			fns:  []Fn{WithKernel("k"), WithSocketDir("/s"), WithAccel(AccelKVM)},

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -32,6 +33,10 @@ type common struct {
 	kernel   string
 	accel    string
 	jobs     int
+	// kernelSrc and kernelSHA are --kernel-src and --kernel-sha256.
+	kernelSrc, kernelSHA string
+	// kernelSet is true when --kernel was given.
+	kernelSet func() bool
 }
 
 func newRootCmd() *cobra.Command {
@@ -54,30 +59,84 @@ Exit status: 0 all tests passed, 1 a test failed, 2 usage or infrastructure erro
 	return root
 }
 
-// addTargetFlags adds --arch, --kernel and --accel.
+// addTargetFlags adds --arch, --kernel, --kernel-src, --kernel-sha256,
+// --accel and -j.
 func (c *common) addTargetFlags(cmd *cobra.Command) {
-	cmd.Flags().StringVar(&c.arch, "arch", "x86_64", "guest architecture: x86_64 or arm64")
-	cmd.Flags().StringVar(&c.kernel, "kernel", "6.1", "kernel series: 6.1 or 6.12 (Debian linux-source)")
-	cmd.Flags().StringVar(&c.accel, "accel", "auto", "accelerator: auto (KVM if a trial boot works, else TCG), kvm or tcg")
-	cmd.Flags().IntVarP(&c.jobs, "jobs", "j", 0, "parallel make jobs for kernel builds (default: number of CPUs)")
+	f := cmd.Flags()
+	f.StringVar(&c.arch, "arch", "x86_64", "guest architectures, comma-separated: x86_64, arm64")
+	f.StringVar(&c.kernel, "kernel", "6.1", "kernels, comma-separated: a Debian series (6.1, 6.12) or a kernel.org release X.Y.Z (e.g. 5.4.302)")
+	f.StringVar(&c.kernelSrc, "kernel-src", "", "build this local kernel tree (out of tree, never modified) instead of --kernel")
+	f.StringVar(&c.kernelSHA, "kernel-sha256", "", "sha256 of the kernel.org tarball of --kernel (default: the pinned table)")
+	f.StringVar(&c.accel, "accel", "auto", "accelerator: auto (KVM if a trial boot works, else TCG), kvm or tcg")
+	f.IntVarP(&c.jobs, "jobs", "j", 0, "parallel make jobs and parallel test VMs (default: number of CPUs)")
+	c.kernelSet = func() bool { return f.Changed("kernel") }
 }
 
-// options turns the flags into pipeline options.
-func (c *common) options(out string) (*harness.Options, error) {
-	arch, err := qemu.ParseArch(c.arch)
+// cells turns --kernel and --arch (comma-separated lists) into the run's
+// (kernel, arch) combinations, kernel-major.
+func (c *common) cells() ([]harness.Cell, error) {
+	var archs []qemu.Arch
+	for _, a := range splitList(c.arch) {
+		arch, err := qemu.ParseArch(a)
+		if err != nil {
+			return nil, fmt.Errorf("--arch: %w", err)
+		}
+		archs = append(archs, arch)
+	}
+	kernels := splitList(c.kernel)
+	if c.kernelSrc != "" {
+		if c.kernelSet != nil && c.kernelSet() {
+			return nil, fmt.Errorf("--kernel and --kernel-src exclude each other: --kernel-src builds the tree it names")
+		}
+		kernels = []string{"local"}
+	}
+	if len(archs) == 0 || len(kernels) == 0 {
+		return nil, fmt.Errorf("--arch and --kernel need at least one value")
+	}
+	if c.kernelSHA != "" && len(kernels) != 1 {
+		return nil, fmt.Errorf("--kernel-sha256 applies to one kernel.org release: give a single --kernel")
+	}
+	var out []harness.Cell
+	for _, k := range kernels {
+		for _, a := range archs {
+			out = append(out, harness.Cell{Kernel: k, Arch: a})
+		}
+	}
+	return out, nil
+}
+
+// splitList splits a comma-separated flag value, dropping empty items and
+// duplicates.
+func splitList(s string) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" && !seen[p] {
+			seen[p] = true
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// options turns the flags into pipeline options and the run's cells; the
+// options' Kernel and Arch are those of the first cell.
+func (c *common) options(out string) (*harness.Options, []harness.Cell, error) {
+	cells, err := c.cells()
 	if err != nil {
-		return nil, fmt.Errorf("--arch: %w", err)
+		return nil, nil, err
 	}
 	if _, err := qemu.ParseAccelMode(c.accel); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	cd, err := cache.Open(c.cacheDir)
 	if err != nil {
-		return nil, fmt.Errorf("--cache-dir: %w", err)
+		return nil, nil, fmt.Errorf("--cache-dir: %w", err)
 	}
 	wd, _ := os.Getwd()
 	return &harness.Options{
-		Cache: cd, Arch: arch, Kernel: c.kernel, Accel: c.accel, Out: out, Jobs: c.jobs,
+		Cache: cd, Arch: cells[0].Arch, Kernel: cells[0].Kernel, KernelSrc: c.kernelSrc, KernelSHA256: c.kernelSHA,
+		Accel: c.accel, Out: out, Jobs: c.jobs, VMs: c.jobs,
 		Log: os.Stderr, Verbose: c.verbose, SrcRoot: initramfs.SourceRoot(wd),
-	}, nil
+	}, cells, nil
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -31,18 +32,30 @@ directory holding a test.yaml. With no arguments every test of the suite runs.`,
 			if out == "" {
 				out = filepath.Join("lkmtest-out", time.Now().Format("20060102-150405"))
 			}
-			o, err := c.options(out)
+			o, cells, err := c.options(out)
 			if err != nil {
 				return err
 			}
 			o.Timeout = timeout
-			results, err := harness.Run(cmd.Context(), o, specs)
-			printResults(cmd, results)
+			m, err := harness.RunMatrix(cmd.Context(), o, cells, specs)
+			if len(cells) == 1 && cells[0].Err != nil {
+				// Nothing ran: the one target could not be prepared.
+				return cells[0].Err
+			}
+			if len(m.Cells) > 1 {
+				printMatrix(cmd, m)
+			}
+			printResults(cmd, m.Ran(), len(m.Cells) > 1)
 			if err != nil {
 				return err
 			}
 			fmt.Fprintf(os.Stderr, "artefacts: %s\n", out)
-			for _, r := range results {
+			for _, c := range m.Cells {
+				if c.Err != nil {
+					fmt.Fprintf(os.Stderr, "%s: %v\n", c.Label(), c.Err)
+				}
+			}
+			for _, r := range m.Ran() {
 				if r.Outcome != verdict.Pass && r.Outcome != verdict.Skip {
 					return exitFail
 				}
@@ -64,14 +77,44 @@ func defaultSuite() string {
 	return "."
 }
 
-// printResults prints one line per test, the failure details and a total.
-func printResults(cmd *cobra.Command, results []verdict.Result) {
+// printMatrix prints one table: a row per test, a column per (kernel, arch).
+func printMatrix(cmd *cobra.Command, m *harness.Matrix) {
+	tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 0, 3, ' ', 0)
+	fmt.Fprint(tw, "TEST")
+	for j := range m.Cells {
+		fmt.Fprintf(tw, "\t%s", m.Cells[j].Label())
+	}
+	fmt.Fprintln(tw)
+	for i, name := range m.Tests {
+		fmt.Fprint(tw, name)
+		for j := range m.Cells {
+			r := m.Result(i, j)
+			switch {
+			case r.Test == "":
+				fmt.Fprint(tw, "\t-")
+			case r.Duration > 0:
+				fmt.Fprintf(tw, "\t%s %.1fs", r.Outcome, r.Duration.Seconds())
+			default:
+				fmt.Fprintf(tw, "\t%s", r.Outcome)
+			}
+		}
+		fmt.Fprintln(tw)
+	}
+	tw.Flush()
+}
+
+// printResults prints a line per test (only the failed ones with
+// onlyFailures), the failure details and a total.
+func printResults(cmd *cobra.Command, results []verdict.Result, onlyFailures bool) {
 	w := cmd.OutOrStdout()
 	counts := map[verdict.Outcome]int{}
 	for _, r := range results {
 		counts[r.Outcome]++
-		fmt.Fprintf(w, "%s (%.1fs)\n", r.Summary(), r.Duration.Seconds())
-		if r.Outcome != verdict.Pass && r.Outcome != verdict.Skip {
+		bad := r.Outcome != verdict.Pass && r.Outcome != verdict.Skip
+		if !onlyFailures || bad {
+			fmt.Fprintf(w, "%s (%.1fs)\n", r.Summary(), r.Duration.Seconds())
+		}
+		if bad {
 			if r.Line > 0 {
 				fmt.Fprintf(w, "    at %s:%d\n", r.File, r.Line)
 			}

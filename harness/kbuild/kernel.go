@@ -15,6 +15,7 @@ import (
 
 	"github.com/lkmtest/lkmtest/harness/cache"
 	"github.com/lkmtest/lkmtest/harness/kconfig"
+	"github.com/lkmtest/lkmtest/harness/quirk"
 	"github.com/lkmtest/lkmtest/qemu"
 )
 
@@ -75,6 +76,8 @@ type Metadata struct {
 	Compiler string `json:"compiler"`
 	// Fragments are the names of the merged fragments, in order.
 	Fragments []string `json:"fragments"`
+	// Quirks are the quirk table entries applied to this kernel.
+	Quirks []string `json:"quirks,omitempty"`
 	// RequestedOptions counts the options the fragments set.
 	RequestedOptions int `json:"requested_options"`
 	// OptionsY and OptionsM count =y and =m in the final .config.
@@ -91,19 +94,20 @@ type Metadata struct {
 	Created time.Time `json:"created"`
 }
 
-// archArgs are the make variables that select arch (and its cross compiler).
-func archArgs(arch qemu.Arch) []string {
+// archArgs are the make variables that select arch (and its cross
+// compiler), plus the quirk table's make variables for version.
+func archArgs(arch qemu.Arch, version string) []string {
 	spec := arch.Spec()
 	args := []string{"ARCH=" + spec.KernelArch}
 	if !arch.Native() {
 		args = append(args, "CROSS_COMPILE="+spec.CrossCompile)
 	}
-	return args
+	return append(args, quirk.For(arch, version).MakeVars...)
 }
 
 // makeArgs are the make arguments of an out-of-tree kernel build.
-func makeArgs(src, out string, arch qemu.Arch) []string {
-	return append([]string{"-C", src, "O=" + out}, archArgs(arch)...)
+func makeArgs(src *Source, out string, arch qemu.Arch) []string {
+	return append([]string{"-C", src.Dir, "O=" + out}, archArgs(arch, src.Version)...)
 }
 
 // compiler is the C compiler the kernel build for arch uses.
@@ -127,20 +131,75 @@ func MergeFragments(frags []Fragment) (*kconfig.Config, error) {
 	return kconfig.Merge(cs...), nil
 }
 
-// KernelKey is the cache key of a kernel: source, arch, merged config and
+// KernelKey is the cache key of a kernel: source, arch, merged config (after
+// the quirk table's drops and renames for the source's version) and
 // compiler. Computing it runs no make.
 func KernelKey(ctx context.Context, c *cache.Dir, req KernelRequest) (string, *kconfig.Config, string, error) {
 	merged, err := MergeFragments(req.Fragments)
 	if err != nil {
 		return "", nil, "", err
 	}
+	q := quirk.For(req.Arch, req.Source.Version)
+	merged = merged.Without(q.Drop...).Renamed(q.Rename)
 	cc := compiler(req.Arch)
 	ccVersion, err := CompilerVersion(ctx, c, cc)
 	if err != nil {
 		return "", nil, "", fmt.Errorf("%w: install it with 'apt-get install %s' (or run 'make deps')", err, req.Arch.Spec().DebianCross)
 	}
-	key := cache.Key("kernel/v1", req.Source.Identity, string(req.Arch), merged.String(), ccVersion)
+	parts := []string{"kernel/v1", req.Source.Identity, string(req.Arch), merged.String(), ccVersion}
+	if len(q.MakeVars) > 0 {
+		parts = append(parts, strings.Join(q.MakeVars, " "))
+	}
+	key := cache.Key(parts...)
 	return key, merged, ccVersion, nil
+}
+
+// Configure writes the kernel configuration of req into out (an O=
+// directory: out/.config) without building, and checks that every
+// requested option survived olddefconfig. It is the configure stage alone.
+func Configure(ctx context.Context, c *cache.Dir, req KernelRequest, out string) (*kconfig.Config, error) {
+	if req.Log == nil {
+		req.Log = io.Discard
+	}
+	_, merged, _, err := KernelKey(ctx, c, req)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		return nil, err
+	}
+	final, _, err := configure(ctx, req.Log, req, merged, out, filepath.Join(out, "requested.config"))
+	return final, err
+}
+
+// configure runs allnoconfig with the merged fragments as
+// KCONFIG_ALLCONFIG (written to requested), then olddefconfig, and
+// validates the result. It returns the final config and the make commands.
+func configure(ctx context.Context, log io.Writer, req KernelRequest, merged *kconfig.Config, out, requested string) (*kconfig.Config, []string, error) {
+	if err := os.WriteFile(requested, []byte(merged.String()), 0o600); err != nil {
+		return nil, nil, err
+	}
+	base := makeArgs(req.Source, out, req.Arch)
+	allno := append(append([]string{}, base...), "KCONFIG_ALLCONFIG="+requested, "allnoconfig")
+	olddef := append(append([]string{}, base...), "olddefconfig")
+	cmds := []string{"make " + strings.Join(allno, " "), "make " + strings.Join(olddef, " ")}
+	for _, args := range [][]string{allno, olddef} {
+		if err := run(ctx, log, "", "make", args...); err != nil {
+			return nil, nil, fmt.Errorf("configure kernel: %w", err)
+		}
+	}
+	finalText, err := os.ReadFile(filepath.Join(out, ".config"))
+	if err != nil {
+		return nil, nil, fmt.Errorf("configure kernel: %w", err)
+	}
+	final, err := kconfig.Parse(".config", string(finalText))
+	if err != nil {
+		return nil, nil, fmt.Errorf("configure kernel: %w", err)
+	}
+	if ms := kconfig.Validate(merged, final); len(ms) > 0 {
+		return nil, nil, &kconfig.ValidationError{Mismatches: ms}
+	}
+	return final, cmds, nil
 }
 
 // BuildKernel returns the kernel for req, building it into the cache on a
@@ -196,29 +255,11 @@ func buildKernel(ctx context.Context, c *cache.Dir, tmp, key string, merged *kco
 			}
 		}
 	}()
-	requested := filepath.Join(tmp, "requested.config")
-	if err := os.WriteFile(requested, []byte(merged.String()), 0o600); err != nil {
-		return err
-	}
-	base := makeArgs(req.Source.Dir, out, req.Arch)
+	base := makeArgs(req.Source, out, req.Arch)
 	t0 := time.Now()
-	allno := append(append([]string{}, base...), "KCONFIG_ALLCONFIG="+requested, "allnoconfig")
-	if err := run(ctx, log, "", "make", allno...); err != nil {
-		return fmt.Errorf("configure kernel: %w", err)
-	}
-	if err := run(ctx, log, "", "make", append(append([]string{}, base...), "olddefconfig")...); err != nil {
-		return fmt.Errorf("configure kernel: %w", err)
-	}
-	finalText, err := os.ReadFile(filepath.Join(out, ".config"))
+	final, cmds, err := configure(ctx, log, req, merged, out, filepath.Join(tmp, "requested.config"))
 	if err != nil {
-		return fmt.Errorf("configure kernel: %w", err)
-	}
-	final, err := kconfig.Parse(".config", string(finalText))
-	if err != nil {
-		return fmt.Errorf("configure kernel: %w", err)
-	}
-	if ms := kconfig.Validate(merged, final); len(ms) > 0 {
-		return &kconfig.ValidationError{Mismatches: ms}
+		return err
 	}
 	configured := time.Since(t0)
 	fmt.Fprintf(req.Log, "building linux %s for %s (%d options =y) with -j%d; the log is in %s\n",
@@ -234,14 +275,10 @@ func buildKernel(ctx context.Context, c *cache.Dir, tmp, key string, merged *kco
 	}
 	meta := Metadata{
 		Key: key, Arch: req.Arch, KernelVersion: req.Source.Version, SourceIdentity: req.Source.Identity,
-		Compiler: ccVersion, Fragments: names, RequestedOptions: len(merged.Options()),
+		Compiler: ccVersion, Fragments: names, Quirks: quirk.For(req.Arch, req.Source.Version).IDs, RequestedOptions: len(merged.Options()),
 		OptionsY: final.Count("y"), OptionsM: final.Count("m"),
 		ConfigureSeconds: configured.Seconds(), BuildSeconds: time.Since(t1).Seconds(), Jobs: req.Jobs,
-		Commands: []string{
-			"make " + strings.Join(allno, " "),
-			"make " + strings.Join(append(append([]string{}, base...), "olddefconfig"), " "),
-			"make " + strings.Join(buildArgs, " "),
-		},
+		Commands:         append(cmds, "make "+strings.Join(buildArgs, " ")),
 		Created: time.Now().UTC(),
 	}
 	b, _ := json.MarshalIndent(meta, "", "  ")

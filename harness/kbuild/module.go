@@ -44,7 +44,7 @@ func BuildModules(ctx context.Context, k *Kernel, arch qemu.Arch, src, scratch s
 		return nil, fmt.Errorf("build module %s: copy to %s: %w", src, scratch, err)
 	}
 	var out bytes.Buffer
-	args := append([]string{"-C", k.BuildDir, "M=" + scratch}, archArgs(arch)...)
+	args := append([]string{"-C", k.BuildDir, "M=" + scratch}, archArgs(arch, k.Meta.KernelVersion)...)
 	// (ccache was measured and left out: hashing the kernel headers costs
 	// more than the .mod.c compile it would save.)
 	if os.Getenv("LKMTEST_NO_PROBE_MEMO") == "" && k.ProbeDir != "" && os.MkdirAll(k.ProbeDir, 0o700) == nil {

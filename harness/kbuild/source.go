@@ -31,6 +31,31 @@ func debianTarball(series string) string {
 	return fmt.Sprintf("/usr/src/linux-source-%s.tar.xz", series)
 }
 
+// SourceRequest names a kernel source: a local tree, a kernel.org release or
+// a Debian series, in that order of precedence.
+type SourceRequest struct {
+	// Kernel is a Debian series ("6.1") or a kernel.org release ("6.6.60").
+	Kernel string
+	// Local is a kernel tree on disk (--kernel-src).
+	Local string
+	// SHA256 is the release tarball's checksum (default: the pinned table).
+	SHA256 string
+	// Mirror is the release download base URL (default DefaultMirror).
+	Mirror string
+}
+
+// Resolve returns the source tree r names, fetching and unpacking it into
+// the cache when needed.
+func Resolve(ctx context.Context, c *cache.Dir, r SourceRequest, log io.Writer) (*Source, error) {
+	switch {
+	case r.Local != "":
+		return ResolveLocal(r.Local)
+	case IsRelease(r.Kernel):
+		return ResolveRelease(ctx, c, r.Kernel, r.SHA256, r.Mirror, log)
+	}
+	return ResolveDebian(ctx, c, r.Kernel, log)
+}
+
 // ResolveDebian unpacks Debian's linux-source-<series> tarball into the cache
 // (once) and returns the tree.
 func ResolveDebian(ctx context.Context, c *cache.Dir, series string, log io.Writer) (*Source, error) {
@@ -39,7 +64,8 @@ func ResolveDebian(ctx context.Context, c *cache.Dir, series string, log io.Writ
 		known = known || v == series
 	}
 	if !known {
-		return nil, fmt.Errorf("unknown kernel %q for --kernel (Debian sources available: %s)", series, strings.Join(DebianVersions, ", "))
+		return nil, fmt.Errorf("--kernel %q: unknown kernel: name a Debian series (%s), a kernel.org release X.Y.Z (e.g. 5.4.302, 6.6.60) or a local tree with --kernel-src DIR",
+			series, strings.Join(DebianVersions, ", "))
 	}
 	tarball := debianTarball(series)
 	st, err := os.Stat(tarball)
@@ -47,6 +73,12 @@ func ResolveDebian(ctx context.Context, c *cache.Dir, series string, log io.Writ
 		return nil, fmt.Errorf("kernel source %s: %s is missing: install it with 'apt-get install linux-source-%s' (or run 'make deps')", series, tarball, series)
 	}
 	identity := fmt.Sprintf("debian:linux-source-%s:%d:%d", series, st.Size(), st.ModTime().Unix())
+	return unpackOnce(ctx, c, tarball, identity, log)
+}
+
+// unpackOnce unpacks tarball into the cache entry of identity (once) and
+// returns the tree.
+func unpackOnce(ctx context.Context, c *cache.Dir, tarball, identity string, log io.Writer) (*Source, error) {
 	key := cache.Key("source", identity)
 	dir, _, err := c.Ensure(ctx, "src", key, func(ctx context.Context, tmp string) error {
 		fmt.Fprintf(log, "unpacking %s into the cache (once)\n", tarball)

@@ -74,6 +74,35 @@ func Merge(cs ...*Config) *Config {
 	return out
 }
 
+// Without returns a copy of c without the named options.
+func (c *Config) Without(names ...string) *Config {
+	drop := map[string]bool{}
+	for _, n := range names {
+		drop[n] = true
+	}
+	out := &Config{opts: map[string]Option{}}
+	for _, n := range c.order {
+		if !drop[n] {
+			out.set(c.opts[n])
+		}
+	}
+	return out
+}
+
+// Renamed returns a copy of c with options renamed (old name → new name);
+// the renamed option keeps its value and source position.
+func (c *Config) Renamed(names map[string]string) *Config {
+	out := &Config{opts: map[string]Option{}}
+	for _, n := range c.order {
+		o := c.opts[n]
+		if to, ok := names[n]; ok {
+			o.Name = to
+		}
+		out.set(o)
+	}
+	return out
+}
+
 // Get returns an option's value ("n" when absent or not set).
 func (c *Config) Get(name string) string {
 	if o, ok := c.opts[name]; ok {

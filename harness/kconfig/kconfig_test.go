@@ -68,3 +68,20 @@ func TestValidate(t *testing.T) {
 		t.Errorf("ValidationError = %q", err)
 	}
 }
+
+func TestWithoutRenamed(t *testing.T) {
+	c, err := Parse("f", "CONFIG_A=y\nCONFIG_B=y\nCONFIG_NEW=y\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := c.Without("CONFIG_B").Renamed(map[string]string{"CONFIG_NEW": "CONFIG_OLD"})
+	if want := "CONFIG_A=y\nCONFIG_OLD=y\n"; got.String() != want {
+		t.Errorf("got %q, want %q", got.String(), want)
+	}
+	if got.Options()[1].Source != "f:3" {
+		t.Errorf("renamed option lost its source: %+v", got.Options()[1])
+	}
+	if c.Get("CONFIG_B") != "y" {
+		t.Error("Without changed its receiver")
+	}
+}

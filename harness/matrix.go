@@ -1,0 +1,145 @@
+package harness
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"sync"
+
+	"github.com/lkmtest/lkmtest/harness/spec"
+	"github.com/lkmtest/lkmtest/harness/verdict"
+	"github.com/lkmtest/lkmtest/qemu"
+)
+
+// Cell is one (kernel, arch) combination of a run.
+type Cell struct {
+	// Kernel is as --kernel names it ("6.1", "6.6.62").
+	Kernel string
+	// Arch is the guest architecture.
+	Arch qemu.Arch
+	// Name is filled in once the target is prepared ("6.1.192-x86_64").
+	Name string
+	// Err is why the cell's target could not be prepared (its tests are
+	// then ERROR).
+	Err error
+}
+
+// Label names the cell in tables: the resolved kernel version when known.
+func (c *Cell) Label() string {
+	if c.Name != "" {
+		return c.Name
+	}
+	return c.Kernel + "-" + string(c.Arch)
+}
+
+// Matrix is the outcome of RunMatrix.
+type Matrix struct {
+	// Cells are the combinations, in the order asked.
+	Cells []Cell
+	// Tests are the test names, in the order asked.
+	Tests []string
+	// Results holds one result per (test, cell), test-major:
+	// Results[i*len(Cells)+j] is test i on cell j.
+	Results []verdict.Result
+}
+
+// Result returns the result of test i on cell j (Test is "" when it
+// never ran).
+func (m *Matrix) Result(i, j int) *verdict.Result { return &m.Results[i*len(m.Cells)+j] }
+
+// RunMatrix prepares every cell's target, one after another (a kernel
+// build already uses every CPU), then runs every test on every prepared
+// target with up to o.VMs VMs at once. A cell whose target cannot be
+// prepared gets ERROR results and its error in Cells[j].Err; the returned
+// error is for the run as a whole (an interrupt).
+func RunMatrix(ctx context.Context, base *Options, cells []Cell, specs []*spec.Spec) (*Matrix, error) {
+	m := &Matrix{Cells: append([]Cell(nil), cells...)}
+	for _, s := range specs {
+		m.Tests = append(m.Tests, s.Name)
+	}
+	m.Results = make([]verdict.Result, len(specs)*len(cells))
+	targets := make([]*Target, len(cells))
+	for j := range m.Cells {
+		c := &m.Cells[j]
+		if ctx.Err() != nil {
+			return m, ctx.Err()
+		}
+		o := *base
+		o.Kernel, o.Arch = c.Kernel, c.Arch
+		t, err := Prepare(ctx, &o)
+		if err != nil {
+			if ctx.Err() != nil {
+				return m, ctx.Err()
+			}
+			c.Err = err
+			if len(cells) > 1 {
+				fmt.Fprintf(base.log(), "%s: %v\n", c.Label(), err)
+			}
+			for i, s := range specs {
+				*m.Result(i, j) = verdict.Result{Test: s.Name, File: s.File, Kernel: c.Kernel, Arch: string(c.Arch),
+					Outcome: verdict.Error, Reason: "target not prepared: " + firstLine(err.Error())}
+			}
+			continue
+		}
+		c.Name = t.Name()
+		targets[j] = t
+	}
+	vms := base.VMs
+	if vms <= 0 {
+		vms = runtime.NumCPU()
+	}
+	type job struct{ i, j int }
+	jobs := make(chan job)
+	var wg sync.WaitGroup
+	for w := 0; w < vms; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for jb := range jobs {
+				t, s := targets[jb.j], specs[jb.i]
+				fmt.Fprintf(base.log(), "run %s on %s\n", s.Name, t.Name())
+				*m.Result(jb.i, jb.j) = RunTest(ctx, t, s)
+			}
+		}()
+	}
+	// Tests of one cell are queued together: they share cached module builds.
+	var err error
+queue:
+	for j := range m.Cells {
+		for i := range specs {
+			if targets[j] == nil {
+				continue
+			}
+			select {
+			case jobs <- job{i, j}:
+			case <-ctx.Done():
+				err = ctx.Err()
+				break queue
+			}
+		}
+	}
+	close(jobs)
+	wg.Wait()
+	return m, err
+}
+
+// Ran returns the results of the tests that ran (all of them unless the run
+// was interrupted).
+func (m *Matrix) Ran() []verdict.Result {
+	var out []verdict.Result
+	for _, r := range m.Results {
+		if r.Test != "" {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+func firstLine(s string) string {
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\n' {
+			return s[:i]
+		}
+	}
+	return s
+}

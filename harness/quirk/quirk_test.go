@@ -1,0 +1,74 @@
+package quirk
+
+import (
+	"slices"
+	"testing"
+
+	"github.com/lkmtest/lkmtest/qemu"
+)
+
+func TestFor(t *testing.T) {
+	for _, tc := range []struct {
+		arch    qemu.Arch
+		version string
+		ids     []string
+		cpu     string
+		panic   bool
+	}{
+		{qemu.ArchARM64, "5.4.302", []string{"arm64-lpa2", "no-pvpanic-pci", "debug-info-choice", "gcc10-fcommon", "kfence"}, "max,lpa2=off", false},
+		{qemu.ArchX86_64, "5.4.302", []string{"no-pvpanic-pci", "debug-info-choice", "gcc10-fcommon", "kfence"}, "", false},
+		{qemu.ArchX86_64, "5.15.147", []string{"debug-info-choice"}, "", true},
+		{qemu.ArchARM64, "5.12", []string{"debug-info-choice"}, "", true},
+		{qemu.ArchARM64, "6.1.192", nil, "", true},
+		{qemu.ArchX86_64, "6.12.57", nil, "", true},
+	} {
+		s := For(tc.arch, tc.version)
+		if !slices.Equal(s.IDs, tc.ids) {
+			t.Errorf("For(%s, %s).IDs = %v, want %v", tc.arch, tc.version, s.IDs, tc.ids)
+		}
+		if s.CPU != tc.cpu {
+			t.Errorf("For(%s, %s).CPU = %q, want %q", tc.arch, tc.version, s.CPU, tc.cpu)
+		}
+		if s.NoPanicDevice == tc.panic {
+			t.Errorf("For(%s, %s).NoPanicDevice = %v", tc.arch, tc.version, s.NoPanicDevice)
+		}
+	}
+	old := For(qemu.ArchX86_64, "5.4.302")
+	if !slices.Contains(old.Drop, "CONFIG_PVPANIC_PCI") || old.Rename["CONFIG_DEBUG_INFO_DWARF_TOOLCHAIN_DEFAULT"] != "CONFIG_DEBUG_INFO" {
+		t.Errorf("5.4 quirks lack the pvpanic drop or the debug-info rename: %+v", old)
+	}
+	if !slices.Contains(old.MakeVars, "HOSTCFLAGS=-fcommon") {
+		t.Errorf("5.4 quirks lack HOSTCFLAGS=-fcommon: %v", old.MakeVars)
+	}
+}
+
+// Every entry is well formed: an ID, a reason, a range that is not empty,
+// and at least one effect.
+func TestTable(t *testing.T) {
+	seen := map[string]bool{}
+	for _, q := range Table {
+		if q.ID == "" || q.Why == "" || seen[q.ID] {
+			t.Errorf("quirk %+v: needs a unique ID and a Why", q)
+		}
+		seen[q.ID] = true
+		if q.Since != "" && q.Before != "" && Compare(q.Since, q.Before) >= 0 {
+			t.Errorf("quirk %s: empty range [%s, %s)", q.ID, q.Since, q.Before)
+		}
+		if q.CPU == "" && !q.NoPanicDevice && len(q.Drop) == 0 && len(q.Rename) == 0 && len(q.MakeVars) == 0 {
+			t.Errorf("quirk %s has no effect", q.ID)
+		}
+	}
+}
+
+func TestCompare(t *testing.T) {
+	for _, tc := range []struct {
+		a, b string
+		want int
+	}{
+		{"5.4", "5.12", -1}, {"6.1.192", "6.1", 1}, {"6.12", "6.12.0", 0}, {"6.12.0-rc1", "6.12", 0}, {"10.0", "9.9", 1},
+	} {
+		if got := Compare(tc.a, tc.b); got != tc.want {
+			t.Errorf("Compare(%s, %s) = %d, want %d", tc.a, tc.b, got, tc.want)
+		}
+	}
+}
