@@ -2,12 +2,17 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"errors"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/lkmtest/lkmtest/harness/cache"
+	"github.com/lkmtest/lkmtest/harness/kbuild"
 )
 
 // lkmtestBin is the CLI, built once for these tests.
@@ -53,12 +58,23 @@ func cli(t *testing.T, args ...string) (string, string, int) {
 func TestUsageErrorsExit2(t *testing.T) {
 	bad := t.TempDir()
 	os.WriteFile(filepath.Join(bad, "test.yaml"), []byte("name: bad\nstpes: []\n"), 0o644)
+	dirty := t.TempDir()
+	os.WriteFile(filepath.Join(dirty, "Makefile"), []byte("VERSION = 6\nPATCHLEVEL = 1\n"), 0o644)
+	os.WriteFile(filepath.Join(dirty, ".config"), []byte("CONFIG_X=y\n"), 0o644)
 	cases := []struct {
 		args []string
 		want string
 	}{
 		{[]string{"run", "--arch", "sparc", "hello"}, `--arch: unsupported architecture "sparc" (valid: arm64, x86_64)`},
-		{[]string{"run", "--kernel", "9.9", "hello"}, `unknown kernel "9.9" for --kernel`},
+		{[]string{"run", "--kernel", "9.9", "hello"}, `--kernel "9.9": unknown kernel`},
+		{[]string{"run", "--kernel", "6.6.99", "hello"}, `no pinned sha256 for linux-6.6.99.tar.xz`},
+		{[]string{"run", "--kernel", "4.19.300", "hello"}, `older than 5.4 are not supported`},
+		{[]string{"run", "--kernel", "6.1,6.12", "--kernel-sha256", "00", "hello"}, `--kernel-sha256 applies to one kernel.org release`},
+		{[]string{"run", "--kernel", "6.1", "--kernel-src", ".", "hello"}, `--kernel and --kernel-src exclude each other`},
+		{[]string{"run", "--kernel-src", dirty, "hello"}, `make mrproper`},
+		{[]string{"run", "--kernel", "5.4", "hello"}, `name one of its kernel.org releases, e.g. 5.4.302`},
+		{[]string{"run", "--kernel", "6.1,9.9", "hello"}, `--kernel "9.9": unknown kernel`},
+		{[]string{"kernel", "config", "--kernel-src", "/nonexistent"}, `--kernel-src /nonexistent: not a directory`},
 		{[]string{"run", "--accel", "fast", "hello"}, `invalid --accel "fast"`},
 		{[]string{"run", "no-such-test"}, `no test named "no-such-test"`},
 		{[]string{"run", bad}, filepath.Join(bad, "test.yaml") + ":2: field stpes not found"},
@@ -113,5 +129,76 @@ func TestRunExitCodes(t *testing.T) {
 	out, _, code = cli(t, "kernel", "build")
 	if code != 0 || !strings.HasPrefix(out, "cached linux 6.1") {
 		t.Errorf("kernel build after a run: exit %d, %q; want a cache hit", code, out)
+	}
+}
+
+// The configure stage runs alone on a local tree (--kernel-src) and builds
+// out of tree: the tree is the cache's read-only copy of Debian's source,
+// so any write into it would fail the command.
+func TestKernelSrcConfig(t *testing.T) {
+	c, err := cache.Open(os.Getenv("LKMTEST_CACHE_DIR"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := kbuild.ResolveDebian(context.Background(), c, "6.1", io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := t.TempDir()
+	stdout, stderr, code := cli(t, "kernel", "config", "--kernel-src", src.Dir, "--out", out)
+	if code != 0 || !strings.Contains(stdout, "every requested option present") {
+		t.Fatalf("kernel config --kernel-src: exit %d\n%s%s", code, stdout, stderr)
+	}
+	b, err := os.ReadFile(filepath.Join(out, ".config"))
+	if err != nil || !strings.Contains(string(b), "CONFIG_VIRTIO_CONSOLE=y") {
+		t.Errorf("%s/.config lacks CONFIG_VIRTIO_CONSOLE=y (err %v)", out, err)
+	}
+	if _, err := os.Stat(filepath.Join(src.Dir, ".config")); err == nil {
+		t.Errorf("the source tree %s was configured in place", src.Dir)
+	}
+}
+
+// The matrix of the issue: both arches × both Debian kernels, one table.
+// A failing fixture rides along so that the table must tell outcomes apart.
+func TestMatrixRun(t *testing.T) {
+	if testing.Short() {
+		t.Skip("VM test: skipped with -short")
+	}
+	out, stderr, code := cli(t, "run", "--out", t.TempDir(), "--arch", "x86_64,arm64", "--kernel", "6.1,6.12",
+		"hello", "harness/testdata/modules/missing-line")
+	if code != 1 {
+		t.Fatalf("matrix run: exit %d, want 1 (one fixture fails)\nstdout:\n%s\nstderr:\n%s", code, out, stderr)
+	}
+	lines := strings.Split(out, "\n")
+	header := strings.Fields(lines[0])
+	want := []string{"TEST", "6.1.", "6.1.", "6.12.", "6.12."}
+	if len(header) != len(want) {
+		t.Fatalf("table header %q, want 4 cells\n%s", lines[0], out)
+	}
+	for i, w := range want {
+		if !strings.HasPrefix(header[i], w) {
+			t.Errorf("header cell %d = %q, want prefix %q", i, header[i], w)
+		}
+	}
+	if !strings.HasSuffix(header[1], "-x86_64") || !strings.HasSuffix(header[2], "-arm64") {
+		t.Errorf("header %q: want x86_64 then arm64 for each kernel", lines[0])
+	}
+	for _, row := range []struct{ name, outcome string }{{"hello", "PASS"}, {"fixture-missing-line", "FAIL"}} {
+		found := false
+		for _, l := range lines[1:] {
+			f := strings.Fields(l)
+			if len(f) > 0 && f[0] == row.name {
+				found = true
+				if n := strings.Count(l, row.outcome); n != 4 {
+					t.Errorf("row %q: %d cells %s, want 4", l, n, row.outcome)
+				}
+			}
+		}
+		if !found {
+			t.Errorf("no table row for %s:\n%s", row.name, out)
+		}
+	}
+	if !strings.Contains(out, "4 passed, 4 failed, 0 skipped") {
+		t.Errorf("totals missing:\n%s", out)
 	}
 }

@@ -21,7 +21,7 @@ func newKernelCmd(c *common) *cobra.Command {
 		Long: `Configure and build the kernel of every --kernel × --arch into the cache.
 A kernel already in the cache is found without running make.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			o, cells, err := c.options("")
+			o, cells, err := c.options(cmd, "")
 			if err != nil {
 				return err
 			}
@@ -69,7 +69,7 @@ olddefconfig, then a check that every requested option survived. The
 .config is written to --out (an O= directory); nothing is cached.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			o, cells, err := c.options("")
+			o, cells, err := c.options(cmd, "")
 			if err != nil {
 				return err
 			}

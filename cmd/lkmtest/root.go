@@ -9,6 +9,7 @@ import (
 
 	"github.com/lkmtest/lkmtest/harness"
 	"github.com/lkmtest/lkmtest/harness/cache"
+	"github.com/lkmtest/lkmtest/harness/kbuild"
 	"github.com/lkmtest/lkmtest/initramfs"
 	"github.com/lkmtest/lkmtest/qemu"
 )
@@ -35,8 +36,6 @@ type common struct {
 	jobs     int
 	// kernelSrc and kernelSHA are --kernel-src and --kernel-sha256.
 	kernelSrc, kernelSHA string
-	// kernelSet is true when --kernel was given.
-	kernelSet func() bool
 }
 
 func newRootCmd() *cobra.Command {
@@ -69,12 +68,11 @@ func (c *common) addTargetFlags(cmd *cobra.Command) {
 	f.StringVar(&c.kernelSHA, "kernel-sha256", "", "sha256 of the kernel.org tarball of --kernel (default: the pinned table)")
 	f.StringVar(&c.accel, "accel", "auto", "accelerator: auto (KVM if a trial boot works, else TCG), kvm or tcg")
 	f.IntVarP(&c.jobs, "jobs", "j", 0, "parallel make jobs and parallel test VMs (default: number of CPUs)")
-	c.kernelSet = func() bool { return f.Changed("kernel") }
 }
 
 // cells turns --kernel and --arch (comma-separated lists) into the run's
 // (kernel, arch) combinations, kernel-major.
-func (c *common) cells() ([]harness.Cell, error) {
+func (c *common) cells(cmd *cobra.Command) ([]harness.Cell, error) {
 	var archs []qemu.Arch
 	for _, a := range splitList(c.arch) {
 		arch, err := qemu.ParseArch(a)
@@ -85,7 +83,7 @@ func (c *common) cells() ([]harness.Cell, error) {
 	}
 	kernels := splitList(c.kernel)
 	if c.kernelSrc != "" {
-		if c.kernelSet != nil && c.kernelSet() {
+		if cmd.Flags().Changed("kernel") {
 			return nil, fmt.Errorf("--kernel and --kernel-src exclude each other: --kernel-src builds the tree it names")
 		}
 		kernels = []string{"local"}
@@ -95,6 +93,11 @@ func (c *common) cells() ([]harness.Cell, error) {
 	}
 	if c.kernelSHA != "" && len(kernels) != 1 {
 		return nil, fmt.Errorf("--kernel-sha256 applies to one kernel.org release: give a single --kernel")
+	}
+	for _, k := range kernels {
+		if err := (kbuild.SourceRequest{Kernel: k, Local: c.kernelSrc, SHA256: c.kernelSHA}).Check(); err != nil {
+			return nil, err
+		}
 	}
 	var out []harness.Cell
 	for _, k := range kernels {
@@ -121,8 +124,8 @@ func splitList(s string) []string {
 
 // options turns the flags into pipeline options and the run's cells; the
 // options' Kernel and Arch are those of the first cell.
-func (c *common) options(out string) (*harness.Options, []harness.Cell, error) {
-	cells, err := c.cells()
+func (c *common) options(cmd *cobra.Command, out string) (*harness.Options, []harness.Cell, error) {
+	cells, err := c.cells(cmd)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -32,15 +32,15 @@ directory holding a test.yaml. With no arguments every test of the suite runs.`,
 			if out == "" {
 				out = filepath.Join("lkmtest-out", time.Now().Format("20060102-150405"))
 			}
-			o, cells, err := c.options(out)
+			o, cells, err := c.options(cmd, out)
 			if err != nil {
 				return err
 			}
 			o.Timeout = timeout
 			m, err := harness.RunMatrix(cmd.Context(), o, cells, specs)
-			if len(cells) == 1 && cells[0].Err != nil {
+			if len(m.Cells) == 1 && m.Cells[0].Err != nil {
 				// Nothing ran: the one target could not be prepared.
-				return cells[0].Err
+				return m.Cells[0].Err
 			}
 			if len(m.Cells) > 1 {
 				printMatrix(cmd, m)

@@ -278,8 +278,8 @@ func buildKernel(ctx context.Context, c *cache.Dir, tmp, key string, merged *kco
 		Compiler: ccVersion, Fragments: names, Quirks: quirk.For(req.Arch, req.Source.Version).IDs, RequestedOptions: len(merged.Options()),
 		OptionsY: final.Count("y"), OptionsM: final.Count("m"),
 		ConfigureSeconds: configured.Seconds(), BuildSeconds: time.Since(t1).Seconds(), Jobs: req.Jobs,
-		Commands:         append(cmds, "make "+strings.Join(buildArgs, " ")),
-		Created: time.Now().UTC(),
+		Commands: append(cmds, "make "+strings.Join(buildArgs, " ")),
+		Created:  time.Now().UTC(),
 	}
 	b, _ := json.MarshalIndent(meta, "", "  ")
 	return os.WriteFile(filepath.Join(tmp, "metadata.json"), append(b, '\n'), 0o600)

@@ -13,7 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-		"strings"
+	"strings"
 	"time"
 
 	"github.com/lkmtest/lkmtest/harness/cache"
@@ -69,28 +69,38 @@ func ReleaseURL(mirror, version string) string {
 	return fmt.Sprintf("%s/v%s.x/linux-%s.tar.xz", strings.TrimRight(mirror, "/"), major, version)
 }
 
-// ResolveRelease downloads linux-<version>.tar.xz (once), verifies it
-// against sum (or the pinned table when sum is ""), unpacks it (once) and
-// returns the tree. A tarball that is truncated or does not match the
-// checksum is refused and nothing of it stays in the cache.
-func ResolveRelease(ctx context.Context, c *cache.Dir, version, sum, mirror string, log io.Writer) (*Source, error) {
+// releaseSum checks that version names a supported release and returns the
+// checksum its tarball must have: sum, else the pinned one.
+func releaseSum(version, sum string) (string, error) {
 	m := releaseRE.FindStringSubmatch(version)
 	if m == nil {
-		return nil, fmt.Errorf("--kernel %q: not a kernel.org release (want X.Y.Z, e.g. 6.6.60)", version)
+		return "", fmt.Errorf("--kernel %q: not a kernel.org release (want X.Y.Z, e.g. 6.6.60)", version)
 	}
 	if versionLess(m[1]+"."+m[2], OldestRelease) {
-		return nil, fmt.Errorf("--kernel %s: kernels older than %s are not supported", version, OldestRelease)
+		return "", fmt.Errorf("--kernel %s: kernels older than %s are not supported", version, OldestRelease)
 	}
 	sum = strings.ToLower(strings.TrimSpace(sum))
 	if sum == "" {
 		sum = PinnedSHA256(version)
 	}
 	if sum == "" {
-		return nil, fmt.Errorf("--kernel %s: no pinned sha256 for linux-%s.tar.xz (pinned: %s); pass --kernel-sha256 with its line from %s/v%s.x/sha256sums.asc",
+		return "", fmt.Errorf("--kernel %s: no pinned sha256 for linux-%s.tar.xz (pinned: %s); pass --kernel-sha256 with its line from %s/v%s.x/sha256sums.asc",
 			version, version, strings.Join(PinnedReleases(), ", "), DefaultMirror, m[1])
 	}
 	if !sha256RE.MatchString(sum) {
-		return nil, fmt.Errorf("--kernel-sha256 %q: want 64 hex digits", sum)
+		return "", fmt.Errorf("--kernel-sha256 %q: want 64 hex digits", sum)
+	}
+	return sum, nil
+}
+
+// ResolveRelease downloads linux-<version>.tar.xz (once), verifies it
+// against sum (or the pinned table when sum is ""), unpacks it (once) and
+// returns the tree. A tarball that is truncated or does not match the
+// checksum is refused and nothing of it stays in the cache.
+func ResolveRelease(ctx context.Context, c *cache.Dir, version, sum, mirror string, log io.Writer) (*Source, error) {
+	sum, err := releaseSum(version, sum)
+	if err != nil {
+		return nil, err
 	}
 	if mirror == "" {
 		mirror = os.Getenv("LKMTEST_KERNEL_MIRROR")

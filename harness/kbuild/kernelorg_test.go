@@ -211,4 +211,3 @@ func TestPinnedTable(t *testing.T) {
 		t.Error("5.4.302 is not pinned to its published sha256")
 	}
 }
-

@@ -23,6 +23,9 @@ func ResolveLocal(dir string) (*Source, error) {
 	if err != nil || !st.IsDir() {
 		return nil, fmt.Errorf("--kernel-src %s: not a directory", dir)
 	}
+	if _, err := os.Stat(filepath.Join(abs, "Makefile")); err != nil {
+		return nil, fmt.Errorf("--kernel-src %s: not a kernel tree (no top-level Makefile)", dir)
+	}
 	ver, err := MakefileVersion(abs)
 	if err != nil {
 		return nil, fmt.Errorf("--kernel-src %s: %w", dir, err)
@@ -45,15 +48,18 @@ func ResolveLocal(dir string) (*Source, error) {
 }
 
 // treeDigest hashes the path, size, mode and mtime of every file under dir
-// (skipping .git); it reads no file contents.
+// (not directories, skipping .git); it reads no file contents.
 func treeDigest(dir string) (string, error) {
 	h := sha256.New()
 	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
-		if d.IsDir() && d.Name() == ".git" {
-			return filepath.SkipDir
+		if d.IsDir() {
+			if d.Name() == ".git" {
+				return filepath.SkipDir
+			}
+			return nil
 		}
 		info, err := d.Info()
 		if err != nil {

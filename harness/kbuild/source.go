@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/lkmtest/lkmtest/harness/cache"
+	"github.com/lkmtest/lkmtest/harness/quirk"
 )
 
 // Source is a pristine kernel source tree in the cache (never modified:
@@ -44,6 +45,48 @@ type SourceRequest struct {
 	Mirror string
 }
 
+// Check validates r's names without touching the disk or the network, so
+// that a usage error shows before any kernel is built.
+func (r SourceRequest) Check() error {
+	switch {
+	case r.Local != "":
+		return nil
+	case IsRelease(r.Kernel):
+		_, err := releaseSum(r.Kernel, r.SHA256)
+		return err
+	}
+	return checkSeries(r.Kernel)
+}
+
+// checkSeries accepts a Debian series lkmtest knows.
+func checkSeries(series string) error {
+	for _, v := range DebianVersions {
+		if v == series {
+			return nil
+		}
+	}
+	hint := ""
+	if quirk.Compare(series, OldestRelease) >= 0 && strings.Count(series, ".") == 1 {
+		hint = fmt.Sprintf(" (%s has no Debian source package here: name one of its kernel.org releases, e.g. %s)", series, latestPinned(series))
+	}
+	return fmt.Errorf("--kernel %q: unknown kernel: name a Debian series (%s), a kernel.org release X.Y.Z (e.g. 5.4.302, 6.6.62) or a local tree with --kernel-src DIR%s",
+		series, strings.Join(DebianVersions, ", "), hint)
+}
+
+// latestPinned is a pinned release of series, or series+".1".
+func latestPinned(series string) string {
+	best := ""
+	for _, r := range PinnedReleases() {
+		if strings.HasPrefix(r, series+".") && (best == "" || quirk.Compare(r, best) > 0) {
+			best = r
+		}
+	}
+	if best == "" {
+		return series + ".1"
+	}
+	return best
+}
+
 // Resolve returns the source tree r names, fetching and unpacking it into
 // the cache when needed.
 func Resolve(ctx context.Context, c *cache.Dir, r SourceRequest, log io.Writer) (*Source, error) {
@@ -59,13 +102,8 @@ func Resolve(ctx context.Context, c *cache.Dir, r SourceRequest, log io.Writer) 
 // ResolveDebian unpacks Debian's linux-source-<series> tarball into the cache
 // (once) and returns the tree.
 func ResolveDebian(ctx context.Context, c *cache.Dir, series string, log io.Writer) (*Source, error) {
-	known := false
-	for _, v := range DebianVersions {
-		known = known || v == series
-	}
-	if !known {
-		return nil, fmt.Errorf("--kernel %q: unknown kernel: name a Debian series (%s), a kernel.org release X.Y.Z (e.g. 5.4.302, 6.6.60) or a local tree with --kernel-src DIR",
-			series, strings.Join(DebianVersions, ", "))
+	if err := checkSeries(series); err != nil {
+		return nil, err
 	}
 	tarball := debianTarball(series)
 	st, err := os.Stat(tarball)
