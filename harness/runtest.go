@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"time"
 
@@ -55,29 +56,48 @@ func buildModules(ctx context.Context, t *Target, s *spec.Spec, dir string) buil
 	return res
 }
 
-// buildModuleDir builds one module directory in a build directory kept in
-// the cache per (kernel, source directory), so that a re-run compiles only
-// what changed, and copies the .ko files and the build log to out.
+// buildModuleDir builds one module directory and copies the .ko files and
+// the build log to out. The .ko files are cached by (kernel, source
+// content): a re-run of unchanged sources runs no make at all. On a miss
+// the build runs in a directory kept per (kernel, source directory), so
+// that only what an edit touched is recompiled.
 func buildModuleDir(ctx context.Context, t *Target, src, out string) ([]string, error) {
 	c := t.Options.Cache
-	key := cache.Key("modbuild/v1", t.Kernel.Key, src)
-	work := c.Path("modbuild", key)
-	if err := os.MkdirAll(work, 0o700); err != nil {
-		return nil, err
-	}
-	unlock, err := cache.Lock(ctx, work+".lock")
+	digest, err := kbuild.SourceDigest(src)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("build module %s: %w", src, err)
 	}
-	defer unlock()
-	kos, err := kbuild.BuildModules(ctx, t.Kernel, t.Options.Arch, src, work, t.Options.verbose())
+	work := c.Path("modbuild", cache.Key("modbuild/v1", t.Kernel.Key, src))
+	entry, _, err := c.Ensure(ctx, "modules", cache.Key("modules/v1", t.Kernel.Key, digest), func(ctx context.Context, tmp string) error {
+		if err := os.MkdirAll(work, 0o700); err != nil {
+			return err
+		}
+		unlock, err := cache.Lock(ctx, work+".lock")
+		if err != nil {
+			return err
+		}
+		defer unlock()
+		kos, err := kbuild.BuildModules(ctx, t.Kernel, t.Options.Arch, src, work, t.Options.verbose())
+		if err != nil {
+			return err
+		}
+		for _, ko := range append(kos, filepath.Join(work, "build.log")) {
+			if err := cache.CopyFile(filepath.Join(tmp, filepath.Base(ko)), ko, 0o600); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 	if mkErr := os.MkdirAll(out, 0o700); mkErr != nil {
 		return nil, mkErr
 	}
-	_ = cache.CopyFile(filepath.Join(out, "build.log"), filepath.Join(work, "build.log"), 0o600)
 	if err != nil {
+		_ = cache.CopyFile(filepath.Join(out, "build.log"), filepath.Join(work, "build.log"), 0o600)
 		return nil, err
 	}
+	_ = cache.CopyFile(filepath.Join(out, "build.log"), filepath.Join(entry, "build.log"), 0o600)
+	kos, _ := filepath.Glob(filepath.Join(entry, "*.ko"))
+	sort.Strings(kos)
 	var copied []string
 	for _, ko := range kos {
 		dst := filepath.Join(out, filepath.Base(ko))

@@ -3,6 +3,8 @@ package kbuild
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"os"
@@ -70,29 +72,56 @@ func BuildModules(ctx context.Context, k *Kernel, arch qemu.Arch, src, scratch s
 	return kos, nil
 }
 
-// syncTree makes the source files of dst equal to those of src: it writes
-// files that are new or differ, leaves identical ones untouched (their
-// mtimes matter to make) and removes sources that src no longer has. Build
-// products are neither copied nor removed.
-func syncTree(src, dst string) error {
-	want := map[string]bool{}
-	err := filepath.WalkDir(src, func(p string, d os.DirEntry, err error) error {
+// SourceDigest hashes the names and contents of a module directory's source
+// files (the files syncTree copies): equal digests build equal modules
+// against the same kernel.
+func SourceDigest(src string) (string, error) {
+	h := sha256.New()
+	err := walkSources(src, func(rel string, data []byte) error {
+		fmt.Fprintf(h, "%d:%s:%d:", len(rel), rel, len(data))
+		h.Write(data)
+		return nil
+	})
+	if err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil))[:24], nil
+}
+
+// walkSources calls fn for every source file under src: regular files
+// that are not build products, outside hidden directories.
+func walkSources(src string, fn func(rel string, data []byte) error) error {
+	return filepath.WalkDir(src, func(p string, d os.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
 		rel, _ := filepath.Rel(src, p)
-		target := filepath.Join(dst, rel)
 		if d.IsDir() {
 			if strings.HasPrefix(d.Name(), ".") && rel != "." {
 				return filepath.SkipDir
 			}
-			return os.MkdirAll(target, 0o755)
+			return nil
 		}
 		if !d.Type().IsRegular() || isBuildProduct(d.Name()) {
 			return nil
 		}
 		b, err := os.ReadFile(p)
 		if err != nil {
+			return err
+		}
+		return fn(rel, b)
+	})
+}
+
+// syncTree makes the source files of dst equal to those of src: it writes
+// files that are new or differ, leaves identical ones untouched (their
+// mtimes matter to make) and removes sources that src no longer has. Build
+// products are neither copied nor removed.
+func syncTree(src, dst string) error {
+	want := map[string]bool{}
+	err := walkSources(src, func(rel string, b []byte) error {
+		target := filepath.Join(dst, rel)
+		if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
 			return err
 		}
 		want[rel] = true
