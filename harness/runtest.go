@@ -181,6 +181,43 @@ func mustJSON(v any) string {
 	return string(b)
 }
 
+// startVM starts the test's VM from the target's snapshot when it can (the
+// snapshot's boot log then opens console.log), else boots it. It writes the
+// command line to qemu.cmdline.
+func startVM(ctx context.Context, t *Target, fns []qemu.Fn, dir string, console *os.File) (vm *qemu.VM, restored bool, err error) {
+	o := t.Options
+	if t.snapshotsEnabled() {
+		snap, err := t.snapshot(ctx, fns)
+		if err == nil {
+			restoreFns := append(append(t.vmQuirks(), fns...), qemu.WithIncoming(filepath.Join(snap, "state")))
+			writeCmdline(dir, o.Arch, restoreFns)
+			if b, rerr := os.ReadFile(filepath.Join(snap, "console.log")); rerr == nil {
+				_, _ = console.Write(b)
+			}
+			vm, err = qemu.Start(ctx, o.Arch, restoreFns...)
+			if err == nil {
+				return vm, true, nil
+			}
+			_ = console.Truncate(0)
+			_, _ = console.Seek(0, io.SeekStart)
+		}
+		if ctx.Err() != nil {
+			return nil, false, ctx.Err()
+		}
+		fmt.Fprintf(o.log(), "%s: %v; booting instead\n", t.Name(), err)
+	}
+	all := append(t.vmQuirks(), fns...)
+	writeCmdline(dir, o.Arch, all)
+	vm, err = qemu.Start(ctx, o.Arch, all...)
+	return vm, false, err
+}
+
+func writeCmdline(dir string, arch qemu.Arch, fns []qemu.Fn) {
+	if opts, err := qemu.NewOptions(arch, fns...); err == nil {
+		_ = os.WriteFile(filepath.Join(dir, "qemu.cmdline"), []byte(opts.CmdlineQuoted()+"\n"), 0o600)
+	}
+}
+
 // RunTest boots a VM for one test, runs its steps and judges them.
 func RunTest(ctx context.Context, t *Target, s *spec.Spec) (res verdict.Result) {
 	o := t.Options
@@ -229,10 +266,7 @@ func RunTest(ctx context.Context, t *Target, s *spec.Spec) (res verdict.Result) 
 		// The VM's own limit is a backstop: steps have tighter ones.
 		qemu.WithTimeout(timeout + bootTimeout),
 	}
-	if opts, err := qemu.NewOptions(o.Arch, fns...); err == nil {
-		_ = os.WriteFile(filepath.Join(dir, "qemu.cmdline"), []byte(opts.CmdlineQuoted()+"\n"), 0o600)
-	}
-	vm, err := qemu.Start(ctx, o.Arch, append(t.vmQuirks(), fns...)...)
+	vm, restored, err := startVM(ctx, t, fns, dir, console)
 	if err != nil {
 		res.Outcome, res.Reason = verdict.Error, "boot: "+err.Error()
 		return res
@@ -252,6 +286,11 @@ func RunTest(ctx context.Context, t *Target, s *spec.Spec) (res verdict.Result) 
 	// A module that does not compile ends the test at once, boot or not.
 	helloCh := make(chan error, 1)
 	go func() {
+		if restored {
+			// The snapshot was taken after the agent's hello.
+			helloCh <- nil
+			return
+		}
 		var hello guest.Hello
 		helloCh <- sess.next(ctx, &hello, bootTimeout)
 	}()

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/lkmtest/lkmtest/harness/cache"
@@ -142,6 +143,10 @@ type Target struct {
 	Quirks quirk.Set
 	// Options are the run's options.
 	Options *Options
+
+	digestOnce sync.Once // initrdDigest
+	digest     string
+	digestErr  error
 }
 
 // Name is "6.1.192-x86_64".

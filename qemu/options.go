@@ -55,6 +55,9 @@ type Options struct {
 	OnConsoleLine func(line string)
 	// Timeout stops the VM when it runs longer (0: no limit).
 	Timeout time.Duration
+	// Incoming restores the VM from a state file written by VM.SaveState
+	// (QEMU -incoming); the other options must match those it was saved with.
+	Incoming string
 	// ExtraArgs are appended to the QEMU command line as they are.
 	ExtraArgs []string
 }
@@ -83,6 +86,12 @@ func WithInitArgs(args ...string) Fn {
 
 // WithMemory sets the guest memory in MiB.
 func WithMemory(mib int) Fn { return func(o *Options) error { o.MemoryMiB = mib; return nil } }
+
+// WithIncoming restores the VM from a state file saved by VM.SaveState
+// instead of booting it.
+func WithIncoming(stateFile string) Fn {
+	return func(o *Options) error { o.Incoming = stateFile; return nil }
+}
 
 // WithCPUModel replaces the arch's -cpu model under TCG ("" keeps it).
 func WithCPUModel(model string) Fn { return func(o *Options) error { o.CPU = model; return nil } }
@@ -208,6 +217,9 @@ func (o *Options) Cmdline() []string {
 		args = append(args, "-initrd", o.Initramfs)
 	}
 	args = append(args, "-append", o.KernelCmdline())
+	if o.Incoming != "" {
+		args = append(args, "-incoming", "exec:cat "+shellQuote(o.Incoming))
+	}
 	return append(args, o.ExtraArgs...)
 }
 

@@ -166,10 +166,63 @@ func (vm *VM) connect(ctx context.Context) error {
 		vm.agent = agent
 		vm.mu.Unlock()
 	}
+	if vm.Options.Incoming != "" {
+		if err := vm.waitMigration(30 * time.Second); err != nil {
+			return fmt.Errorf("restore %s: %w", vm.Options.Incoming, err)
+		}
+	}
 	if _, err := vm.qmpRun(`{"execute":"cont"}`, 10*time.Second); err != nil {
 		return fmt.Errorf("QMP cont: %w", err)
 	}
 	return nil
+}
+
+// waitMigration polls query-migrate until the migration in progress (in
+// either direction) completes.
+func (vm *VM) waitMigration(timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		b, err := vm.qmpRun(`{"execute":"query-migrate"}`, 5*time.Second)
+		if err != nil {
+			return err
+		}
+		var r struct {
+			Return struct {
+				Status    string `json:"status"`
+				ErrorDesc string `json:"error-desc"`
+			} `json:"return"`
+		}
+		if err := json.Unmarshal(b, &r); err != nil {
+			return err
+		}
+		switch r.Return.Status {
+		case "completed":
+			return nil
+		case "failed", "cancelled":
+			return fmt.Errorf("migration %s: %s", r.Return.Status, r.Return.ErrorDesc)
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("migration not completed within %s (status %q)", timeout, r.Return.Status)
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+}
+
+// SaveState stops the guest and writes its whole state (RAM, devices) to
+// path, for WithIncoming. The VM stays paused; Stop it afterwards.
+func (vm *VM) SaveState(path string) error {
+	if _, err := vm.qmpRun(`{"execute":"stop"}`, 10*time.Second); err != nil {
+		return fmt.Errorf("QMP stop: %w", err)
+	}
+	cmd, _ := json.Marshal(map[string]any{"execute": "migrate", "arguments": map[string]string{"uri": "exec:cat > " + shellQuote(path)}})
+	b, err := vm.qmpRun(string(cmd), 10*time.Second)
+	if err != nil {
+		return fmt.Errorf("QMP migrate: %w", err)
+	}
+	if bytes.Contains(b, []byte(`"error"`)) {
+		return fmt.Errorf("QMP migrate: %s", b)
+	}
+	return vm.waitMigration(2 * time.Minute)
 }
 
 // drainEvents records the events that tell how the VM ends; it runs in its own

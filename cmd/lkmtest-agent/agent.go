@@ -79,7 +79,16 @@ func readTaint() uint64 {
 	return v
 }
 
+// monotonicUS is CLOCK_MONOTONIC in microseconds: the clock of the kernel
+// log's timestamps.
+func monotonicUS() int64 {
+	var ts unix.Timespec
+	_ = unix.ClockGettime(unix.CLOCK_MONOTONIC, &ts)
+	return ts.Nano() / 1000
+}
+
 func runAgent() {
+	initUS := monotonicUS()
 	if err := setup(); err != nil {
 		logf("setup: %v", err)
 		return
@@ -110,6 +119,8 @@ func runAgent() {
 		Machine: unix.ByteSliceToString(uts.Machine[:]),
 		Taint:   readTaint(),
 		Seq:     kmsg.next,
+		InitUS:  initUS,
+		ReadyUS: monotonicUS(),
 	}
 	if err := conn.Send(hello); err != nil {
 		logf("send hello: %v", err)

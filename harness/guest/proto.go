@@ -42,6 +42,10 @@ type Hello struct {
 	Taint uint64 `json:"taint"`
 	// Seq is the sequence number of the next kernel log record.
 	Seq uint64 `json:"seq"`
+	// InitUS and ReadyUS are the guest's monotonic clock (the kernel log's
+	// timestamps) when the agent started and when it sent this hello.
+	InitUS  int64 `json:"init_us,omitempty"`
+	ReadyUS int64 `json:"ready_us,omitempty"`
 	// Error is set when the agent could not set up the guest.
 	Error string `json:"error,omitempty"`
 }
