@@ -198,6 +198,9 @@ func startVM(ctx context.Context, t *Target, fns []qemu.Fn, dir string, console 
 			if err == nil {
 				return vm, true, nil
 			}
+			// A snapshot that does not restore (a damaged file, a QEMU
+			// that changed in place) is dropped; the next run saves anew.
+			_ = cache.RemoveAll(snap)
 			_ = console.Truncate(0)
 			_, _ = console.Seek(0, io.SeekStart)
 		}
@@ -271,6 +274,7 @@ func RunTest(ctx context.Context, t *Target, s *spec.Spec) (res verdict.Result) 
 		res.Outcome, res.Reason = verdict.Error, "boot: "+err.Error()
 		return res
 	}
+	res.Snapshot = restored
 	defer func() {
 		vm.Stop()
 		exit := vm.Wait()

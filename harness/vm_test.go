@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -173,4 +174,52 @@ func processesMentioning(s string) []string {
 		}
 	}
 	return out
+}
+
+// A second run of a test starts from the snapshot; the snapshot's boot log
+// opens its console log; LKMTEST_NO_SNAPSHOT=1 boots instead; a damaged
+// snapshot is dropped and the test still passes by booting.
+func TestSnapshot(t *testing.T) {
+	forEachArch(t, func(t *testing.T, tg *Target) {
+		if !tg.snapshotsEnabled() {
+			t.Fatalf("snapshots are off for %s (accel %s): this test needs TCG and no LKMTEST_NO_SNAPSHOT", tg.Name(), tg.Accel.Accel)
+		}
+		hello := "../modules/ch04/hello"
+		runFixture(t, tg, hello) // saves the snapshot if the cache has none
+		r := runFixture(t, tg, hello)
+		if r.Outcome != verdict.Pass || !r.Snapshot {
+			t.Fatalf("second run: %s, snapshot=%v; want PASS from the snapshot", r.Summary(), r.Snapshot)
+		}
+		con, err := os.ReadFile(filepath.Join(r.Dir, "console.log"))
+		if err != nil || !strings.Contains(string(con), "Run /init as init process") || !strings.Contains(string(con), "Hello, world") {
+			t.Errorf("console.log of a restored VM lacks the boot log or the module's line:\n%s", con)
+		}
+		cmdline, _ := os.ReadFile(filepath.Join(r.Dir, "qemu.cmdline"))
+		if !strings.Contains(string(cmdline), "-incoming") {
+			t.Errorf("qemu.cmdline of a restored VM has no -incoming: %s", cmdline)
+		}
+
+		t.Setenv("LKMTEST_NO_SNAPSHOT", "1")
+		r = runFixture(t, tg, hello)
+		if r.Outcome != verdict.Pass || r.Snapshot {
+			t.Errorf("with LKMTEST_NO_SNAPSHOT=1: %s, snapshot=%v; want PASS from a boot", r.Summary(), r.Snapshot)
+		}
+		os.Unsetenv("LKMTEST_NO_SNAPSHOT")
+
+		m := regexp.MustCompile(`exec:cat '?([^' \n]+)`).FindSubmatch(cmdline)
+		if m == nil {
+			t.Fatalf("no state file in %s", cmdline)
+		}
+		state := string(m[1])
+		if err := os.WriteFile(state, []byte("not a QEMU migration stream"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		r = runFixture(t, tg, hello)
+		if r.Outcome != verdict.Pass || r.Snapshot {
+			t.Errorf("with a damaged snapshot: %s, snapshot=%v; want PASS from a boot", r.Summary(), r.Snapshot)
+		}
+		if _, err := os.Stat(state); err == nil {
+			t.Errorf("the damaged snapshot %s was kept", state)
+		}
+	})
 }

@@ -345,8 +345,9 @@ func (vm *VM) reap() {
 		TimedOut: vm.timedOut, Stopped: vm.stopped,
 		Stderr: vm.stderr.String(), Duration: time.Since(vm.Started),
 	}
-	// pvpanic with -action panic=exit-failure exits 1 without a SHUTDOWN event.
-	if code == 1 && !vm.stopped && !vm.timedOut && vm.shutdown == "" {
+	// pvpanic with -action panic=exit-failure exits 1 without a SHUTDOWN
+	// event and silently; QEMU's own errors also exit 1, with a message.
+	if code == 1 && !vm.stopped && !vm.timedOut && vm.shutdown == "" && strings.TrimSpace(vm.stderr.String()) == "" {
 		vm.exit.Panicked = true
 	}
 	mon, agent := vm.mon, vm.agent

@@ -86,6 +86,9 @@ type Result struct {
 	Boot     time.Duration `json:"boot_ns"`
 	// Modules is the time from the test's start until its modules were built.
 	Modules time.Duration `json:"modules_ns"`
+	// Snapshot is true when the VM started from a saved booted state
+	// rather than a boot.
+	Snapshot bool `json:"snapshot,omitempty"`
 	// Dir holds the run's artefacts (console log, qemu command line).
 	Dir string `json:"dir,omitempty"`
 }
