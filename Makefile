@@ -6,13 +6,13 @@ GO      ?= go
 BIN     := bin
 ARCHS   := amd64 arm64
 # Debian packages lkmtest needs on the host.
-PKGS    := make gcc flex bison bc cpio xz-utils tar kmod libelf-dev libssl-dev \
+PKGS    := make gcc libc6-dev flex bison bc cpio xz-utils tar kmod libelf-dev libssl-dev \
            qemu-system-x86 qemu-system-arm gcc-aarch64-linux-gnu libc6-dev-arm64-cross \
            linux-source-6.1 linux-source-6.12
 SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 RUNARGS ?=
 
-.PHONY: all deps build run test unit bench lint clean install
+.PHONY: all deps build run test unit bench bench-cold lint clean install
 
 all: build
 
@@ -50,6 +50,12 @@ unit:
 ## bench: warm-loop and cache numbers, written to bench.txt
 bench: deps
 	$(GO) test -run '^$$' -bench . -benchtime 5x -timeout 60m ./harness/ | tee bench.txt
+
+## bench-cold: the whole matrix for hello from an empty cache (4 kernels), timed
+bench-cold: deps build
+	@d=$$(mktemp -d); s=$$(date +%s); \
+	$(BIN)/lkmtest --cache-dir $$d run --out $$d/out --arch x86_64,arm64 --kernel 6.1,6.12 hello; rc=$$?; \
+	echo "cold matrix (4 kernels, hello): $$(( $$(date +%s) - s )) s" | tee bench-cold.txt; rm -rf $$d; exit $$rc
 
 ## lint: gofmt and go vet
 lint:

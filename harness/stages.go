@@ -179,6 +179,14 @@ func Prepare(ctx context.Context, o *Options) (*Target, error) {
 	if err != nil {
 		return nil, err
 	}
+	childPath, err := initramfs.Child(ctx, o.Cache, o.Arch, o.log())
+	if err != nil {
+		return nil, err
+	}
+	child, err := os.ReadFile(childPath)
+	if err != nil {
+		return nil, err
+	}
 	if o.Out, err = filepath.Abs(o.Out); err != nil {
 		return nil, err
 	}
@@ -188,7 +196,7 @@ func Prepare(ctx context.Context, o *Options) (*Target, error) {
 		return nil, err
 	}
 	t.Initramfs = filepath.Join(dir, "initramfs.cpio")
-	if err := initramfs.Assemble(t.Initramfs, base, initramfs.Overlay{Init: init}); err != nil {
+	if err := initramfs.Assemble(t.Initramfs, base, initramfs.Overlay{Init: init, Child: child}); err != nil {
 		return nil, fmt.Errorf("pack initramfs: %w", err)
 	}
 	_ = cache.CopyFile(filepath.Join(dir, "kernel.config"), filepath.Join(k.BuildDir, ".config"), 0o600)

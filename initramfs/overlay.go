@@ -13,8 +13,9 @@ import (
 // initramfs.
 const Marker = "etc/lkmtest-initramfs"
 
-// HelperDir holds symlinks to the agent named after the operations it runs
-// in child processes, so the kernel sees the task as "insmod" or "rmmod".
+// HelperDir holds symlinks named after the operations the agent runs in
+// child processes, so the kernel sees the task as "insmod" or "rmmod";
+// they point to the module helper (Overlay.Child), else to the agent.
 const HelperDir = "lkmtest/bin"
 
 // Helpers are the agent's child operations.
@@ -34,6 +35,9 @@ type File struct {
 type Overlay struct {
 	// Init is the guest agent binary, installed as /init.
 	Init []byte
+	// Child is the static module helper (see Child); without it the agent
+	// runs its own Go code in the child processes, which starts slower.
+	Child []byte
 	// Files are extra files (helpers, data).
 	Files []File
 }
@@ -42,6 +46,11 @@ type Overlay struct {
 func (o Overlay) Records() []cpio.Record {
 	dirs := map[string]bool{"etc": true, "dev": true, "proc": true, "sys": true, "tmp": true, "lkm": true, HelperDir: true}
 	files := []File{{Path: "init", Data: o.Init, Mode: 0o755}, {Path: Marker, Data: []byte("lkmtest\n"), Mode: 0o444}}
+	target := "/init"
+	if len(o.Child) > 0 {
+		files = append(files, File{Path: HelperDir + "/" + ChildName, Data: o.Child, Mode: 0o755})
+		target = "/" + HelperDir + "/" + ChildName
+	}
 	files = append(files, o.Files...)
 	for _, f := range files {
 		dirs[parent(f.Path)] = true
@@ -70,7 +79,7 @@ func (o Overlay) Records() []cpio.Record {
 		recs = append(recs, cpio.StaticFile(f.Path, string(f.Data), f.Mode))
 	}
 	for _, h := range Helpers {
-		recs = append(recs, cpio.Symlink(HelperDir+"/"+h, "/init"))
+		recs = append(recs, cpio.Symlink(HelperDir+"/"+h, target))
 	}
 	cpio.MakeAllReproducible(recs)
 	return recs
