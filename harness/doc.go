@@ -1,13 +1,18 @@
 // Package harness runs lkmtest's pipeline. Each stage is a function that can
 // run alone, and Run chains them:
 //
-//	resolve  kbuild.ResolveDebian     kernel source tree, unpacked once
+//	resolve  kbuild.Resolve           Debian tarball, kernel.org release
+//	                                  (sha256-checked) or local tree
+//	quirks   quirk.For                what differs by version and arch
 //	config   Fragments + kbuild       merged fragments, validated .config
 //	build    kbuild.BuildKernel       kernel in the content-addressed cache
 //	pack     Prepare                  agent + u-root base image → initramfs
-//	boot     qemu.Start               VM with the agent channel
+//	boot     qemu.Start               VM with the agent channel, restored
+//	                                  from a snapshot when one is cached
 //	run      RunTest                  modules sent to the agent, steps run
 //	judge    verdict.JudgeStep        every step against its spec
+//
+// RunMatrix runs every test on every (kernel, arch) cell.
 //
 // Infrastructure failures are Go errors; a test that fails is a
 // verdict.Result with a nil error.
