@@ -202,3 +202,30 @@ func TestMatrixRun(t *testing.T) {
 		t.Errorf("totals missing:\n%s", out)
 	}
 }
+
+// lkmtest new scaffolds a module whose test passes at once, on both arches.
+func TestNewScaffoldPasses(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "my_first")
+	out, stderr, code := cli(t, "new", "my_first", "--dir", dir)
+	if code != 0 || !strings.Contains(out, "created "+dir) {
+		t.Fatalf("new: exit %d\n%s%s", code, out, stderr)
+	}
+	for _, f := range []string{"my_first.c", "Kbuild", "test.yaml"} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+			t.Errorf("scaffold lacks %s", f)
+		}
+	}
+	if _, stderr, code := cli(t, "new", "my_first", "--dir", dir); code != 2 || !strings.Contains(stderr, "already exists") {
+		t.Errorf("new over an existing directory: exit %d, %q", code, stderr)
+	}
+	if _, stderr, code := cli(t, "new", "Bad-Name"); code != 2 || !strings.Contains(stderr, "lower-case letters") {
+		t.Errorf("new Bad-Name: exit %d, %q", code, stderr)
+	}
+	if testing.Short() {
+		return
+	}
+	out, stderr, code = cli(t, "run", "--out", t.TempDir(), "--arch", "x86_64,arm64", dir)
+	if code != 0 || !strings.Contains(out, "2 passed, 0 failed") {
+		t.Errorf("run the scaffold: exit %d\n%s%s", code, out, stderr)
+	}
+}
