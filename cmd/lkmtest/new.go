@@ -37,9 +37,9 @@ digits and underscores, starting with a letter.`,
 				return err
 			}
 			files := map[string]string{
-				name + ".c": strings.ReplaceAll(newModuleC, "NAME", name),
+				name + ".c": strings.ReplaceAll(newModuleC, "@NAME@", name),
 				"Kbuild":    "obj-m += " + name + ".o\n",
-				"test.yaml": strings.ReplaceAll(newModuleSpec, "NAME", name),
+				"test.yaml": strings.ReplaceAll(newModuleSpec, "@NAME@", name),
 			}
 			for f, text := range files {
 				if err := os.WriteFile(filepath.Join(dir, f), []byte(text), 0o644); err != nil {
@@ -56,9 +56,9 @@ digits and underscores, starting with a letter.`,
 
 const newModuleC = `// SPDX-License-Identifier: GPL-2.0
 /*
- * NAME: a loadable kernel module created by 'lkmtest new'. Its test
- * (test.yaml) loads it, expects the line logged by NAME_init, unloads it
- * and expects the line logged by NAME_exit.
+ * @NAME@: a loadable kernel module created by 'lkmtest new'. Its test
+ * (test.yaml) loads it, expects the line logged by @NAME@_init, unloads it
+ * and expects the line logged by @NAME@_exit.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -66,33 +66,33 @@ const newModuleC = `// SPDX-License-Identifier: GPL-2.0
 #include <linux/module.h>
 #include <linux/printk.h>
 
-MODULE_DESCRIPTION("NAME");
+MODULE_DESCRIPTION("@NAME@");
 MODULE_LICENSE("GPL");
 
-static int __init NAME_init(void)
+static int __init @NAME@_init(void)
 {
 	pr_info("loaded\n");
 	return 0;
 }
 
-static void __exit NAME_exit(void)
+static void __exit @NAME@_exit(void)
 {
 	pr_info("unloaded\n");
 }
 
-module_init(NAME_init);
-module_exit(NAME_exit);
+module_init(@NAME@_init);
+module_exit(@NAME@_exit);
 `
 
-const newModuleSpec = `name: NAME
-description: NAME logs one line when loaded and one when unloaded.
+const newModuleSpec = `name: @NAME@
+description: @NAME@ logs one line when loaded and one when unloaded.
 timeout: 60s
 steps:
-  - insmod: NAME
+  - insmod: @NAME@
     expect: ok
     log:
-      - '^NAME: loaded$'
-  - rmmod: NAME
+      - '^@NAME@: loaded$'
+  - rmmod: @NAME@
     log:
-      - '^NAME: unloaded$'
+      - '^@NAME@: unloaded$'
 `
