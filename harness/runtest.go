@@ -233,6 +233,10 @@ func RunTest(ctx context.Context, t *Target, s *spec.Spec) (res verdict.Result) 
 		res.Outcome, res.Reason = verdict.Error, err.Error()
 		return res
 	}
+	if why := s.Requires.Unmet(t.host()); why != "" {
+		res.Outcome, res.Reason = verdict.Skip, why
+		return res
+	}
 
 	// Modules compile while the VM boots.
 	modsCh := make(chan builtModules, 1)
@@ -354,6 +358,7 @@ func RunTest(ctx context.Context, t *Target, s *spec.Spec) (res verdict.Result) 
 			return res
 		}
 	}
+	judge := verdict.NewJudge(s)
 	for i := range s.Steps {
 		st := &s.Steps[i]
 		if _, ok := mods.kos[st.Module()]; !ok && st.Kind() == spec.StepInsmod {
@@ -382,7 +387,7 @@ func RunTest(ctx context.Context, t *Target, s *spec.Spec) (res verdict.Result) 
 			lost(&res, vm, console.Name(), "during the step", err)
 			return res
 		}
-		sr := verdict.JudgeStep(i+1, st, resp)
+		sr := judge.Step(i+1, resp)
 		res.Add(sr)
 		if verdict.Stop(sr.Outcome) {
 			return res

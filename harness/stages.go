@@ -7,6 +7,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -15,6 +17,7 @@ import (
 	"github.com/lkmtest/lkmtest/harness/kbuild"
 	"github.com/lkmtest/lkmtest/harness/kconfig"
 	"github.com/lkmtest/lkmtest/harness/quirk"
+	"github.com/lkmtest/lkmtest/harness/spec"
 	"github.com/lkmtest/lkmtest/initramfs"
 	kernelconfigs "github.com/lkmtest/lkmtest/kernel-configs"
 	"github.com/lkmtest/lkmtest/qemu"
@@ -147,10 +150,42 @@ type Target struct {
 	digestOnce sync.Once // initrdDigest
 	digest     string
 	digestErr  error
+	configOnce sync.Once // host
+	config     *kconfig.Config
 }
 
 // Name is "6.1.192-x86_64".
 func (t *Target) Name() string { return t.Kernel.Meta.KernelVersion + "-" + string(t.Options.Arch) }
+
+// host describes the target for spec requirements: arch, kernel version,
+// the built .config and this host's CPUs and memory.
+func (t *Target) host() spec.Host {
+	t.configOnce.Do(func() {
+		if b, err := os.ReadFile(filepath.Join(t.Kernel.BuildDir, ".config")); err == nil {
+			t.config, _ = kconfig.Parse(".config", string(b))
+		}
+	})
+	h := spec.Host{Arch: string(t.Options.Arch), Kernel: t.Kernel.Meta.KernelVersion, CPUs: runtime.NumCPU(), MemoryMiB: hostMemoryMiB()}
+	if t.config != nil {
+		h.Config = t.config.Get
+	}
+	return h
+}
+
+// hostMemoryMiB is MemTotal of /proc/meminfo (0 when unknown).
+func hostMemoryMiB() int {
+	b, err := os.ReadFile("/proc/meminfo")
+	if err != nil {
+		return 0
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if f := strings.Fields(l); len(f) >= 2 && f[0] == "MemTotal:" {
+			kb, _ := strconv.Atoi(f[1])
+			return kb / 1024
+		}
+	}
+	return 0
+}
 
 // vmQuirks are the QEMU options the quirk table asks for this target.
 func (t *Target) vmQuirks() []qemu.Fn {

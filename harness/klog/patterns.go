@@ -2,6 +2,7 @@ package klog
 
 import (
 	"regexp"
+	"sort"
 	"strings"
 )
 
@@ -10,19 +11,49 @@ type Kind string
 
 // The kinds of report Find knows. keep-sorted.
 const (
-	KindBUG      Kind = "BUG"
-	KindGPF      Kind = "GPF"
-	KindHungTask Kind = "HUNG_TASK"
-	KindKASAN    Kind = "KASAN"
-	KindLockdep  Kind = "LOCKDEP"
-	KindOops     Kind = "OOPS"
-	KindPanic    Kind = "PANIC"
-	KindRCUStall Kind = "RCU_STALL"
-	KindRefcount Kind = "REFCOUNT"
-	KindSoftLock Kind = "SOFT_LOCKUP"
-	KindUBSAN    Kind = "UBSAN"
-	KindWarning  Kind = "WARNING"
+	KindAtomicSleep Kind = "ATOMIC_SLEEP"
+	KindBUG         Kind = "BUG"
+	KindGPF         Kind = "GPF"
+	KindHardLockup  Kind = "HARD_LOCKUP"
+	KindHungTask    Kind = "HUNG_TASK"
+	KindKASAN       Kind = "KASAN"
+	KindKFENCE      Kind = "KFENCE"
+	KindListCorrupt Kind = "LIST_CORRUPTION"
+	KindLockdep     Kind = "LOCKDEP"
+	KindOOM         Kind = "OOM"
+	KindOops        Kind = "OOPS"
+	KindPanic       Kind = "PANIC"
+	KindRCUStall    Kind = "RCU_STALL"
+	KindRefcount    Kind = "REFCOUNT"
+	KindSlab        Kind = "SLAB"
+	KindSoftLock    Kind = "SOFT_LOCKUP"
+	KindUBSAN       Kind = "UBSAN"
+	KindWarning     Kind = "WARNING"
 )
+
+// KindNames lists the kinds, sorted.
+func KindNames() []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, p := range patterns {
+		if !seen[string(p.Kind)] {
+			seen[string(p.Kind)] = true
+			out = append(out, string(p.Kind))
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// KnownKind reports whether name (any case) is a kind of the catalogue.
+func KnownKind(name string) bool {
+	for _, k := range KindNames() {
+		if strings.EqualFold(k, name) {
+			return true
+		}
+	}
+	return false
+}
 
 // pattern is one entry of the crash catalogue: a header line that starts a
 // report of Kind, and how to title it.
@@ -36,6 +67,11 @@ type pattern struct {
 	// Follows marks a header that belongs to the report just before it when
 	// it comes within followWindow lines (x86 prints "Oops:" after "BUG:").
 	Follows bool
+	// Absorbs lists kinds whose header, within followWindow lines after
+	// this one, is part of this report (the WARNING that follows a
+	// "list_add corruption" message, the OOM kill after "invoked
+	// oom-killer").
+	Absorbs []Kind
 }
 
 const followWindow = 12
@@ -54,12 +90,19 @@ func compile(re string) *regexp.Regexp { return regexp.MustCompile(macros.Replac
 var patterns = []pattern{
 	{Kind: KindPanic, Header: compile(`Kernel panic - not syncing: (.*?)\s*$`), Title: "kernel panic: $1"},
 	{Kind: KindKASAN, Header: compile(`BUG: KASAN: ([a-z-]+) in {{FUNC}}`), Title: "KASAN: $1 in $2"},
+	{Kind: KindKFENCE, Header: compile(`BUG: KFENCE: ([a-z-]+(?: [a-z-]+)*) in {{FUNC}}`), Title: "KFENCE: $1 in $2"},
 	{Kind: KindSoftLock, Header: compile(`(?:BUG|watchdog): soft lockup - CPU#\d+ stuck`), Title: "soft lockup"},
-	{Kind: KindBUG, Header: compile(`BUG: scheduling while atomic`), Title: "BUG: scheduling while atomic"},
-	{Kind: KindBUG, Header: compile(`BUG: sleeping function called from invalid context at {{FILE}}`), Title: "BUG: sleeping function called from invalid context at $1"},
+	{Kind: KindHardLockup, Header: compile(`(?:watchdog: )?Watchdog detected hard LOCKUP on cpu \d+`), Title: "hard lockup"},
+	{Kind: KindAtomicSleep, Header: compile(`BUG: scheduling while atomic`), Title: "BUG: scheduling while atomic"},
+	{Kind: KindAtomicSleep, Header: compile(`BUG: sleeping function called from invalid context at {{FILE}}`), Title: "BUG: sleeping function called from invalid context at $1"},
+	{Kind: KindListCorrupt, Header: compile(`(list_add|list_del|list_replace)(?: corruption| double add)`), Title: "list corruption in $1",
+		Absorbs: []Kind{KindWarning, KindBUG}},
+	{Kind: KindOOM, Header: compile(`^(\S+) invoked oom-killer:`), Title: "OOM: $1 invoked the OOM killer", Absorbs: []Kind{KindOOM}},
+	{Kind: KindOOM, Header: compile(`Out of memory(?: \(oom_kill_allocating_task\))?: Kill(?:ed)? process \d+ \((.+?)\)`), Title: "OOM: killed $1"},
+	{Kind: KindSlab, Header: compile(`^BUG ([A-Za-z0-9_:.()-]+) \((?:Not tainted|Tainted: [^)]*)\): (.+?)\s*$`), Title: "slab: $2 in $1"},
 	{Kind: KindBUG, Header: compile(`BUG: kernel NULL pointer dereference`), Title: "BUG: kernel NULL pointer dereference"},
 	{Kind: KindBUG, Header: compile(`BUG: unable to handle page fault`), Title: "BUG: unable to handle page fault"},
-	{Kind: KindBUG, Header: compile(`BUG: ([^,:]+)`), Title: "BUG: $1"},
+	{Kind: KindBUG, Header: compile(`^BUG: ([^,:]+)`), Title: "BUG: $1"},
 	{Kind: KindBUG, Header: compile(`kernel BUG at {{FILE}}!`), Title: "kernel BUG at $1"},
 	{Kind: KindGPF, Header: compile(`general protection fault`), Title: "general protection fault"},
 	{Kind: KindOops, Header: compile(`Unable to handle kernel (.+?) at virtual address`), Title: "unable to handle kernel $1"},

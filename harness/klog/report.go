@@ -2,6 +2,7 @@ package klog
 
 import (
 	"regexp"
+	"slices"
 	"strings"
 )
 
@@ -21,6 +22,8 @@ type Report struct {
 	Module string `json:"module,omitempty"`
 	// Oops is true when the report includes an Oops (the task was killed).
 	Oops bool `json:"oops,omitempty"`
+
+	absorbs []Kind
 }
 
 // timestamp matches the "[    1.234567] " prefix of console and dmesg lines.
@@ -42,11 +45,18 @@ func Find(lines []string) []Report {
 			if m == nil {
 				continue
 			}
-			if p.Follows && len(out) > 0 && i-out[len(out)-1].Line <= followWindow {
-				out[len(out)-1].Oops = true
-				break
+			if len(out) > 0 && i-out[len(out)-1].Line <= followWindow {
+				prev := &out[len(out)-1]
+				if p.Follows {
+					prev.Oops = true
+					break
+				}
+				if slices.Contains(prev.absorbs, p.Kind) {
+					prev.Oops = prev.Oops || p.Kind == KindOops
+					break
+				}
 			}
-			r := Report{Kind: p.Kind, Line: i, Header: line,
+			r := Report{Kind: p.Kind, Line: i, Header: line, absorbs: p.Absorbs,
 				Title: string(p.Header.ExpandString(nil, p.Title, line, m))}
 			r.Oops = p.Kind == KindOops || p.Kind == KindGPF
 			r.Func, r.Module = findGuilty(lines[i+1 : min(len(lines), i+40)])

@@ -37,6 +37,13 @@ type Spec struct {
 	Timeout Duration `yaml:"timeout"`
 	// Boot configures the VM.
 	Boot Boot `yaml:"boot"`
+	// Requires lists what the test needs; unmet, the test is SKIP.
+	Requires Requires `yaml:"requires"`
+	// Allow lists the crash reports the test triggers on purpose.
+	Allow []Allow `yaml:"allow"`
+	// Taint lists taint flags (letters, e.g. W) a step may add besides O
+	// and E (and those implied by allowed reports: W, D, L).
+	Taint []string `yaml:"taint"`
 	// Steps run in order in the guest.
 	Steps []Step `yaml:"steps"`
 
@@ -53,6 +60,10 @@ type Boot struct {
 	CPUs int `yaml:"cpus"`
 	// Cmdline holds extra kernel command-line arguments.
 	Cmdline []string `yaml:"cmdline"`
+	// Fresh asks for a VM of the test's own. Every test gets one (restored
+	// from the target's snapshot, as good as a fresh boot), so it is
+	// accepted for clarity and changes nothing.
+	Fresh bool `yaml:"fresh"`
 }
 
 // StepKind is what a step does.
@@ -76,14 +87,16 @@ type Step struct {
 	Expect string `yaml:"expect"`
 	// Timeout bounds the step (default 30s).
 	Timeout Duration `yaml:"timeout"`
-	// Log lists regular expressions that must match lines of the kernel log
+	// Log lists expectations that must match lines of the kernel log
 	// written during the step, in this order.
-	Log []string `yaml:"log"`
+	Log []LogExpect `yaml:"log"`
+	// LogAny lists expectations that must match, in any order.
+	LogAny []LogExpect `yaml:"log_any"`
+	// LogAbsent lists patterns that must not match any line of the step.
+	LogAbsent []LogExpect `yaml:"log_absent"`
 
 	// Line is the step's line in the spec file.
 	Line int `yaml:"-"`
-	// Patterns are Log, compiled.
-	Patterns []*regexp.Regexp `yaml:"-"`
 }
 
 // Kind is the step's kind.
@@ -260,6 +273,7 @@ var (
 	validName = regexp.MustCompile(`^[a-z0-9][a-z0-9_.-]*$`)
 	validMod  = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
 	errnoName = regexp.MustCompile(`^E[A-Z0-9]+$`)
+	sigName   = regexp.MustCompile(`^SIG[A-Z0-9]+$`)
 )
 
 // check validates what YAML decoding cannot.
@@ -301,6 +315,7 @@ func (s *Spec) check() error {
 	if s.Timeout == 0 {
 		s.Timeout = Duration(120 * time.Second)
 	}
+	captured := map[string]bool{}
 	for i := range s.Steps {
 		st := &s.Steps[i]
 		switch {
@@ -316,19 +331,31 @@ func (s *Spec) check() error {
 		}
 		if st.Expect == "" {
 			st.Expect = "ok"
-		} else if st.Expect != "ok" && !errnoName.MatchString(st.Expect) {
-			bad(st.Line, "expect: %q is neither ok nor an errno name such as ENOMEM", st.Expect)
+		} else if st.Expect != "ok" && !errnoName.MatchString(st.Expect) && !sigName.MatchString(st.Expect) {
+			bad(st.Line, "expect: %q is neither ok, an errno name such as ENOMEM, nor a signal such as SIGSEGV", st.Expect)
 		}
 		if st.Timeout == 0 {
 			st.Timeout = Duration(30 * time.Second)
 		}
-		for _, l := range st.Log {
-			re, err := regexp.Compile(l)
-			if err != nil {
-				bad(st.Line, "log pattern %q is not a valid regular expression: %v", l, err)
-				continue
+		for _, list := range [][]LogExpect{st.Log, st.LogAny, st.LogAbsent} {
+			for k := range list {
+				if err := list[k].check(captured); err != nil {
+					bad(st.Line, "%v", err)
+				}
 			}
-			st.Patterns = append(st.Patterns, re)
+		}
+	}
+	for _, m := range s.Requires.check() {
+		bad(0, "%s", m)
+	}
+	for i := range s.Allow {
+		if err := s.Allow[i].check(); err != nil {
+			bad(0, "%v", err)
+		}
+	}
+	for _, t := range s.Taint {
+		if len(t) != 1 || !strings.Contains(TaintLetters, t) {
+			bad(0, "taint %q: want one letter of %s", t, TaintLetters)
 		}
 	}
 	return errors.Join(errs...)

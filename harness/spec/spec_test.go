@@ -43,8 +43,8 @@ steps:
 	if st.Timeout.Std() != 30*time.Second || s.Steps[1].Timeout.Std() != 5*time.Second {
 		t.Errorf("timeouts = %v, %v; want 30s (default) and 5s", st.Timeout.Std(), s.Steps[1].Timeout.Std())
 	}
-	if len(st.Patterns) != 1 || !st.Patterns[0].MatchString("Hello, world") {
-		t.Errorf("patterns = %v", st.Patterns)
+	if re, err := st.Log[0].Regexp(nil); len(st.Log) != 1 || err != nil || !re.MatchString("Hello, world") || st.Log[0].LevelNum != -1 {
+		t.Errorf("log = %+v (%v)", st.Log, err)
 	}
 	if s.Boot.Memory != 256 || s.Boot.CPUs != 1 || s.Modules[0] != "." {
 		t.Errorf("defaults: boot %+v modules %v", s.Boot, s.Modules)
@@ -57,7 +57,7 @@ func TestLoadErrors(t *testing.T) {
 		{"unknown step key", "name: x\nsteps:\n  - insmod: m\n    parms: a=1\n", ":4: field parms not found"},
 		{"wrong type", "name: x\nsteps: 3\n", ":2: cannot unmarshal"},
 		{"bad regex", "name: x\nsteps:\n  - insmod: m\n    log: ['(']\n", ":3: log pattern \"(\" is not a valid regular expression"},
-		{"bad errno", "name: x\nsteps:\n  - insmod: m\n    expect: nomem\n", ":3: expect: \"nomem\" is neither ok nor an errno name"},
+		{"bad errno", "name: x\nsteps:\n  - insmod: m\n    expect: nomem\n", ":3: expect: \"nomem\" is neither ok, an errno name"},
 		{"both ops", "name: x\nsteps:\n  - insmod: m\n    rmmod: m\n", ":3: a step does one thing"},
 		{"empty step", "name: x\nsteps:\n  - params: a=1\n", ":3: step 1 does nothing"},
 		{"no name", "steps:\n  - insmod: m\n", ": missing name"},
@@ -89,5 +89,85 @@ func TestFindDuplicate(t *testing.T) {
 	}
 	if _, err := Find(root); err == nil || !strings.Contains(err.Error(), "duplicate test name \"same\"") {
 		t.Errorf("Find error = %v, want duplicate name", err)
+	}
+}
+
+func TestLoadRich(t *testing.T) {
+	p := writeSpec(t, `name: rich
+requires:
+  config: [CONFIG_DEBUG_ATOMIC_SLEEP, CONFIG_HZ=250]
+  arch: [x86_64]
+  kernel: ">=5.12 <6.13"
+allow:
+  - kind: warning
+    match: crashers_warn
+taint: [W]
+boot:
+  fresh: true
+steps:
+  - insmod: m
+    log:
+      - '^pid=(?P<pid>[0-9]+)$'
+      - {match: '^again ${pid}$', level: warn, count: 1}
+    log_any: ['^x$']
+    log_absent: ['leak']
+  - rmmod: m
+    expect: SIGKILL
+    log: ['^bye ${pid}$']
+`)
+	s, err := Load(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e := s.Steps[0].Log[1]; e.LevelNum != 4 || e.Count != 1 {
+		t.Errorf("log[1] = %+v, want level 4 (warning), count 1", e)
+	}
+	re, err := s.Steps[1].Log[0].Regexp(map[string]string{"pid": "4.2"})
+	if err != nil || re.String() != `^bye 4\.2$` {
+		t.Errorf("substituted = %v, %v", re, err)
+	}
+	if _, err := s.Steps[1].Log[0].Regexp(nil); err == nil {
+		t.Error("an unset ${pid} compiled")
+	}
+	host := Host{Arch: "x86_64", Kernel: "6.1.192", CPUs: 2, Config: func(n string) string {
+		return map[string]string{"CONFIG_DEBUG_ATOMIC_SLEEP": "y", "CONFIG_HZ": "250"}[n]
+	}}
+	if why := s.Requires.Unmet(host); why != "" {
+		t.Errorf("Unmet = %q on a matching host", why)
+	}
+	for _, c := range []struct {
+		change func(h *Host)
+		want   string
+	}{
+		{func(h *Host) { h.Arch = "arm64" }, "runs only on x86_64"},
+		{func(h *Host) { h.Kernel = "5.10.233" }, "needs kernel >=5.12 <6.13 (this is 5.10.233)"},
+		{func(h *Host) { h.Kernel = "6.13" }, "needs kernel"},
+		{func(h *Host) { h.Config = func(string) string { return "n" } }, "needs CONFIG_DEBUG_ATOMIC_SLEEP (not set"},
+	} {
+		h := host
+		c.change(&h)
+		if why := s.Requires.Unmet(h); !strings.Contains(why, c.want) {
+			t.Errorf("Unmet = %q, want %q", why, c.want)
+		}
+	}
+}
+
+func TestLoadRichErrors(t *testing.T) {
+	cases := []struct{ name, text, want string }{
+		{"unknown capture", "name: x\nsteps:\n  - insmod: m\n    log: ['${pid}']\n", "uses ${pid}, which no earlier pattern captures"},
+		{"bad level", "name: x\nsteps:\n  - insmod: m\n    log: [{match: a, level: loud}]\n", `log level "loud"`},
+		{"unknown log key", "name: x\nsteps:\n  - insmod: m\n    log: [{match: a, levle: info}]\n", ":4: field levle not found"},
+		{"bad allow kind", "name: x\nallow: [{kind: EXPLOSION}]\nsteps:\n  - insmod: m\n", `allow.kind "EXPLOSION"`},
+		{"bad taint", "name: x\ntaint: [Q]\nsteps:\n  - insmod: m\n", `taint "Q"`},
+		{"bad kernel range", "name: x\nrequires: {kernel: 'newer than 5'}\nsteps:\n  - insmod: m\n", "requires.kernel"},
+		{"bad config", "name: x\nrequires: {config: [DEBUG_LIST]}\nsteps:\n  - insmod: m\n", `requires.config "DEBUG_LIST"`},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := Load(writeSpec(t, c.text))
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Errorf("error = %v, want %q", err, c.want)
+			}
+		})
 	}
 }

@@ -2,6 +2,7 @@ package verdict
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
 	"time"
 
@@ -56,8 +57,10 @@ type StepResult struct {
 	Signal string `json:"signal,omitempty"`
 	// Records are the kernel log records of the step's window.
 	Records []klog.Record `json:"records,omitempty"`
-	// Reports are the crash reports found in them.
+	// Reports are the crash reports found in them; Allowed those the spec
+	// allows.
 	Reports []klog.Report `json:"reports,omitempty"`
+	Allowed []klog.Report `json:"allowed,omitempty"`
 	// Duration is how long the step ran in the guest.
 	Duration time.Duration `json:"duration_ns"`
 }
@@ -106,16 +109,51 @@ func (r *Result) Add(s StepResult) {
 // Stop reports whether a step outcome leaves the VM unusable for more steps.
 func Stop(o Outcome) bool { return o == Crash || o == Timeout || o == Lost || o == Error }
 
-// JudgeStep compares the agent's response to a step with the spec.
-func JudgeStep(index int, st *spec.Step, resp guest.Response) StepResult {
+// Judge judges the steps of one test in order; it carries the values that
+// log patterns capture for later ones (${name}).
+type Judge struct {
+	spec *spec.Spec
+	// Vars are the captured values so far.
+	Vars map[string]string
+}
+
+// NewJudge returns a judge for the steps of s.
+func NewJudge(s *spec.Spec) *Judge { return &Judge{spec: s, Vars: map[string]string{}} }
+
+// logLine is one line of the kernel log with its record's level.
+type logLine struct {
+	text  string
+	level int
+}
+
+// Step compares the agent's response to step index (1-based) with the spec.
+func (j *Judge) Step(index int, resp guest.Response) StepResult {
+	st := &j.spec.Steps[index-1]
 	r := StepResult{Index: index, Line: st.Line, Step: st.String(), Outcome: Pass,
 		Errno: resp.Errno, Signal: resp.Signal, Records: resp.Records,
 		Duration: time.Duration(resp.DurationUS) * time.Microsecond}
-	var lines []string
+	var lines []logLine
+	var texts []string
 	for _, rec := range resp.Records {
-		lines = append(lines, rec.Lines()...)
+		for _, l := range rec.Lines() {
+			lines = append(lines, logLine{l, rec.Level})
+			texts = append(texts, l)
+		}
 	}
-	r.Reports = klog.Find(lines)
+	for _, rep := range klog.Find(texts) {
+		if j.allowed(rep) {
+			r.Allowed = append(r.Allowed, rep)
+		} else {
+			r.Reports = append(r.Reports, rep)
+		}
+	}
+	got := resp.Errno
+	if got == "" {
+		got = "ok"
+	}
+	if resp.Signal != "" {
+		got = resp.Signal
+	}
 	switch {
 	case resp.Error != "":
 		r.Outcome, r.Reason = Error, "guest agent: "+resp.Error
@@ -126,50 +164,173 @@ func JudgeStep(index int, st *spec.Step, resp guest.Response) StepResult {
 		}
 	case resp.Timeout:
 		r.Outcome, r.Reason = Timeout, fmt.Sprintf("did not finish within %s", st.Timeout.Std())
-	case resp.Signal != "":
+	case resp.Signal != "" && st.Expect != resp.Signal:
 		r.Outcome, r.Reason = Crash, fmt.Sprintf("%s was killed by %s", st.Kind(), resp.Signal)
+		if len(r.Allowed) > 0 {
+			r.Reason += fmt.Sprintf(" after the allowed %s (say expect: %s if that is intended)", klog.Summary(r.Allowed), resp.Signal)
+		}
+	case got != st.Expect:
+		r.Outcome = Fail
+		if st.Expect == "ok" {
+			r.Reason = fmt.Sprintf("%s failed with %s, expected success", st.Kind(), got)
+		} else {
+			r.Reason = fmt.Sprintf("%s returned %s, expected %s", st.Kind(), got, st.Expect)
+		}
 	default:
-		got := resp.Errno
-		if got == "" {
-			got = "ok"
-		}
-		if got != st.Expect {
-			r.Outcome = Fail
-			if st.Expect == "ok" {
-				r.Reason = fmt.Sprintf("%s failed with %s, expected success", st.Kind(), got)
-			} else {
-				r.Reason = fmt.Sprintf("%s returned %s, expected %s", st.Kind(), got, st.Expect)
-			}
-			break
-		}
-		if missing := matchOrdered(st, lines); missing != "" {
-			r.Outcome, r.Reason = Fail, missing
+		if why := j.matchLog(st, lines); why != "" {
+			r.Outcome, r.Reason = Fail, why
+		} else if why := j.checkTaint(resp, r.Allowed); why != "" {
+			r.Outcome, r.Reason = Fail, why
 		}
 	}
 	return r
 }
 
-// matchOrdered checks that the step's log patterns match lines in order and
-// returns a description of the first one that does not ("" if all do).
-func matchOrdered(st *spec.Step, lines []string) string {
-	i := 0
-	for k, re := range st.Patterns {
+// allowed reports whether the spec allows a crash report.
+func (j *Judge) allowed(rep klog.Report) bool {
+	for i := range j.spec.Allow {
+		if j.spec.Allow[i].Allows(rep) {
+			return true
+		}
+	}
+	return false
+}
+
+// matchLog checks the step's log expectations and returns why they fail
+// ("" when they hold).
+func (j *Judge) matchLog(st *spec.Step, lines []logLine) string {
+	n := len(lines)
+	// Ordered: each expectation matches a line after the previous one.
+	from := 0
+	for k := range st.Log {
+		e := &st.Log[k]
+		re, err := e.Regexp(j.Vars)
+		if err != nil {
+			return err.Error()
+		}
+		at := -1
+		for i := from; i < n; i++ {
+			if j.matches(e, re, lines[i]) {
+				at = i
+				break
+			}
+		}
+		if at < 0 {
+			what := "did not appear in the kernel log of the step"
+			if k > 0 {
+				what = fmt.Sprintf("did not appear after the line matching /%s/", st.Log[k-1].Match)
+			}
+			return fmt.Sprintf("expected log line /%s/%s %s (%d lines logged)", re, levelNote(e), what, n)
+		}
+		j.capture(re, lines[at].text)
+		from = at + 1
+		if why := j.count(e, re, lines); why != "" {
+			return why
+		}
+	}
+	// Unordered: each expectation matches some line.
+	for k := range st.LogAny {
+		e := &st.LogAny[k]
+		re, err := e.Regexp(j.Vars)
+		if err != nil {
+			return err.Error()
+		}
 		found := false
-		for ; i < len(lines); i++ {
-			if re.MatchString(lines[i]) {
-				found, i = true, i+1
+		for _, l := range lines {
+			if j.matches(e, re, l) {
+				j.capture(re, l.text)
+				found = true
 				break
 			}
 		}
 		if !found {
-			what := "did not appear in the kernel log of the step"
-			if k > 0 {
-				what = fmt.Sprintf("did not appear after the line matching /%s/", st.Patterns[k-1])
+			return fmt.Sprintf("expected log line /%s/%s did not appear in the kernel log of the step (%d lines logged)", re, levelNote(e), n)
+		}
+		if why := j.count(e, re, lines); why != "" {
+			return why
+		}
+	}
+	// Absent: no line matches.
+	for k := range st.LogAbsent {
+		e := &st.LogAbsent[k]
+		re, err := e.Regexp(j.Vars)
+		if err != nil {
+			return err.Error()
+		}
+		for _, l := range lines {
+			if j.matches(e, re, l) {
+				return fmt.Sprintf("log line %q matches /%s/, which must not appear", l.text, re)
 			}
-			return fmt.Sprintf("expected log line /%s/ %s (%d lines logged)", re, what, len(lines))
 		}
 	}
 	return ""
+}
+
+func (j *Judge) matches(e *spec.LogExpect, re *regexp.Regexp, l logLine) bool {
+	return (e.LevelNum < 0 || e.LevelNum == l.level) && re.MatchString(l.text)
+}
+
+// count checks an expectation's exact count, when it has one.
+func (j *Judge) count(e *spec.LogExpect, re *regexp.Regexp, lines []logLine) string {
+	if e.Count == 0 {
+		return ""
+	}
+	c := 0
+	for _, l := range lines {
+		if j.matches(e, re, l) {
+			c++
+		}
+	}
+	if c != e.Count {
+		return fmt.Sprintf("log line /%s/%s appeared %d times, expected %d", re, levelNote(e), c, e.Count)
+	}
+	return ""
+}
+
+// capture stores the named groups of re's match in text.
+func (j *Judge) capture(re *regexp.Regexp, text string) {
+	m := re.FindStringSubmatch(text)
+	for i, name := range re.SubexpNames() {
+		if name != "" && i < len(m) {
+			j.Vars[name] = m[i]
+		}
+	}
+}
+
+func levelNote(e *spec.LogExpect) string {
+	if e.LevelNum < 0 {
+		return ""
+	}
+	return " at level " + spec.LevelName(e.LevelNum)
+}
+
+// checkTaint fails a step that added taint flags other than O and E, those
+// the spec lists, and those implied by the allowed reports of the step (W
+// for a warning, D for an oops, L for a soft lockup).
+func (j *Judge) checkTaint(resp guest.Response, allowed []klog.Report) string {
+	added := resp.TaintAfter &^ resp.TaintBefore
+	ok := "OE" + strings.Join(j.spec.Taint, "")
+	for _, a := range allowed {
+		switch {
+		case a.Oops:
+			ok += "DW"
+		case a.Kind == klog.KindSoftLock:
+			ok += "L"
+		default:
+			ok += "W"
+		}
+	}
+	var bad []string
+	for bit := 0; bit < len(spec.TaintLetters); bit++ {
+		l := spec.TaintLetters[bit]
+		if added&(1<<bit) != 0 && !strings.ContainsRune(ok, rune(l)) {
+			bad = append(bad, fmt.Sprintf("%c (%s)", l, spec.TaintNames[l]))
+		}
+	}
+	if len(bad) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("the step tainted the kernel: %s; list the flags under taint: if that is intended", strings.Join(bad, ", "))
 }
 
 // excerpt is the kernel log to show for a failure: from the first crash

@@ -11,16 +11,17 @@ import (
 	"github.com/lkmtest/lkmtest/harness/spec"
 )
 
-func loadStep(t *testing.T, yaml string) *spec.Step {
+// loadSpec parses a spec made of head (top-level keys) and steps.
+func loadSpec(t *testing.T, head, steps string) *spec.Spec {
 	t.Helper()
 	dir := t.TempDir()
 	p := filepath.Join(dir, spec.FileName)
-	os.WriteFile(p, []byte("name: t\nsteps:\n"+yaml), 0o644)
+	os.WriteFile(p, []byte("name: t\n"+head+"steps:\n"+steps), 0o644)
 	s, err := spec.Load(p)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &s.Steps[0]
+	return s
 }
 
 func recs(lines ...string) []klog.Record {
@@ -54,15 +55,65 @@ func TestJudgeStep(t *testing.T) {
 		{"killed without report", "  - insmod: m\n", guest.Response{Signal: "SIGKILL"}, Crash, "insmod was killed by SIGKILL"},
 		{"agent timeout", "  - insmod: m\n    timeout: 5s\n", guest.Response{Timeout: true}, Timeout, "did not finish within 5s"},
 		{"agent error", "  - insmod: m\n", guest.Response{Error: "no such file"}, Error, "guest agent: no such file"},
+		{"unordered", "  - insmod: m\n    log_any: ['^b$', '^a$']\n", guest.Response{Records: recs("a", "b")}, Pass, ""},
+		{"unordered missing", "  - insmod: m\n    log_any: ['^b$', '^c$']\n", guest.Response{Records: recs("a", "b")}, Fail, "/^c$/ did not appear"},
+		{"absent", "  - insmod: m\n    log_absent: ['leak']\n", guest.Response{Records: recs("a", "memory leak here")}, Fail, `"memory leak here" matches /leak/, which must not appear`},
+		{"absent and absent", "  - insmod: m\n    log_absent: ['leak']\n", guest.Response{Records: recs("a")}, Pass, ""},
+		{"count", "  - insmod: m\n    log: [{match: '^x$', count: 2}]\n", guest.Response{Records: recs("x", "y", "x", "x")}, Fail, "appeared 3 times, expected 2"},
+		{"count ok", "  - insmod: m\n    log_any: [{match: '^x$', count: 3}]\n", guest.Response{Records: recs("x", "y", "x", "x")}, Pass, ""},
+		{"level", "  - insmod: m\n    log: [{match: '^x$', level: warning}]\n", guest.Response{Records: recs("x")}, Fail, "/^x$/ at level warning did not appear"},
+		{"level ok", "  - insmod: m\n    log: [{match: '^x$', level: info}]\n", guest.Response{Records: recs("x")}, Pass, ""},
+		{"capture", "  - insmod: m\n    log: ['^pid=(?P<pid>[0-9]+)$', '^again ${pid}$']\n", guest.Response{Records: recs("pid=42", "again 41", "again 42")}, Pass, ""},
+		{"capture mismatch", "  - insmod: m\n    log: ['^pid=(?P<pid>[0-9]+)$', '^again ${pid}$']\n", guest.Response{Records: recs("pid=42", "again 41")}, Fail, `/^again 42$/`},
+		{"new taint", "  - insmod: m\n", guest.Response{TaintBefore: 0, TaintAfter: 1<<12 | 1<<9}, Fail, "tainted the kernel: W (kernel warning)"},
+		{"out-of-tree taint", "  - insmod: m\n", guest.Response{TaintBefore: 0, TaintAfter: 1<<12 | 1<<13}, Pass, ""},
+		{"expected signal", "  - insmod: m\n    expect: SIGKILL\n", guest.Response{Signal: "SIGKILL"}, Pass, ""},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			st := loadStep(t, c.step)
-			r := JudgeStep(1, st, c.resp)
+			s := loadSpec(t, "", c.step)
+			r := NewJudge(s).Step(1, c.resp)
 			if r.Outcome != c.outcome || !strings.Contains(r.Reason, c.reason) {
-				t.Errorf("JudgeStep = %s %q, want %s containing %q", r.Outcome, r.Reason, c.outcome, c.reason)
+				t.Errorf("Step = %s %q, want %s containing %q", r.Outcome, r.Reason, c.outcome, c.reason)
 			}
 		})
+	}
+}
+
+// A test that triggers a crash on purpose passes when the spec allows it,
+// its taint included; any other report is still a crash.
+func TestJudgeAllowedCrash(t *testing.T) {
+	warn := guest.Response{TaintAfter: 1<<12 | 1<<9, Records: recs("crashers: kind=warn",
+		"WARNING: CPU: 0 PID: 93 at crashers.c:30 crashers_warn+0x5/0x10 [crashers]", "crashers: done")}
+	step := "  - insmod: crashers\n    log: ['^crashers: done$']\n"
+	for _, c := range []struct {
+		head    string
+		outcome Outcome
+	}{
+		{"", Crash},
+		{"allow: [{kind: WARNING}]\n", Pass},
+		{"allow: [{kind: WARNING, match: crashers_warn}]\n", Pass},
+		{"allow: [{match: 'in crashers_warn'}]\n", Pass},
+		{"allow: [{kind: WARNING, match: other_func}]\n", Crash},
+		{"allow: [{kind: BUG}]\n", Crash},
+	} {
+		r := NewJudge(loadSpec(t, c.head, step)).Step(1, warn)
+		if r.Outcome != c.outcome {
+			t.Errorf("with %q: %s %q, want %s", c.head, r.Outcome, r.Reason, c.outcome)
+		}
+		if c.outcome == Pass && len(r.Allowed) != 1 {
+			t.Errorf("with %q: allowed reports %+v, want the warning", c.head, r.Allowed)
+		}
+	}
+	// An allowed oops kills insmod: the spec says so with expect: SIGKILL.
+	oops := guest.Response{Signal: "SIGSEGV", TaintAfter: 1 << 7, Records: recs("kernel BUG at crashers.c:35!", "Internal error: Oops - BUG: 00000000f2000800 [#1] SMP")}
+	r := NewJudge(loadSpec(t, "allow: [{kind: BUG}]\n", "  - insmod: crashers\n")).Step(1, oops)
+	if r.Outcome != Crash || !strings.Contains(r.Reason, "say expect: SIGSEGV") {
+		t.Errorf("allowed oops without expect: %s %q", r.Outcome, r.Reason)
+	}
+	r = NewJudge(loadSpec(t, "allow: [{kind: BUG}]\n", "  - insmod: crashers\n    expect: SIGSEGV\n")).Step(1, oops)
+	if r.Outcome != Pass {
+		t.Errorf("allowed oops with expect: SIGSEGV: %s %q", r.Outcome, r.Reason)
 	}
 }
 

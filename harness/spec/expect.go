@@ -1,0 +1,275 @@
+package spec
+
+import (
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/lkmtest/lkmtest/harness/klog"
+	"github.com/lkmtest/lkmtest/harness/quirk"
+)
+
+// LogExpect is one kernel-log expectation of a step. In YAML it is a
+// regular expression, or a mapping:
+//
+//	{match: REGEX, level: warning, count: 2}
+//
+// Named groups, (?P<pid>[0-9]+), capture values that later patterns of the
+// test use as ${pid} (matched literally).
+type LogExpect struct {
+	// Match is the regular expression, before ${name} substitution.
+	Match string `yaml:"match"`
+	// Level, when set, is the record's log level name (emerg, alert, crit,
+	// err, warning, notice, info, debug).
+	Level string `yaml:"level"`
+	// Count, when > 0, is the exact number of matching lines in the step.
+	Count int `yaml:"count"`
+
+	// LevelNum is Level as a number (-1 when any).
+	LevelNum int `yaml:"-"`
+}
+
+// UnmarshalYAML accepts a plain string or the mapping form.
+func (e *LogExpect) UnmarshalYAML(n *yaml.Node) error {
+	e.LevelNum = -1
+	if n.Kind == yaml.ScalarNode {
+		e.Match = n.Value
+		return nil
+	}
+	type plain LogExpect
+	if err := knownKeys(n, reflectTypeOf[plain]()); err != nil {
+		return err
+	}
+	if err := n.Decode((*plain)(e)); err != nil {
+		return err
+	}
+	e.LevelNum = -1
+	return nil
+}
+
+// levels are the printk level names, by number.
+var levels = []string{"emerg", "alert", "crit", "err", "warning", "notice", "info", "debug"}
+
+// LevelName names a printk level number.
+func LevelName(n int) string {
+	if n >= 0 && n < len(levels) {
+		return levels[n]
+	}
+	return strconv.Itoa(n)
+}
+
+var varRef = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)
+
+// Regexp compiles the expectation with ${name} replaced by the quoted
+// captured values; an unknown name is an error.
+func (e *LogExpect) Regexp(vars map[string]string) (*regexp.Regexp, error) {
+	var missing string
+	src := varRef.ReplaceAllStringFunc(e.Match, func(ref string) string {
+		name := varRef.FindStringSubmatch(ref)[1]
+		v, ok := vars[name]
+		if !ok {
+			missing = name
+			return ""
+		}
+		return regexp.QuoteMeta(v)
+	})
+	if missing != "" {
+		return nil, fmt.Errorf("${%s} is used before a pattern captured it", missing)
+	}
+	return regexp.Compile(src)
+}
+
+// check validates the expectation; captured collects the names its
+// pattern captures (for later ${name} references).
+func (e *LogExpect) check(captured map[string]bool) error {
+	if e.Match == "" {
+		return fmt.Errorf("a log expectation needs a pattern (match:)")
+	}
+	for _, m := range varRef.FindAllStringSubmatch(e.Match, -1) {
+		if !captured[m[1]] {
+			return fmt.Errorf("log pattern %q uses ${%s}, which no earlier pattern captures (with (?P<%s>...))", e.Match, m[1], m[1])
+		}
+	}
+	re, err := regexp.Compile(varRef.ReplaceAllString(e.Match, "x"))
+	if err != nil {
+		return fmt.Errorf("log pattern %q is not a valid regular expression: %v", e.Match, err)
+	}
+	for _, name := range re.SubexpNames() {
+		if name != "" {
+			captured[name] = true
+		}
+	}
+	e.LevelNum = -1
+	if e.Level != "" {
+		l := strings.ToLower(e.Level)
+		switch l {
+		case "warn":
+			l = "warning"
+		case "error":
+			l = "err"
+		case "emergency":
+			l = "emerg"
+		}
+		for i, name := range levels {
+			if name == l {
+				e.LevelNum = i
+			}
+		}
+		if e.LevelNum < 0 {
+			return fmt.Errorf("log level %q: want one of %s", e.Level, strings.Join(levels, ", "))
+		}
+	}
+	if e.Count < 0 {
+		return fmt.Errorf("log count %d: must be 0 (any) or more", e.Count)
+	}
+	return nil
+}
+
+// Requires lists what a test needs; an unmet requirement makes it SKIP.
+type Requires struct {
+	// Config lists kernel options: "CONFIG_X" (=y or =m), "CONFIG_X=value"
+	// or "CONFIG_X=n" (must be unset).
+	Config []string `yaml:"config"`
+	// Arch lists the architectures the test runs on (default: all).
+	Arch []string `yaml:"arch"`
+	// Kernel is a version range: ">=5.12", "<6.13", ">=5.4 <6.0".
+	Kernel string `yaml:"kernel"`
+	// CPUs and Memory are what the host must have (CPUs, MiB).
+	CPUs   int `yaml:"cpus"`
+	Memory int `yaml:"memory"`
+}
+
+var (
+	configReq  = regexp.MustCompile(`^CONFIG_[A-Za-z0-9_]+(=.+)?$`)
+	versionReq = regexp.MustCompile(`^(>=|<=|>|<|=)?([0-9]+(?:\.[0-9]+){0,2})$`)
+)
+
+func (r *Requires) check() []string {
+	var bad []string
+	for _, c := range r.Config {
+		if !configReq.MatchString(c) {
+			bad = append(bad, fmt.Sprintf("requires.config %q: want CONFIG_NAME or CONFIG_NAME=value", c))
+		}
+	}
+	for _, a := range r.Arch {
+		if a != "x86_64" && a != "arm64" {
+			bad = append(bad, fmt.Sprintf("requires.arch %q: want x86_64 or arm64", a))
+		}
+	}
+	for _, f := range strings.Fields(r.Kernel) {
+		if !versionReq.MatchString(f) {
+			bad = append(bad, fmt.Sprintf("requires.kernel %q: want a range such as \">=5.12 <6.13\"", r.Kernel))
+			break
+		}
+	}
+	if r.CPUs < 0 || r.Memory < 0 {
+		bad = append(bad, "requires.cpus and requires.memory cannot be negative")
+	}
+	return bad
+}
+
+// Host is what requirements are checked against.
+type Host struct {
+	// Arch and Kernel are the target's ("x86_64", "6.1.192").
+	Arch, Kernel string
+	// Config returns a kernel option's value in the built .config ("n"
+	// when unset).
+	Config func(name string) string
+	// CPUs and MemoryMiB are the host's.
+	CPUs, MemoryMiB int
+}
+
+// Unmet returns why the test cannot run on h ("" when it can).
+func (r *Requires) Unmet(h Host) string {
+	if len(r.Arch) > 0 {
+		ok := false
+		for _, a := range r.Arch {
+			ok = ok || a == h.Arch
+		}
+		if !ok {
+			return fmt.Sprintf("runs only on %s", strings.Join(r.Arch, ", "))
+		}
+	}
+	for _, f := range strings.Fields(r.Kernel) {
+		m := versionReq.FindStringSubmatch(f)
+		c := quirk.Compare(h.Kernel, m[2])
+		ok := map[string]bool{">=": c >= 0, "<=": c <= 0, ">": c > 0, "<": c < 0, "=": c == 0, "": c == 0}[m[1]]
+		if m[1] == "=" || m[1] == "" {
+			// "=6.1" means the 6.1 series.
+			ok = strings.HasPrefix(h.Kernel+".", m[2]+".")
+		}
+		if !ok {
+			return fmt.Sprintf("needs kernel %s (this is %s)", r.Kernel, h.Kernel)
+		}
+	}
+	for _, c := range r.Config {
+		name, want, hasValue := strings.Cut(c, "=")
+		got := "n"
+		if h.Config != nil {
+			got = h.Config(name)
+		}
+		switch {
+		case !hasValue && got != "y" && got != "m":
+			return fmt.Sprintf("needs %s (not set in this kernel: add it with --kconfig or boot.config)", name)
+		case hasValue && got != want:
+			return fmt.Sprintf("needs %s=%s (this kernel has %s)", name, want, got)
+		}
+	}
+	if r.CPUs > 0 && h.CPUs < r.CPUs {
+		return fmt.Sprintf("needs %d host CPUs (this host has %d)", r.CPUs, h.CPUs)
+	}
+	if r.Memory > 0 && h.MemoryMiB > 0 && h.MemoryMiB < r.Memory {
+		return fmt.Sprintf("needs %d MiB of host memory (this host has %d)", r.Memory, h.MemoryMiB)
+	}
+	return ""
+}
+
+// Allow is a crash report a test triggers on purpose.
+type Allow struct {
+	// Kind is a crash catalogue kind (WARNING, BUG, LOCKDEP...); "" any.
+	Kind string `yaml:"kind"`
+	// Match, when set, must match the report's title or header line.
+	Match string `yaml:"match"`
+
+	re *regexp.Regexp
+}
+
+// Allows reports whether a report is allowed by a.
+func (a *Allow) Allows(r klog.Report) bool {
+	if a.Kind != "" && !strings.EqualFold(a.Kind, string(r.Kind)) {
+		return false
+	}
+	return a.re == nil || a.re.MatchString(r.Title) || a.re.MatchString(r.Header)
+}
+
+func (a *Allow) check() error {
+	if a.Kind == "" && a.Match == "" {
+		return fmt.Errorf("allow: give a kind, a match or both")
+	}
+	if a.Kind != "" && !klog.KnownKind(a.Kind) {
+		return fmt.Errorf("allow.kind %q: want one of %s", a.Kind, strings.Join(klog.KindNames(), ", "))
+	}
+	if a.Match != "" {
+		re, err := regexp.Compile(a.Match)
+		if err != nil {
+			return fmt.Errorf("allow.match %q is not a valid regular expression: %v", a.Match, err)
+		}
+		a.re = re
+	}
+	return nil
+}
+
+// TaintLetters are the kernel's taint flags by bit (Documentation/admin-guide/tainted-kernels.rst).
+const TaintLetters = "PFSRMBUDAWCIOELKXTN"
+
+// TaintNames spells out taint flags for messages.
+var TaintNames = map[byte]string{
+	'P': "proprietary module", 'F': "module force-loaded", 'S': "unsafe SMP", 'R': "module force-unloaded",
+	'M': "machine check", 'B': "bad page", 'U': "user request", 'D': "kernel died (oops or BUG)",
+	'A': "ACPI table overridden", 'W': "kernel warning", 'C': "staging driver", 'I': "firmware workaround",
+	'O': "out-of-tree module", 'E': "unsigned module", 'L': "soft lockup", 'K': "live patch",
+	'X': "auxiliary", 'T': "struct randomization", 'N': "in-kernel test",
+}
