@@ -68,7 +68,7 @@ func buildModuleDir(ctx context.Context, t *Target, src, out string) ([]string, 
 		return nil, fmt.Errorf("build module %s: %w", src, err)
 	}
 	work := c.Path("modbuild", cache.Key("modbuild/v1", t.Kernel.Key, src))
-	entry, _, err := c.Ensure(ctx, "modules", cache.Key("modules/v1", t.Kernel.Key, digest), func(ctx context.Context, tmp string) error {
+	entry, _, err := c.Ensure(ctx, "modules", cache.Key("modules/v2", t.Kernel.Key, digest), func(ctx context.Context, tmp string) error {
 		if err := os.MkdirAll(work, 0o700); err != nil {
 			return err
 		}

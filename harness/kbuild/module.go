@@ -47,6 +47,9 @@ func BuildModules(ctx context.Context, k *Kernel, arch qemu.Arch, src, scratch s
 	}
 	var out bytes.Buffer
 	args := append([]string{"-C", k.BuildDir, "M=" + scratch}, archArgs(arch, k.Meta.KernelVersion)...)
+	// __FILE__ (in BUG and WARNING reports) names the module's own files,
+	// not the build directory: "kernel BUG at crashers.c:34".
+	args = append(args, "KCFLAGS=-fmacro-prefix-map="+scratch+"/=")
 	// (ccache was measured and left out: hashing the kernel headers costs
 	// more than the .mod.c compile it would save.)
 	if os.Getenv("LKMTEST_NO_PROBE_MEMO") == "" && k.ProbeDir != "" && os.MkdirAll(k.ProbeDir, 0o700) == nil {

@@ -110,7 +110,7 @@ var patterns = []pattern{
 	{Kind: KindOops, Header: compile(`^Oops: `), Title: "Oops", Follows: true},
 	{Kind: KindLockdep, Header: compile(`WARNING: possible (circular locking dependency|recursive locking|irq lock inversion dependency) detected`), Title: "lockdep: possible $1 detected"},
 	{Kind: KindLockdep, Header: compile(`WARNING: (inconsistent lock state|suspicious RCU usage|bad unlock balance detected!|held lock freed!|lock held when returning to user space!)`), Title: "lockdep: $1"},
-	{Kind: KindRefcount, Header: compile(`refcount_t: (.+?)\.?$`), Title: "refcount_t: $1"},
+	{Kind: KindRefcount, Header: compile(`refcount_t: (.+?)\.?$`), Title: "refcount_t: $1", Absorbs: []Kind{KindWarning}},
 	{Kind: KindWarning, Header: compile(`WARNING: CPU: \d+ PID: \d+ at {{FILE}} {{FUNC}}`), Title: "WARNING in $2"},
 	{Kind: KindWarning, Header: compile(`WARNING: {{FILE}} at {{FUNC}}, CPU#\d+`), Title: "WARNING in $2"},
 	{Kind: KindWarning, Header: compile(`WARNING: at {{FILE}} {{FUNC}}`), Title: "WARNING in $2"},
