@@ -21,6 +21,12 @@ import (
 	"github.com/lkmtest/lkmtest/qemu"
 )
 
+// vmStarted, when set (by tests), is called with every test VM started.
+var vmStarted func(s *spec.Spec, vm *qemu.VM)
+
+// SavedSpec is the copy of a test's spec in its run directory.
+const SavedSpec = "spec.yaml"
+
 // bootTimeout bounds the time from QEMU's start to the agent's hello.
 const bootTimeout = 60 * time.Second
 
@@ -233,6 +239,10 @@ func RunTest(ctx context.Context, t *Target, s *spec.Spec) (res verdict.Result) 
 		res.Outcome, res.Reason = verdict.Error, err.Error()
 		return res
 	}
+	if b, err := os.ReadFile(s.File); err == nil {
+		// The spec as it was, for 'lkmtest verdict' (re-judging offline).
+		_ = os.WriteFile(filepath.Join(dir, SavedSpec), b, 0o600)
+	}
 	if why := s.Requires.Unmet(t.host()); why != "" {
 		res.Outcome, res.Reason = verdict.Skip, why
 		return res
@@ -279,6 +289,9 @@ func RunTest(ctx context.Context, t *Target, s *spec.Spec) (res verdict.Result) 
 		return res
 	}
 	res.Snapshot = restored
+	if vmStarted != nil {
+		vmStarted(s, vm)
+	}
 	defer func() {
 		vm.Stop()
 		exit := vm.Wait()
@@ -409,7 +422,14 @@ func lost(res *verdict.Result, vm *qemu.VM, consolePath, when string, err error)
 		vm.Stop()
 	}
 	exit := vm.Wait()
-	lines := readLines(consolePath)
+	judgeLost(res, readLines(consolePath), when, exit.TimedOut || errors.Is(err, errAgentTimed), exit.String())
+}
+
+// judgeLost sets the outcome of a test whose guest stopped answering from
+// its console log: CRASH when it holds a crash report, else TIMEOUT when
+// the host gave up waiting, else LOST. The step in progress, if any, gets
+// the same outcome.
+func judgeLost(res *verdict.Result, lines []string, when string, timedOut bool, exit string) {
 	reports := klog.Find(lines)
 	res.Reports = reports
 	tailN := 30
@@ -427,7 +447,7 @@ func lost(res *verdict.Result, vm *qemu.VM, consolePath, when string, err error)
 	switch {
 	case len(reports) > 0:
 		outcome, reason = verdict.Crash, "kernel reported "+klog.Summary(reports)+" "+when
-	case exit.TimedOut || errors.Is(err, errAgentTimed):
+	case timedOut:
 		outcome, reason = verdict.Timeout, "no answer from the guest "+when
 	default:
 		outcome, reason = verdict.Lost, fmt.Sprintf("the VM went away %s: %s", when, exit)

@@ -223,3 +223,66 @@ func TestSnapshot(t *testing.T) {
 		}
 	})
 }
+
+// Every outcome, end to end, on both arches; then 'lkmtest verdict' logic
+// (Rejudge) must reach the same verdicts offline, and a changed spec copy
+// must change its verdict.
+func TestOutcomesAndRejudge(t *testing.T) {
+	forEachArch(t, func(t *testing.T, tg *Target) {
+		cases := []struct {
+			dir     string
+			outcome verdict.Outcome
+			reason  string
+		}{
+			{"../modules/ch04/hello", verdict.Pass, ""},
+			{"testdata/modules/missing-line", verdict.Fail, "the line that never comes"},
+			{"testdata/modules/crash-warn", verdict.Crash, "WARNING in crashers_warn"},
+			{"testdata/modules/crash-null", verdict.Crash, "NULL pointer dereference"},
+			{"testdata/modules/crash-panic", verdict.Crash, "kernel panic: crashers: deliberate panic"},
+			{"testdata/modules/warn-allowed", verdict.Pass, ""},
+			{"testdata/modules/skip-kasan", verdict.Skip, "needs CONFIG_KASAN"},
+			{"testdata/modules/build-error", verdict.Error, "undeclared_identifier"},
+		}
+		for _, c := range cases {
+			r := runFixture(t, tg, c.dir)
+			if r.Outcome != c.outcome || !strings.Contains(r.Reason, c.reason) {
+				t.Errorf("%s: %s, want %s with %q", c.dir, r.Summary(), c.outcome, c.reason)
+				continue
+			}
+			again, err := Rejudge(r.Dir)
+			if err != nil {
+				t.Errorf("Rejudge %s: %v", r.Dir, err)
+				continue
+			}
+			if again.Outcome != r.Outcome || again.Reason != r.Reason {
+				t.Errorf("Rejudge %s: %s %q, want %s %q", c.dir, again.Outcome, again.Reason, r.Outcome, r.Reason)
+			}
+		}
+		// Edit the saved spec of hello: the offline verdict follows it.
+		r := runFixture(t, tg, "../modules/ch04/hello")
+		saved := filepath.Join(r.Dir, SavedSpec)
+		b, _ := os.ReadFile(saved)
+		os.WriteFile(saved, []byte(strings.Replace(string(b), "'^Hello, world$'", "'^Hello, moon$'", 1)), 0o600)
+		again, err := Rejudge(r.Dir)
+		if err != nil || again.Outcome != verdict.Fail || !strings.Contains(again.Reason, "Hello, moon") {
+			t.Errorf("Rejudge with an edited spec: %v %s %q, want FAIL naming /^Hello, moon$/", err, again.Outcome, again.Reason)
+		}
+	})
+}
+
+// A VM killed from outside while a step runs is LOST, never PASS.
+func TestLostWhenQEMUKilled(t *testing.T) {
+	forEachArch(t, func(t *testing.T, tg *Target) {
+		vmStarted = func(s *spec.Spec, vm *qemu.VM) {
+			go func() {
+				time.Sleep(time.Second)
+				vm.Kill()
+			}()
+		}
+		defer func() { vmStarted = nil }()
+		r := runFixture(t, tg, "testdata/modules/hang-init")
+		if r.Outcome != verdict.Lost || !strings.Contains(r.Reason, "the VM went away") {
+			t.Errorf("killed VM: %s, want LOST", r.Summary())
+		}
+	})
+}

@@ -242,7 +242,13 @@ func fromYAML(file string, err error) error {
 
 // Parse decodes and checks a spec. file is used in errors and to resolve
 // module directories.
-func Parse(file string, data []byte) (*Spec, error) {
+func Parse(file string, data []byte) (*Spec, error) { return parse(file, data, true) }
+
+// ParseSaved decodes and checks the copy of a spec kept in a run
+// directory; its module directories need not exist.
+func ParseSaved(file string, data []byte) (*Spec, error) { return parse(file, data, false) }
+
+func parse(file string, data []byte, checkDirs bool) (*Spec, error) {
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	var s Spec
@@ -254,7 +260,7 @@ func Parse(file string, data []byte) (*Spec, error) {
 	}
 	s.File = file
 	s.Dir = filepath.Dir(file)
-	if err := s.check(); err != nil {
+	if err := s.check(checkDirs); err != nil {
 		return nil, err
 	}
 	return &s, nil
@@ -277,7 +283,7 @@ var (
 )
 
 // check validates what YAML decoding cannot.
-func (s *Spec) check() error {
+func (s *Spec) check(checkDirs bool) error {
 	var errs []error
 	bad := func(line int, format string, args ...any) {
 		errs = append(errs, &Error{File: s.File, Line: line, Msg: fmt.Sprintf(format, args...)})
@@ -298,7 +304,7 @@ func (s *Spec) check() error {
 			bad(0, "module directory %q must be relative to the spec", m)
 			continue
 		}
-		if st, err := os.Stat(filepath.Join(s.Dir, m)); err != nil || !st.IsDir() {
+		if st, err := os.Stat(filepath.Join(s.Dir, m)); checkDirs && (err != nil || !st.IsDir()) {
 			bad(0, "module directory %q does not exist next to the spec", m)
 		}
 	}
