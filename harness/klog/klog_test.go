@@ -119,3 +119,14 @@ func TestFindFoldsOopsIntoBUG(t *testing.T) {
 		t.Errorf("Find = %+v, want one BUG report with Oops set, in f [m]", reps)
 	}
 }
+
+func TestStripTimestamp(t *testing.T) {
+	for in, want := range map[string]string{
+		"[    1.234567] Hello": "Hello", "[12345.000001]x": "x", "[ 0.1] a b": "a b",
+		"[x] not a time": "[x] not a time", "[    1.2 no bracket": "[    1.2 no bracket", "": "", "[1.]": "[1.]",
+	} {
+		if got := StripTimestamp(in); got != want {
+			t.Errorf("StripTimestamp(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

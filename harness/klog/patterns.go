@@ -60,6 +60,9 @@ func KnownKind(name string) bool {
 type pattern struct {
 	// Kind is the report's kind.
 	Kind Kind
+	// Needle is a literal every header line contains: lines without it
+	// skip the regular expression (most lines have no needle at all).
+	Needle string
 	// Header matches the line that starts the report.
 	Header *regexp.Regexp
 	// Title is the report's title, with $1.. from Header's groups.
@@ -88,35 +91,35 @@ func compile(re string) *regexp.Regexp { return regexp.MustCompile(macros.Replac
 // patterns is the crash catalogue; the first matching entry wins, so the
 // specific ones come before the general ones.
 var patterns = []pattern{
-	{Kind: KindPanic, Header: compile(`Kernel panic - not syncing: (.*?)\s*$`), Title: "kernel panic: $1"},
-	{Kind: KindKASAN, Header: compile(`BUG: KASAN: ([a-z-]+) in {{FUNC}}`), Title: "KASAN: $1 in $2"},
-	{Kind: KindKFENCE, Header: compile(`BUG: KFENCE: ([a-z-]+(?: [a-z-]+)*) in {{FUNC}}`), Title: "KFENCE: $1 in $2"},
-	{Kind: KindSoftLock, Header: compile(`(?:BUG|watchdog): soft lockup - CPU#\d+ stuck`), Title: "soft lockup"},
-	{Kind: KindHardLockup, Header: compile(`(?:watchdog: )?Watchdog detected hard LOCKUP on cpu \d+`), Title: "hard lockup"},
-	{Kind: KindAtomicSleep, Header: compile(`BUG: scheduling while atomic`), Title: "BUG: scheduling while atomic"},
-	{Kind: KindAtomicSleep, Header: compile(`BUG: sleeping function called from invalid context at {{FILE}}`), Title: "BUG: sleeping function called from invalid context at $1"},
-	{Kind: KindListCorrupt, Header: compile(`(list_add|list_del|list_replace)(?: corruption| double add)`), Title: "list corruption in $1",
+	{Needle: "Kernel panic", Kind: KindPanic, Header: compile(`Kernel panic - not syncing: (.*?)\s*$`), Title: "kernel panic: $1"},
+	{Needle: "BUG: KASAN", Kind: KindKASAN, Header: compile(`BUG: KASAN: ([a-z-]+) in {{FUNC}}`), Title: "KASAN: $1 in $2"},
+	{Needle: "BUG: KFENCE", Kind: KindKFENCE, Header: compile(`BUG: KFENCE: ([a-z-]+(?: [a-z-]+)*) in {{FUNC}}`), Title: "KFENCE: $1 in $2"},
+	{Needle: "soft lockup", Kind: KindSoftLock, Header: compile(`(?:BUG|watchdog): soft lockup - CPU#\d+ stuck`), Title: "soft lockup"},
+	{Needle: "hard LOCKUP", Kind: KindHardLockup, Header: compile(`(?:watchdog: )?Watchdog detected hard LOCKUP on cpu \d+`), Title: "hard lockup"},
+	{Needle: "scheduling while atomic", Kind: KindAtomicSleep, Header: compile(`BUG: scheduling while atomic`), Title: "BUG: scheduling while atomic"},
+	{Needle: "sleeping function", Kind: KindAtomicSleep, Header: compile(`BUG: sleeping function called from invalid context at {{FILE}}`), Title: "BUG: sleeping function called from invalid context at $1"},
+	{Needle: "list_", Kind: KindListCorrupt, Header: compile(`(list_add|list_del|list_replace)(?: corruption| double add)`), Title: "list corruption in $1",
 		Absorbs: []Kind{KindWarning, KindBUG}},
-	{Kind: KindOOM, Header: compile(`^(\S+) invoked oom-killer:`), Title: "OOM: $1 invoked the OOM killer", Absorbs: []Kind{KindOOM}},
-	{Kind: KindOOM, Header: compile(`Out of memory(?: \(oom_kill_allocating_task\))?: Kill(?:ed)? process \d+ \((.+?)\)`), Title: "OOM: killed $1"},
-	{Kind: KindSlab, Header: compile(`^BUG ([A-Za-z0-9_:.()-]+) \((?:Not tainted|Tainted: [^)]*)\): (.+?)\s*$`), Title: "slab: $2 in $1"},
-	{Kind: KindBUG, Header: compile(`BUG: kernel NULL pointer dereference`), Title: "BUG: kernel NULL pointer dereference"},
-	{Kind: KindBUG, Header: compile(`BUG: unable to handle page fault`), Title: "BUG: unable to handle page fault"},
-	{Kind: KindBUG, Header: compile(`^BUG: ([^,:]+)`), Title: "BUG: $1"},
-	{Kind: KindBUG, Header: compile(`kernel BUG at {{FILE}}!`), Title: "kernel BUG at $1"},
-	{Kind: KindGPF, Header: compile(`general protection fault`), Title: "general protection fault"},
-	{Kind: KindOops, Header: compile(`Unable to handle kernel (.+?) at virtual address`), Title: "unable to handle kernel $1"},
-	{Kind: KindOops, Header: compile(`Internal error: Oops`), Title: "Oops", Follows: true},
-	{Kind: KindOops, Header: compile(`^Oops: `), Title: "Oops", Follows: true},
-	{Kind: KindLockdep, Header: compile(`WARNING: possible (circular locking dependency|recursive locking|irq lock inversion dependency) detected`), Title: "lockdep: possible $1 detected"},
-	{Kind: KindLockdep, Header: compile(`WARNING: (inconsistent lock state|suspicious RCU usage|bad unlock balance detected!|held lock freed!|lock held when returning to user space!)`), Title: "lockdep: $1"},
-	{Kind: KindRefcount, Header: compile(`refcount_t: (.+?)\.?$`), Title: "refcount_t: $1", Absorbs: []Kind{KindWarning}},
-	{Kind: KindWarning, Header: compile(`WARNING: CPU: \d+ PID: \d+ at {{FILE}} {{FUNC}}`), Title: "WARNING in $2"},
-	{Kind: KindWarning, Header: compile(`WARNING: {{FILE}} at {{FUNC}}, CPU#\d+`), Title: "WARNING in $2"},
-	{Kind: KindWarning, Header: compile(`WARNING: at {{FILE}} {{FUNC}}`), Title: "WARNING in $2"},
-	{Kind: KindHungTask, Header: compile(`INFO: task (\S+?):\d+ blocked for more than \d+ seconds`), Title: "hung task: $1"},
-	{Kind: KindRCUStall, Header: compile(`rcu: INFO: rcu_\w+ (?:self-)?detected (?:expedited )?stalls?`), Title: "RCU stall"},
-	{Kind: KindUBSAN, Header: compile(`UBSAN: ([a-z-]+(?: [a-z-]+)*) in {{FILE}}`), Title: "UBSAN: $1 in $2"},
+	{Needle: "oom-killer", Kind: KindOOM, Header: compile(`^(\S+) invoked oom-killer:`), Title: "OOM: $1 invoked the OOM killer", Absorbs: []Kind{KindOOM}},
+	{Needle: "Out of memory", Kind: KindOOM, Header: compile(`Out of memory(?: \(oom_kill_allocating_task\))?: Kill(?:ed)? process \d+ \((.+?)\)`), Title: "OOM: killed $1"},
+	{Needle: "BUG ", Kind: KindSlab, Header: compile(`^BUG ([A-Za-z0-9_:.()-]+) \((?:Not tainted|Tainted: [^)]*)\): (.+?)\s*$`), Title: "slab: $2 in $1"},
+	{Needle: "BUG: kernel NULL", Kind: KindBUG, Header: compile(`BUG: kernel NULL pointer dereference`), Title: "BUG: kernel NULL pointer dereference"},
+	{Needle: "BUG: unable", Kind: KindBUG, Header: compile(`BUG: unable to handle page fault`), Title: "BUG: unable to handle page fault"},
+	{Needle: "BUG: ", Kind: KindBUG, Header: compile(`^BUG: ([^,:]+)`), Title: "BUG: $1"},
+	{Needle: "kernel BUG at", Kind: KindBUG, Header: compile(`kernel BUG at {{FILE}}!`), Title: "kernel BUG at $1"},
+	{Needle: "general protection fault", Kind: KindGPF, Header: compile(`general protection fault`), Title: "general protection fault"},
+	{Needle: "Unable to handle kernel", Kind: KindOops, Header: compile(`Unable to handle kernel (.+?) at virtual address`), Title: "unable to handle kernel $1"},
+	{Needle: "Internal error: Oops", Kind: KindOops, Header: compile(`Internal error: Oops`), Title: "Oops", Follows: true},
+	{Needle: "Oops: ", Kind: KindOops, Header: compile(`^Oops: `), Title: "Oops", Follows: true},
+	{Needle: "WARNING: possible", Kind: KindLockdep, Header: compile(`WARNING: possible (circular locking dependency|recursive locking|irq lock inversion dependency) detected`), Title: "lockdep: possible $1 detected"},
+	{Needle: "WARNING: ", Kind: KindLockdep, Header: compile(`WARNING: (inconsistent lock state|suspicious RCU usage|bad unlock balance detected!|held lock freed!|lock held when returning to user space!)`), Title: "lockdep: $1"},
+	{Needle: "refcount_t: ", Kind: KindRefcount, Header: compile(`refcount_t: (.+?)\.?$`), Title: "refcount_t: $1", Absorbs: []Kind{KindWarning}},
+	{Needle: "WARNING: CPU", Kind: KindWarning, Header: compile(`WARNING: CPU: \d+ PID: \d+ at {{FILE}} {{FUNC}}`), Title: "WARNING in $2"},
+	{Needle: "WARNING: ", Kind: KindWarning, Header: compile(`WARNING: {{FILE}} at {{FUNC}}, CPU#\d+`), Title: "WARNING in $2"},
+	{Needle: "WARNING: at", Kind: KindWarning, Header: compile(`WARNING: at {{FILE}} {{FUNC}}`), Title: "WARNING in $2"},
+	{Needle: "INFO: task", Kind: KindHungTask, Header: compile(`INFO: task (\S+?):\d+ blocked for more than \d+ seconds`), Title: "hung task: $1"},
+	{Needle: "rcu: INFO", Kind: KindRCUStall, Header: compile(`rcu: INFO: rcu_\w+ (?:self-)?detected (?:expedited )?stalls?`), Title: "RCU stall"},
+	{Needle: "UBSAN: ", Kind: KindUBSAN, Header: compile(`UBSAN: ([a-z-]+(?: [a-z-]+)*) in {{FILE}}`), Title: "UBSAN: $1 in $2"},
 }
 
 // guilty finds the faulting function and module in the lines that follow a

@@ -1,7 +1,6 @@
 package klog
 
 import (
-	"regexp"
 	"slices"
 	"strings"
 )
@@ -26,12 +25,57 @@ type Report struct {
 	absorbs []Kind
 }
 
-// timestamp matches the "[    1.234567] " prefix of console and dmesg lines.
-var timestamp = regexp.MustCompile(`^\[\s*\d+\.\d+\]\s?`)
-
-// StripTimestamp removes a leading printk timestamp.
+// StripTimestamp removes a leading printk timestamp ("[    1.234567] ").
 func StripTimestamp(line string) string {
-	return timestamp.ReplaceAllString(line, "")
+	if len(line) < 4 || line[0] != '[' {
+		return line
+	}
+	i := 1
+	for i < len(line) && line[i] == ' ' {
+		i++
+	}
+	digits := func() int {
+		n := 0
+		for i < len(line) && line[i] >= '0' && line[i] <= '9' {
+			i, n = i+1, n+1
+		}
+		return n
+	}
+	if digits() == 0 || i >= len(line) || line[i] != '.' {
+		return line
+	}
+	i++
+	if digits() == 0 || i >= len(line) || line[i] != ']' {
+		return line
+	}
+	i++
+	if i < len(line) && line[i] == ' ' {
+		i++
+	}
+	return line[i:]
+}
+
+// needles are the distinct Needle values of the catalogue; a line with
+// none of them starts no report.
+var needles = func() []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, p := range patterns {
+		if !seen[p.Needle] {
+			seen[p.Needle] = true
+			out = append(out, p.Needle)
+		}
+	}
+	return out
+}()
+
+func hasNeedle(line string) bool {
+	for _, n := range needles {
+		if strings.Contains(line, n) {
+			return true
+		}
+	}
+	return false
 }
 
 // Find returns the reports in lines, in order. Lines may carry printk
@@ -40,7 +84,13 @@ func Find(lines []string) []Report {
 	var out []Report
 	for i, raw := range lines {
 		line := StripTimestamp(raw)
+		if !hasNeedle(line) {
+			continue
+		}
 		for _, p := range patterns {
+			if !strings.Contains(line, p.Needle) {
+				continue
+			}
 			m := p.Header.FindStringSubmatchIndex(line)
 			if m == nil {
 				continue
