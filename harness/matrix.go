@@ -1,11 +1,16 @@
 package harness
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"path/filepath"
 	"runtime"
+	"sort"
+	"strings"
 	"sync"
 
+	"github.com/lkmtest/lkmtest/harness/kbuild"
 	"github.com/lkmtest/lkmtest/harness/spec"
 	"github.com/lkmtest/lkmtest/harness/verdict"
 	"github.com/lkmtest/lkmtest/qemu"
@@ -58,31 +63,58 @@ func RunMatrix(ctx context.Context, base *Options, cells []Cell, specs []*spec.S
 		m.Tests = append(m.Tests, s.Name)
 	}
 	m.Results = make([]verdict.Result, len(specs)*len(cells))
-	targets := make([]*Target, len(cells))
+	// A spec with boot.config runs on a kernel of its own: a variant of
+	// the cell's target. Variants are prepared only when a spec needs one.
+	variants := map[string]bool{}
+	for _, s := range specs {
+		variants[specVariant(s)] = true
+	}
+	var keys []string
+	for v := range variants {
+		keys = append(keys, v)
+	}
+	sort.Strings(keys) // "" (no boot.config) first
+	targets := make([]map[string]*Target, len(cells))
 	for j := range m.Cells {
 		c := &m.Cells[j]
-		if ctx.Err() != nil {
-			return m, ctx.Err()
-		}
-		o := *base
-		o.Kernel, o.Arch = c.Kernel, c.Arch
-		t, err := Prepare(ctx, &o)
-		if err != nil {
+		targets[j] = map[string]*Target{}
+		var firstErr error
+		for _, v := range keys {
 			if ctx.Err() != nil {
 				return m, ctx.Err()
 			}
-			c.Err = err
-			if len(cells) > 1 {
-				fmt.Fprintf(base.log(), "%s: %v\n", c.Label(), err)
+			o := *base
+			o.Kernel, o.Arch = c.Kernel, c.Arch
+			if v != "" {
+				frag, err := ReadFragment(v)
+				if err != nil {
+					firstErr = cmp.Or(firstErr, err)
+					failSpecs(m, specs, j, v, err)
+					continue
+				}
+				o.Extra = append(append([]kbuild.Fragment(nil), o.Extra...), frag)
+				o.Variant = strings.TrimSuffix(filepath.Base(v), filepath.Ext(v))
 			}
-			for i, s := range specs {
-				*m.Result(i, j) = verdict.Result{Test: s.Name, File: s.File, Kernel: c.Kernel, Arch: string(c.Arch),
-					Outcome: verdict.Error, Reason: "target not prepared: " + firstLine(err.Error())}
+			t, err := Prepare(ctx, &o)
+			if err != nil {
+				if ctx.Err() != nil {
+					return m, ctx.Err()
+				}
+				firstErr = cmp.Or(firstErr, err)
+				if len(cells) > 1 || len(keys) > 1 {
+					fmt.Fprintf(base.log(), "%s: %v\n", c.Label(), err)
+				}
+				failSpecs(m, specs, j, v, err)
+				continue
 			}
-			continue
+			if c.Name == "" || v == "" {
+				c.Name = t.Kernel.Meta.KernelVersion + "-" + string(c.Arch)
+			}
+			targets[j][v] = t
 		}
-		c.Name = t.Name()
-		targets[j] = t
+		if len(targets[j]) == 0 {
+			c.Err = firstErr
+		}
 	}
 	vms := base.VMs
 	if vms <= 0 {
@@ -96,7 +128,7 @@ func RunMatrix(ctx context.Context, base *Options, cells []Cell, specs []*spec.S
 		go func() {
 			defer wg.Done()
 			for jb := range jobs {
-				t, s := targets[jb.j], specs[jb.i]
+				t, s := targets[jb.j][specVariant(specs[jb.i])], specs[jb.i]
 				fmt.Fprintf(base.log(), "run %s on %s\n", s.Name, t.Name())
 				*m.Result(jb.i, jb.j) = RunTest(ctx, t, s)
 			}
@@ -107,7 +139,7 @@ func RunMatrix(ctx context.Context, base *Options, cells []Cell, specs []*spec.S
 queue:
 	for j := range m.Cells {
 		for i := range specs {
-			if targets[j] == nil {
+			if targets[j][specVariant(specs[i])] == nil {
 				continue
 			}
 			select {
@@ -121,6 +153,29 @@ queue:
 	close(jobs)
 	wg.Wait()
 	return m, err
+}
+
+// specVariant is the absolute path of a spec's boot.config ("" for none).
+func specVariant(s *spec.Spec) string {
+	if s.Boot.Config == "" {
+		return ""
+	}
+	p, err := filepath.Abs(filepath.Join(s.Dir, s.Boot.Config))
+	if err != nil {
+		return filepath.Join(s.Dir, s.Boot.Config)
+	}
+	return p
+}
+
+// failSpecs gives the specs of variant v on cell j an ERROR result.
+func failSpecs(m *Matrix, specs []*spec.Spec, j int, v string, err error) {
+	c := &m.Cells[j]
+	for i, s := range specs {
+		if specVariant(s) == v {
+			*m.Result(i, j) = verdict.Result{Test: s.Name, File: s.File, Kernel: c.Kernel, Arch: string(c.Arch),
+				Outcome: verdict.Error, Reason: "target not prepared: " + firstLine(err.Error())}
+		}
+	}
 }
 
 // Ran returns the results of the tests that ran (all of them unless the run

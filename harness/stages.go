@@ -51,6 +51,12 @@ type Options struct {
 	Verbose bool
 	// SrcRoot is lkmtest's source tree ("" when not available).
 	SrcRoot string
+	// Extra are config fragments merged after lkmtest's own (--kconfig,
+	// then a spec's boot.config); they are part of the kernel's cache key.
+	Extra []kbuild.Fragment
+	// Variant names the Extra of a spec's boot.config in directory names
+	// ("debug" gives 6.1.192-x86_64+debug).
+	Variant string
 }
 
 func (o *Options) log() io.Writer {
@@ -81,6 +87,19 @@ func Fragments(arch qemu.Arch) ([]kbuild.Fragment, error) {
 	return out, nil
 }
 
+// ReadFragment reads a user's config fragment (--kconfig, boot.config),
+// checking its syntax so that a mistake is reported with its file and line.
+func ReadFragment(path string) (kbuild.Fragment, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return kbuild.Fragment{}, fmt.Errorf("config fragment: %w", err)
+	}
+	if _, err := kconfig.Parse(path, string(b)); err != nil {
+		return kbuild.Fragment{}, err
+	}
+	return kbuild.Fragment{Name: path, Text: string(b)}, nil
+}
+
 // Source resolves the kernel source tree of o.Kernel.
 func Source(ctx context.Context, o *Options) (*kbuild.Source, error) {
 	return kbuild.Resolve(ctx, o.Cache, kbuild.SourceRequest{Kernel: o.Kernel, Local: o.KernelSrc, SHA256: o.KernelSHA256}, o.log())
@@ -96,6 +115,7 @@ func kernelRequest(ctx context.Context, o *Options) (kbuild.KernelRequest, error
 	if err != nil {
 		return kbuild.KernelRequest{}, err
 	}
+	frags = append(frags, o.Extra...)
 	return kbuild.KernelRequest{Source: src, Arch: o.Arch, Fragments: frags, Jobs: o.Jobs, Log: o.verbose()}, nil
 }
 
@@ -155,7 +175,13 @@ type Target struct {
 }
 
 // Name is "6.1.192-x86_64".
-func (t *Target) Name() string { return t.Kernel.Meta.KernelVersion + "-" + string(t.Options.Arch) }
+func (t *Target) Name() string {
+	n := t.Kernel.Meta.KernelVersion + "-" + string(t.Options.Arch)
+	if t.Options.Variant != "" {
+		n += "+" + t.Options.Variant
+	}
+	return n
+}
 
 // host describes the target for spec requirements: arch, kernel version,
 // the built .config and this host's CPUs and memory.

@@ -286,3 +286,21 @@ func TestLostWhenQEMUKilled(t *testing.T) {
 		}
 	})
 }
+
+// A spec's boot.config gives it a kernel variant of its own (built once,
+// cached): its requirement on the fragment's option holds there.
+func TestBootConfigVariant(t *testing.T) {
+	tg := testTarget(t)
+	s, err := spec.Load("testdata/modules/boot-config/" + spec.FileName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := RunMatrix(context.Background(), tg.Options, []Cell{{Kernel: "6.1", Arch: qemu.ArchX86_64}}, []*spec.Spec{s})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := m.Result(0, 0)
+	if r.Outcome != verdict.Pass || !strings.Contains(r.Dir, "-x86_64+hz100") {
+		t.Errorf("boot.config test: %s in %s, want PASS in a +hz100 target", r.Summary(), r.Dir)
+	}
+}

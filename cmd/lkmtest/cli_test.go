@@ -58,6 +58,8 @@ func cli(t *testing.T, args ...string) (string, string, int) {
 func TestUsageErrorsExit2(t *testing.T) {
 	bad := t.TempDir()
 	os.WriteFile(filepath.Join(bad, "test.yaml"), []byte("name: bad\nstpes: []\n"), 0o644)
+	badFrag := filepath.Join(t.TempDir(), "bad.config")
+	os.WriteFile(badFrag, []byte("CONFIG_X=y\nbogus\n"), 0o644)
 	dirty := t.TempDir()
 	os.WriteFile(filepath.Join(dirty, "Makefile"), []byte("VERSION = 6\nPATCHLEVEL = 1\n"), 0o644)
 	os.WriteFile(filepath.Join(dirty, ".config"), []byte("CONFIG_X=y\n"), 0o644)
@@ -75,6 +77,8 @@ func TestUsageErrorsExit2(t *testing.T) {
 		{[]string{"run", "--kernel", "5.4", "hello"}, `name one of its kernel.org releases, e.g. 5.4.302`},
 		{[]string{"run", "--kernel", "6.1,9.9", "hello"}, `--kernel "9.9": unknown kernel`},
 		{[]string{"kernel", "config", "--kernel-src", "/nonexistent"}, `--kernel-src /nonexistent: not a directory`},
+		{[]string{"run", "--kconfig", "/nonexistent.config", "hello"}, `--kconfig: config fragment: open /nonexistent.config`},
+		{[]string{"run", "--kconfig", badFrag, "hello"}, badFrag + `:2: not a config line: "bogus"`},
 		{[]string{"run", "--accel", "fast", "hello"}, `invalid --accel "fast"`},
 		{[]string{"run", "no-such-test"}, `no test named "no-such-test"`},
 		{[]string{"run", bad}, filepath.Join(bad, "test.yaml") + ":2: field stpes not found"},
@@ -155,6 +159,12 @@ func TestKernelSrcConfig(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(src.Dir, ".config")); err == nil {
 		t.Errorf("the source tree %s was configured in place", src.Dir)
+	}
+	// --kconfig adds a fragment: the option must reach the .config.
+	stdout, stderr, code = cli(t, "kernel", "config", "--kconfig", "harness/testdata/modules/boot-config/hz100.config", "--out", out)
+	b, _ = os.ReadFile(filepath.Join(out, ".config"))
+	if code != 0 || !strings.Contains(string(b), "CONFIG_HZ=100\n") {
+		t.Errorf("kernel config --kconfig hz100.config: exit %d, CONFIG_HZ=100 in .config: %v\n%s%s", code, strings.Contains(string(b), "CONFIG_HZ=100\n"), stdout, stderr)
 	}
 }
 

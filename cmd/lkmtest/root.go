@@ -36,6 +36,8 @@ type common struct {
 	jobs     int
 	// kernelSrc and kernelSHA are --kernel-src and --kernel-sha256.
 	kernelSrc, kernelSHA string
+	// kconfig are the --kconfig fragments.
+	kconfig []string
 }
 
 func newRootCmd() *cobra.Command {
@@ -66,6 +68,7 @@ func (c *common) addTargetFlags(cmd *cobra.Command) {
 	f.StringVar(&c.kernel, "kernel", "6.1", "kernels, comma-separated: a Debian series (6.1, 6.12) or a kernel.org release X.Y.Z (e.g. 5.4.302)")
 	f.StringVar(&c.kernelSrc, "kernel-src", "", "build this local kernel tree (out of tree, never modified) instead of --kernel")
 	f.StringVar(&c.kernelSHA, "kernel-sha256", "", "sha256 of the kernel.org tarball of --kernel (default: the pinned table)")
+	f.StringArrayVar(&c.kconfig, "kconfig", nil, "extra kernel config fragment for the whole run (repeatable; part of the kernel's cache key)")
 	f.StringVar(&c.accel, "accel", "auto", "accelerator: auto (KVM if a trial boot works, else TCG), kvm or tcg")
 	f.IntVarP(&c.jobs, "jobs", "j", 0, "parallel make jobs and parallel test VMs (default: number of CPUs)")
 }
@@ -136,8 +139,17 @@ func (c *common) options(cmd *cobra.Command, out string) (*harness.Options, []ha
 	if err != nil {
 		return nil, nil, fmt.Errorf("--cache-dir: %w", err)
 	}
+	var extra []kbuild.Fragment
+	for _, k := range c.kconfig {
+		frag, err := harness.ReadFragment(k)
+		if err != nil {
+			return nil, nil, fmt.Errorf("--kconfig: %w", err)
+		}
+		extra = append(extra, frag)
+	}
 	wd, _ := os.Getwd()
 	return &harness.Options{
+		Extra: extra,
 		Cache: cd, Arch: cells[0].Arch, Kernel: cells[0].Kernel, KernelSrc: c.kernelSrc, KernelSHA256: c.kernelSHA,
 		Accel: c.accel, Out: out, Jobs: c.jobs, VMs: c.jobs,
 		Log: os.Stderr, Verbose: c.verbose, SrcRoot: initramfs.SourceRoot(wd),

@@ -60,6 +60,10 @@ type Boot struct {
 	CPUs int `yaml:"cpus"`
 	// Cmdline holds extra kernel command-line arguments.
 	Cmdline []string `yaml:"cmdline"`
+	// Config is a kernel config fragment (a file relative to the spec)
+	// merged into the kernel the test runs on: tests with one get a kernel
+	// of their own (built once, cached), e.g. a debug kernel.
+	Config string `yaml:"config"`
 	// Fresh asks for a VM of the test's own. Every test gets one (restored
 	// from the target's snapshot, as good as a fresh boot), so it is
 	// accepted for clarity and changes nothing.
@@ -306,6 +310,13 @@ func (s *Spec) check(checkDirs bool) error {
 		}
 		if st, err := os.Stat(filepath.Join(s.Dir, m)); checkDirs && (err != nil || !st.IsDir()) {
 			bad(0, "module directory %q does not exist next to the spec", m)
+		}
+	}
+	if s.Boot.Config != "" {
+		if filepath.IsAbs(s.Boot.Config) {
+			bad(0, "boot.config %q must be relative to the spec", s.Boot.Config)
+		} else if _, err := os.Stat(filepath.Join(s.Dir, s.Boot.Config)); checkDirs && err != nil {
+			bad(0, "boot.config %q does not exist next to the spec", s.Boot.Config)
 		}
 	}
 	if s.Boot.Memory == 0 {
