@@ -36,7 +36,8 @@ const stepGrace = 5 * time.Second
 
 // builtModules is the outcome of building a test's modules.
 type builtModules struct {
-	kos  map[string]string // module name -> .ko path
+	kos     map[string]string // module name -> .ko path
+	helpers map[string]string // helper name -> static binary
 	err  error
 	done time.Time // when the build finished
 }
@@ -44,6 +45,9 @@ type builtModules struct {
 // buildModules builds every module directory of s against the target kernel.
 func buildModules(ctx context.Context, t *Target, s *spec.Spec, dir string) builtModules {
 	res := builtModules{kos: map[string]string{}}
+	if res.helpers, res.err = buildHelpers(ctx, t, s); res.err != nil {
+		return res
+	}
 	for i, m := range s.Modules {
 		src, err := filepath.Abs(filepath.Join(s.Dir, m))
 		if err != nil {
@@ -185,6 +189,30 @@ func (s *session) send(req guest.Request) error {
 func mustJSON(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)
+}
+
+// stepRequest is the agent request that carries out a step.
+func stepRequest(st *spec.Step, timeout time.Duration) guest.Request {
+	req := guest.Request{Op: guest.Op(st.Kind()), TimeoutMS: timeout.Milliseconds()}
+	switch st.Kind() {
+	case spec.StepInsmod:
+		req.Path, req.Params = "/lkm/"+st.Module()+".ko", st.Params
+	case spec.StepRmmod:
+		req.Module = st.Module()
+	case spec.StepRun:
+		req.Args, req.Handle = st.Run, st.Background
+	case spec.StepSignal:
+		req.Handle, req.Signal = st.Signal, st.Send
+	case spec.StepWait:
+		req.Handle = st.Wait
+	case spec.StepWrite:
+		req.Path, req.Data = st.Write, []byte(st.Data)
+	case spec.StepRead:
+		req.Path = st.Read
+	case spec.StepSleep:
+		req.TimeoutMS = st.Sleep.Std().Milliseconds()
+	}
+	return req
 }
 
 // startVM starts the test's VM from the target's snapshot when it can (the
@@ -372,6 +400,20 @@ func RunTest(ctx context.Context, t *Target, s *spec.Spec) (res verdict.Result) 
 		}
 	}
 	judge := verdict.NewJudge(s)
+	for name, bin := range mods.helpers {
+		data, err := os.ReadFile(bin)
+		if err == nil {
+			var resp guest.Response
+			resp, err = call(guest.Request{Op: guest.OpPut, Path: HelperDir + "/" + name, Data: data, Mode: 0o755}, 30*time.Second)
+			if err == nil && resp.Error != "" {
+				err = errors.New(resp.Error)
+			}
+		}
+		if err != nil {
+			lost(&res, vm, console.Name(), "while copying helpers into the guest", err)
+			return res
+		}
+	}
 	for i := range s.Steps {
 		st := &s.Steps[i]
 		if _, ok := mods.kos[st.Module()]; !ok && st.Kind() == spec.StepInsmod {
@@ -383,12 +425,12 @@ func RunTest(ctx context.Context, t *Target, s *spec.Spec) (res verdict.Result) 
 		if left := time.Until(deadline); left < stepTimeout {
 			stepTimeout = max(left, time.Second)
 		}
-		req := guest.Request{Op: guest.Op(st.Kind()), Module: st.Module(), Params: st.Params, TimeoutMS: stepTimeout.Milliseconds()}
-		if st.Kind() == spec.StepInsmod {
-			req.Path = "/lkm/" + st.Module() + ".ko"
-			req.Module = ""
+		req := stepRequest(st, stepTimeout)
+		wait := stepTimeout + stepGrace
+		if st.Kind() == spec.StepSleep {
+			wait = st.Sleep.Std() + stepGrace
 		}
-		resp, err := call(req, stepTimeout+stepGrace)
+		resp, err := call(req, wait)
 		if err != nil {
 			sr := verdict.StepResult{Index: i + 1, Line: st.Line, Step: st.String()}
 			if errors.Is(err, errAgentTimed) {

@@ -45,7 +45,7 @@ func setup() error {
 			return fmt.Errorf("mount %s on %s: %w", m.fs, m.dst, err)
 		}
 	}
-	_ = os.Setenv("PATH", "/bin:/bbin:/usr/bin:/sbin")
+	_ = os.Setenv("PATH", "/lkmtest/helpers:/bin:/bbin:/usr/bin:/sbin")
 	return nil
 }
 
@@ -158,6 +158,20 @@ func serve(kmsg *kmsgReader, req guest.Request) guest.Response {
 		runChild(&resp, kmsg, req, "rmmod", req.Module)
 	case guest.OpShutdown:
 		unix.Sync()
+	case guest.OpRun:
+		runProgram(&resp, kmsg, req)
+	case guest.OpSignal:
+		signalProgram(&resp, req)
+	case guest.OpWait:
+		waitProgram(&resp, kmsg, req)
+	case guest.OpWrite:
+		if err := os.WriteFile(req.Path, req.Data, 0o644); err != nil {
+			resp.Errno = errnoName(err)
+		}
+	case guest.OpRead:
+		readFile(&resp, req)
+	case guest.OpSleep:
+		sleepCollecting(&resp, kmsg, time.Duration(req.TimeoutMS)*time.Millisecond)
 	default:
 		resp.Error = fmt.Sprintf("unknown operation %q", req.Op)
 	}
@@ -191,7 +205,7 @@ const oopsGrace = 300 * time.Millisecond
 // waits it reads the kernel log: an oops kills only the faulting thread of
 // the (multi-threaded) helper, so the agent ends the helper itself.
 func runChild(resp *guest.Response, kmsg *kmsgReader, req guest.Request, op string, args ...string) {
-	// /lkmtest/bin/<op> links to /init: the task's comm is then the op.
+	// /lkmtest/bin/<op> links to the module helper: the task's comm is op.
 	cmd := exec.Command("/lkmtest/bin/"+op, args...)
 	cmd.Env = append(os.Environ(), childEnv+"="+op)
 	var out strings.Builder
@@ -203,6 +217,16 @@ func runChild(resp *guest.Response, kmsg *kmsgReader, req guest.Request, op stri
 	}
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
+	if err, ended := watch(resp, kmsg, req, cmd.Process, done); ended {
+		finishChild(resp, op, out.String(), err)
+	}
+}
+
+// watch waits for a started process to end, draining the kernel log into
+// resp meanwhile. It kills the process shortly after an oops report (its
+// task died in the kernel and will not come back) and gives up at the
+// request's timeout. ended is false when it gave up or killed the process.
+func watch(resp *guest.Response, kmsg *kmsgReader, req guest.Request, p *os.Process, done <-chan error) (err error, ended bool) {
 	var timeout <-chan time.Time
 	if req.TimeoutMS > 0 {
 		timeout = time.After(time.Duration(req.TimeoutMS) * time.Millisecond)
@@ -213,8 +237,7 @@ func runChild(resp *guest.Response, kmsg *kmsgReader, req guest.Request, op stri
 	for {
 		select {
 		case err := <-done:
-			finishChild(resp, op, out.String(), err)
-			return
+			return err, true
 		case <-tick.C:
 			recs, lost := kmsg.drain()
 			resp.Records, resp.Lost = append(resp.Records, recs...), resp.Lost+lost
@@ -222,16 +245,16 @@ func runChild(resp *guest.Response, kmsg *kmsgReader, req guest.Request, op stri
 				oopsed = time.After(oopsGrace)
 			}
 		case <-oopsed:
-			_ = cmd.Process.Kill()
+			_ = p.Kill()
 			select {
 			case <-done:
 			case <-time.After(time.Second):
 			}
 			resp.Signal = "SIGSEGV"
-			return
+			return nil, false
 		case <-timeout:
 			resp.Timeout = true
-			return
+			return nil, false
 		}
 	}
 }

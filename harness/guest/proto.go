@@ -30,7 +30,24 @@ const (
 	OpRmmod Op = "rmmod"
 	// OpShutdown syncs and resets the VM (QEMU exits because of -no-reboot).
 	OpShutdown Op = "shutdown"
+	// OpRun runs Args (a program and its arguments); with Handle it runs
+	// in the background and the answer comes at once.
+	OpRun Op = "run"
+	// OpSignal sends Signal ("SIGUSR1") to the background program Handle.
+	OpSignal Op = "signal"
+	// OpWait waits for the background program Handle to end.
+	OpWait Op = "wait"
+	// OpWrite writes Data to the file Path (sysfs, procfs, /dev nodes).
+	OpWrite Op = "write"
+	// OpRead reads the file Path into the response's Data.
+	OpRead Op = "read"
+	// OpSleep waits TimeoutMS, collecting the kernel log.
+	OpSleep Op = "sleep"
 )
+
+// MaxOutput bounds the standard output, standard error and read data the
+// agent returns for one request.
+const MaxOutput = 1 << 20
 
 // Hello is the agent's first message.
 type Hello struct {
@@ -66,6 +83,12 @@ type Request struct {
 	Module string `json:"module,omitempty"`
 	// Params are the module parameters of insmod, passed as they are.
 	Params string `json:"params,omitempty"`
+	// Args are the program and arguments of run.
+	Args []string `json:"args,omitempty"`
+	// Handle names a background program (run, signal, wait).
+	Handle string `json:"handle,omitempty"`
+	// Signal is the signal name of signal.
+	Signal string `json:"signal,omitempty"`
 	// TimeoutMS bounds the operation; the agent answers with Timeout set
 	// when it is exceeded (0: no limit).
 	TimeoutMS int64 `json:"timeout_ms,omitempty"`
@@ -95,6 +118,15 @@ type Response struct {
 	TaintAfter  uint64 `json:"taint_after"`
 	// DurationUS is how long the operation took, in microseconds.
 	DurationUS int64 `json:"duration_us"`
+	// Exit is the exit status of a program that ended normally (run, wait).
+	Exit *int `json:"exit,omitempty"`
+	// Stdout and Stderr are a program's output (at most MaxOutput each).
+	Stdout string `json:"stdout,omitempty"`
+	Stderr string `json:"stderr,omitempty"`
+	// Data is what read returned.
+	Data []byte `json:"data,omitempty"`
+	// Pid is the process ID of a program started by run.
+	Pid int `json:"pid,omitempty"`
 }
 
 // Conn reads and writes protocol messages on a stream.

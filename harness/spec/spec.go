@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -33,6 +34,10 @@ type Spec struct {
 	// Modules are directories (relative to the spec) to build with M=;
 	// default: the spec's own directory.
 	Modules []string `yaml:"modules"`
+	// Helpers are C programs (files relative to the spec) built statically
+	// for the guest's arch and installed as /lkmtest/helpers/<name without
+	// .c>, on the PATH of run steps.
+	Helpers []string `yaml:"helpers"`
 	// Timeout bounds the whole test, boot included (default 120s).
 	Timeout Duration `yaml:"timeout"`
 	// Boot configures the VM.
@@ -77,7 +82,31 @@ type StepKind string
 const (
 	StepInsmod StepKind = "insmod"
 	StepRmmod  StepKind = "rmmod"
+	StepRun    StepKind = "run"
+	StepSignal StepKind = "signal"
+	StepWait   StepKind = "wait"
+	StepWrite  StepKind = "write"
+	StepRead   StepKind = "read"
+	StepSleep  StepKind = "sleep"
 )
+
+// Command is a run step's program: in YAML a list (the program and its
+// arguments, no shell) or a string (run by /bin/sh -c).
+type Command []string
+
+// UnmarshalYAML accepts a string or a list of strings.
+func (c *Command) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind == yaml.ScalarNode {
+		*c = Command{"/bin/sh", "-c", n.Value}
+		return nil
+	}
+	var list []string
+	if err := n.Decode(&list); err != nil {
+		return err
+	}
+	*c = list
+	return nil
+}
 
 // Step is one action in the guest and what must follow from it.
 type Step struct {
@@ -87,7 +116,30 @@ type Step struct {
 	Rmmod string `yaml:"rmmod"`
 	// Params are the module parameters of insmod, passed literally.
 	Params string `yaml:"params"`
-	// Expect is the expected result: "ok" (default) or an errno name.
+	// Run is a program to run in the guest; with Background it keeps
+	// running under that handle while the next steps run.
+	Run        Command `yaml:"run"`
+	Background string  `yaml:"background"`
+	// Exit is the expected exit status of run or wait (default 0).
+	Exit *int `yaml:"exit"`
+	// Stdout is a regular expression the program's output must match.
+	Stdout string `yaml:"stdout"`
+	// Signal names a background program to send Send (default SIGTERM) to.
+	Signal string `yaml:"signal"`
+	Send   string `yaml:"send"`
+	// Wait names a background program to wait for.
+	Wait string `yaml:"wait"`
+	// Write is a file to write Data to.
+	Write string `yaml:"write"`
+	Data  string `yaml:"data"`
+	// Read is a file whose content must match the regular expression
+	// Content (multi-line mode).
+	Read    string `yaml:"read"`
+	Content string `yaml:"content"`
+	// Sleep waits, collecting the kernel log.
+	Sleep Duration `yaml:"sleep"`
+	// Expect is the expected result: "ok" (default), an errno name, or the
+	// signal that ended the step's task or program ("SIGKILL").
 	Expect string `yaml:"expect"`
 	// Timeout bounds the step (default 30s).
 	Timeout Duration `yaml:"timeout"`
@@ -103,15 +155,33 @@ type Step struct {
 	Line int `yaml:"-"`
 }
 
-// Kind is the step's kind.
-func (s *Step) Kind() StepKind {
-	if s.Insmod != "" {
-		return StepInsmod
+// kinds lists the step kinds a step sets, in a fixed order.
+func (s *Step) kinds() []StepKind {
+	var out []StepKind
+	for _, k := range []struct {
+		kind StepKind
+		set  bool
+	}{
+		{StepInsmod, s.Insmod != ""}, {StepRmmod, s.Rmmod != ""}, {StepRun, len(s.Run) > 0},
+		{StepSignal, s.Signal != ""}, {StepWait, s.Wait != ""}, {StepWrite, s.Write != ""},
+		{StepRead, s.Read != ""}, {StepSleep, s.Sleep > 0},
+	} {
+		if k.set {
+			out = append(out, k.kind)
+		}
 	}
-	return StepRmmod
+	return out
 }
 
-// Module is the module the step acts on.
+// Kind is the step's kind.
+func (s *Step) Kind() StepKind {
+	if k := s.kinds(); len(k) > 0 {
+		return k[0]
+	}
+	return ""
+}
+
+// Module is the module the step acts on ("" for other kinds).
 func (s *Step) Module() string {
 	if s.Insmod != "" {
 		return s.Insmod
@@ -121,11 +191,34 @@ func (s *Step) Module() string {
 
 // String describes the step for people ("insmod helloworld_lkm").
 func (s *Step) String() string {
-	out := string(s.Kind()) + " " + s.Module()
-	if s.Params != "" {
-		out += " " + s.Params
+	switch s.Kind() {
+	case StepInsmod, StepRmmod:
+		out := string(s.Kind()) + " " + s.Module()
+		if s.Params != "" {
+			out += " " + s.Params
+		}
+		return out
+	case StepRun:
+		out := "run " + strings.Join(s.Run, " ")
+		if len(s.Run) == 3 && s.Run[0] == "/bin/sh" && s.Run[1] == "-c" {
+			out = "run " + s.Run[2]
+		}
+		if s.Background != "" {
+			out += " &" + s.Background
+		}
+		return out
+	case StepSignal:
+		return "signal " + s.Signal + " " + s.Send
+	case StepWait:
+		return "wait " + s.Wait
+	case StepWrite:
+		return fmt.Sprintf("write %q > %s", s.Data, s.Write)
+	case StepRead:
+		return "read " + s.Read
+	case StepSleep:
+		return "sleep " + s.Sleep.Std().String()
 	}
-	return out
+	return "empty step"
 }
 
 // UnmarshalYAML records the step's line; node.Decode does not inherit the
@@ -312,6 +405,21 @@ func (s *Spec) check(checkDirs bool) error {
 			bad(0, "module directory %q does not exist next to the spec", m)
 		}
 	}
+	helperNames := map[string]bool{}
+	for _, h := range s.Helpers {
+		name := strings.TrimSuffix(filepath.Base(h), ".c")
+		switch {
+		case filepath.IsAbs(h) || !strings.HasSuffix(h, ".c"):
+			bad(0, "helper %q: give a C file relative to the spec (name.c)", h)
+		case helperNames[name]:
+			bad(0, "two helpers are named %s", name)
+		default:
+			if _, err := os.Stat(filepath.Join(s.Dir, h)); checkDirs && err != nil {
+				bad(0, "helper %q does not exist next to the spec", h)
+			}
+		}
+		helperNames[name] = true
+	}
 	if s.Boot.Config != "" {
 		if filepath.IsAbs(s.Boot.Config) {
 			bad(0, "boot.config %q must be relative to the spec", s.Boot.Config)
@@ -333,23 +441,64 @@ func (s *Spec) check(checkDirs bool) error {
 		s.Timeout = Duration(120 * time.Second)
 	}
 	captured := map[string]bool{}
+	handles := map[string]bool{}
 	for i := range s.Steps {
 		st := &s.Steps[i]
+		kinds := st.kinds()
 		switch {
-		case st.Insmod != "" && st.Rmmod != "":
-			bad(st.Line, "a step does one thing: it has both insmod and rmmod")
-		case st.Insmod == "" && st.Rmmod == "":
-			bad(st.Line, "step %d does nothing: give it insmod: MODULE or rmmod: MODULE", i+1)
-		case !validMod.MatchString(st.Module()):
+		case len(kinds) > 1:
+			bad(st.Line, "a step does one thing: it has %s", joinKinds(kinds))
+		case len(kinds) == 0:
+			bad(st.Line, "step %d does nothing: give it one of insmod, rmmod, run, signal, wait, write, read, sleep", i+1)
+		case st.Module() != "" && !validMod.MatchString(st.Module()):
 			bad(st.Line, "invalid module name %q (the .ko file name without .ko)", st.Module())
 		}
-		if st.Rmmod != "" && st.Params != "" {
-			bad(st.Line, "params only go with insmod")
+		k := st.Kind()
+		only := func(field string, set bool, kinds ...StepKind) {
+			if set && !slices.Contains(kinds, k) {
+				bad(st.Line, "%s: only for %s steps", field, joinKinds(kinds))
+			}
+		}
+		only("params", st.Params != "", StepInsmod)
+		only("background", st.Background != "", StepRun)
+		only("exit", st.Exit != nil, StepRun, StepWait)
+		only("stdout", st.Stdout != "", StepRun, StepWait)
+		only("send", st.Send != "", StepSignal)
+		only("data", st.Data != "", StepWrite)
+		only("content", st.Content != "", StepRead)
+		if k == StepRun && len(st.Run) > 0 && st.Run[0] == "" {
+			bad(st.Line, "run: the program is empty")
+		}
+		if st.Background != "" && (st.Exit != nil || st.Stdout != "") {
+			bad(st.Line, "a background run has no exit status yet: put exit and stdout on its wait step")
+		}
+		if k == StepSignal {
+			if st.Send == "" {
+				st.Send = "SIGTERM"
+			} else if !sigName.MatchString(st.Send) {
+				bad(st.Line, "send: %q is not a signal name such as SIGUSR1", st.Send)
+			}
+		}
+		for _, h := range []string{st.Signal, st.Wait} {
+			if h != "" && !handles[h] {
+				bad(st.Line, "no earlier step runs a program in the background as %q", h)
+			}
+		}
+		if st.Background != "" {
+			handles[st.Background] = true
+		}
+		for field, re := range map[string]string{"stdout": st.Stdout, "content": st.Content} {
+			if _, err := regexp.Compile(re); err != nil {
+				bad(st.Line, "%s: %q is not a valid regular expression: %v", field, re, err)
+			}
 		}
 		if st.Expect == "" {
 			st.Expect = "ok"
 		} else if st.Expect != "ok" && !errnoName.MatchString(st.Expect) && !sigName.MatchString(st.Expect) {
 			bad(st.Line, "expect: %q is neither ok, an errno name such as ENOMEM, nor a signal such as SIGSEGV", st.Expect)
+		}
+		if st.Exit != nil && st.Expect != "ok" {
+			bad(st.Line, "give exit or expect, not both")
 		}
 		if st.Timeout == 0 {
 			st.Timeout = Duration(30 * time.Second)
@@ -376,6 +525,14 @@ func (s *Spec) check(checkDirs bool) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+func joinKinds(ks []StepKind) string {
+	out := make([]string, len(ks))
+	for i, k := range ks {
+		out[i] = string(k)
+	}
+	return strings.Join(out, " and ")
 }
 
 // Find loads every spec under root (recursively), sorted by name, and fails

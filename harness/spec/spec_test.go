@@ -171,3 +171,49 @@ func TestLoadRichErrors(t *testing.T) {
 		})
 	}
 }
+
+func TestLoadStepKinds(t *testing.T) {
+	p := writeSpec(t, `name: steps
+steps:
+  - run: 'echo hi'
+  - run: [sleep, "9"]
+    background: s
+  - signal: s
+  - wait: s
+    expect: SIGTERM
+  - write: /proc/sys/kernel/printk
+    data: "7"
+  - read: /proc/sys/kernel/printk
+    content: '^7'
+  - sleep: 1s
+`)
+	s, err := Load(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, st := range s.Steps {
+		got = append(got, st.String())
+	}
+	want := "run echo hi|run sleep 9 &s|signal s SIGTERM|wait s|write \"7\" > /proc/sys/kernel/printk|read /proc/sys/kernel/printk|sleep 1s"
+	if strings.Join(got, "|") != want {
+		t.Errorf("steps = %q, want %q", strings.Join(got, "|"), want)
+	}
+	cases := []struct{ name, text, want string }{
+		{"two actions", "name: x\nsteps:\n  - insmod: m\n    read: /x\n", "a step does one thing: it has insmod and read"},
+		{"wait for nothing", "name: x\nsteps:\n  - wait: w\n", `no earlier step runs a program in the background as "w"`},
+		{"params on run", "name: x\nsteps:\n  - run: [x]\n    params: a=1\n", "params: only for insmod steps"},
+		{"exit on background", "name: x\nsteps:\n  - run: [x]\n    background: b\n    exit: 1\n", "a background run has no exit status yet"},
+		{"bad send", "name: x\nsteps:\n  - run: [x]\n    background: b\n  - signal: b\n    send: kill\n", `send: "kill" is not a signal name`},
+		{"bad content", "name: x\nsteps:\n  - read: /x\n    content: '('\n", `content: "(" is not a valid regular expression`},
+		{"exit and expect", "name: x\nsteps:\n  - run: [x]\n    exit: 1\n    expect: SIGKILL\n", "give exit or expect, not both"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := Load(writeSpec(t, c.text))
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Errorf("error = %v, want %q", err, c.want)
+			}
+		})
+	}
+}

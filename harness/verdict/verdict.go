@@ -147,13 +147,6 @@ func (j *Judge) Step(index int, resp guest.Response) StepResult {
 			r.Reports = append(r.Reports, rep)
 		}
 	}
-	got := resp.Errno
-	if got == "" {
-		got = "ok"
-	}
-	if resp.Signal != "" {
-		got = resp.Signal
-	}
 	switch {
 	case resp.Error != "":
 		r.Outcome, r.Reason = Error, "guest agent: "+resp.Error
@@ -164,26 +157,81 @@ func (j *Judge) Step(index int, resp guest.Response) StepResult {
 		}
 	case resp.Timeout:
 		r.Outcome, r.Reason = Timeout, fmt.Sprintf("did not finish within %s", st.Timeout.Std())
-	case resp.Signal != "" && st.Expect != resp.Signal:
+	case resp.Signal != "" && st.Expect != resp.Signal && (st.Kind() == spec.StepInsmod || st.Kind() == spec.StepRmmod):
 		r.Outcome, r.Reason = Crash, fmt.Sprintf("%s was killed by %s", st.Kind(), resp.Signal)
 		if len(r.Allowed) > 0 {
 			r.Reason += fmt.Sprintf(" after the allowed %s (say expect: %s if that is intended)", klog.Summary(r.Allowed), resp.Signal)
 		}
-	case got != st.Expect:
-		r.Outcome = Fail
-		if st.Expect == "ok" {
-			r.Reason = fmt.Sprintf("%s failed with %s, expected success", st.Kind(), got)
-		} else {
-			r.Reason = fmt.Sprintf("%s returned %s, expected %s", st.Kind(), got, st.Expect)
-		}
 	default:
-		if why := j.matchLog(st, lines); why != "" {
+		if why := result(st, resp); why != "" {
+			r.Outcome, r.Reason = Fail, why
+		} else if why := j.matchLog(st, lines); why != "" {
 			r.Outcome, r.Reason = Fail, why
 		} else if why := j.checkTaint(resp, r.Allowed); why != "" {
 			r.Outcome, r.Reason = Fail, why
 		}
 	}
 	return r
+}
+
+// result compares what the step's system call or program returned with
+// the spec and says why it differs ("" when it does not).
+func result(st *spec.Step, resp guest.Response) string {
+	kind := st.Kind()
+	got := "ok"
+	switch {
+	case resp.Errno != "":
+		got = resp.Errno
+	case resp.Signal != "":
+		got = resp.Signal
+	}
+	program := (kind == spec.StepRun && st.Background == "") || kind == spec.StepWait
+	if program && resp.Errno == "" && resp.Signal == "" && resp.Exit != nil {
+		want := 0
+		if st.Exit != nil {
+			want = *st.Exit
+		}
+		if st.Expect != "ok" {
+			return fmt.Sprintf("%s exited with status %d, expected %s%s", kind, *resp.Exit, st.Expect, stderrNote(resp))
+		}
+		if *resp.Exit != want {
+			return fmt.Sprintf("%s exited with status %d, expected %d%s", kind, *resp.Exit, want, stderrNote(resp))
+		}
+	} else if got != st.Expect {
+		switch {
+		case st.Expect == "ok" && resp.Signal != "":
+			return fmt.Sprintf("%s was killed by %s, expected success", kind, got)
+		case st.Expect == "ok":
+			return fmt.Sprintf("%s failed with %s, expected success%s", kind, got, stderrNote(resp))
+		default:
+			return fmt.Sprintf("%s returned %s, expected %s", kind, got, st.Expect)
+		}
+	}
+	if st.Stdout != "" {
+		if re := regexp.MustCompile("(?m)" + st.Stdout); !re.MatchString(resp.Stdout) {
+			return fmt.Sprintf("the program's output does not match /%s/:\n%s", st.Stdout, clip(resp.Stdout, 2000))
+		}
+	}
+	if kind == spec.StepRead && st.Content != "" {
+		if re := regexp.MustCompile("(?m)" + st.Content); !re.MatchString(string(resp.Data)) {
+			return fmt.Sprintf("%s holds %q, which does not match /%s/", st.Read, clip(string(resp.Data), 500), st.Content)
+		}
+	}
+	return ""
+}
+
+func stderrNote(resp guest.Response) string {
+	if resp.Stderr == "" {
+		return ""
+	}
+	return "; its standard error:\n" + clip(resp.Stderr, 2000)
+}
+
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "..."
 }
 
 // allowed reports whether the spec allows a crash report.

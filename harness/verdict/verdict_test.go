@@ -68,6 +68,18 @@ func TestJudgeStep(t *testing.T) {
 		{"new taint", "  - insmod: m\n", guest.Response{TaintBefore: 0, TaintAfter: 1<<12 | 1<<9}, Fail, "tainted the kernel: W (kernel warning)"},
 		{"out-of-tree taint", "  - insmod: m\n", guest.Response{TaintBefore: 0, TaintAfter: 1<<12 | 1<<13}, Pass, ""},
 		{"expected signal", "  - insmod: m\n    expect: SIGKILL\n", guest.Response{Signal: "SIGKILL"}, Pass, ""},
+		{"run exit 0", "  - run: [true]\n", guest.Response{Exit: intp(0)}, Pass, ""},
+		{"run exit 1", "  - run: [false]\n", guest.Response{Exit: intp(1), Stderr: "why"}, Fail, "run exited with status 1, expected 0; its standard error:\nwhy"},
+		{"run expected exit", "  - run: 'exit 4'\n    exit: 4\n", guest.Response{Exit: intp(4)}, Pass, ""},
+		{"run killed", "  - run: [x]\n", guest.Response{Signal: "SIGKILL"}, Fail, "run was killed by SIGKILL, expected success"},
+		{"run expected kill", "  - run: [x]\n    expect: SIGKILL\n", guest.Response{Signal: "SIGKILL"}, Pass, ""},
+		{"run expected kill, exited", "  - run: [x]\n    expect: SIGKILL\n", guest.Response{Exit: intp(0)}, Fail, "run exited with status 0, expected SIGKILL"},
+		{"run not found", "  - run: [x]\n", guest.Response{Errno: "ENOENT"}, Fail, "run failed with ENOENT"},
+		{"stdout", "  - run: [x]\n    stdout: '^b$'\n", guest.Response{Exit: intp(0), Stdout: "a\nb\n"}, Pass, ""},
+		{"stdout mismatch", "  - run: [x]\n    stdout: '^c$'\n", guest.Response{Exit: intp(0), Stdout: "a\nb\n"}, Fail, "output does not match /^c$/"},
+		{"read content", "  - read: /proc/x\n    content: '^v=[0-9]+$'\n", guest.Response{Data: []byte("a\nv=12\n")}, Pass, ""},
+		{"read content mismatch", "  - read: /proc/x\n    content: '^v=[0-9]+$'\n", guest.Response{Data: []byte("v=x")}, Fail, `/proc/x holds "v=x"`},
+		{"write errno", "  - write: /proc/x\n    data: '1'\n", guest.Response{Errno: "EINVAL"}, Fail, "write failed with EINVAL"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -116,6 +128,8 @@ func TestJudgeAllowedCrash(t *testing.T) {
 		t.Errorf("allowed oops with expect: SIGSEGV: %s %q", r.Outcome, r.Reason)
 	}
 }
+
+func intp(i int) *int { return &i }
 
 func TestResultAddKeepsFirstWorst(t *testing.T) {
 	r := Result{Outcome: Pass}
