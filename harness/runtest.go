@@ -38,8 +38,8 @@ const stepGrace = 5 * time.Second
 type builtModules struct {
 	kos     map[string]string // module name -> .ko path
 	helpers map[string]string // helper name -> static binary
-	err  error
-	done time.Time // when the build finished
+	err     error
+	done    time.Time // when the build finished
 }
 
 // buildModules builds every module directory of s against the target kernel.
