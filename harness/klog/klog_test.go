@@ -1,6 +1,7 @@
 package klog
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -8,7 +9,9 @@ import (
 )
 
 // golden is a testdata log: header lines ("KIND: ...", "# comment"), a blank
-// line, then the raw log. A file without KIND: asserts a clean log.
+// line, then the raw log. A file without KIND: asserts a clean log. KIND,
+// TITLE, FUNC, MODULE and OOPS describe the first report; COUNT (default 1)
+// is how many reports the log holds.
 type golden struct {
 	header map[string]string
 	lines  []string
@@ -49,8 +52,12 @@ func TestFindGolden(t *testing.T) {
 				}
 				return
 			}
-			if len(reps) != 1 {
-				t.Fatalf("Find returned %d reports, want 1: %+v", len(reps), reps)
+			want := 1
+			if c, ok := g.header["COUNT"]; ok {
+				fmt.Sscan(c, &want)
+			}
+			if len(reps) != want {
+				t.Fatalf("Find returned %d reports, want %d: %+v", len(reps), want, reps)
 			}
 			r := reps[0]
 			check := func(field, got string) {

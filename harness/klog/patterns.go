@@ -110,6 +110,7 @@ var patterns = []pattern{
 	{Needle: "general protection fault", Kind: KindGPF, Header: compile(`general protection fault`), Title: "general protection fault"},
 	{Needle: "Unable to handle kernel", Kind: KindOops, Header: compile(`Unable to handle kernel (.+?) at virtual address`), Title: "unable to handle kernel $1"},
 	{Needle: "Internal error: Oops", Kind: KindOops, Header: compile(`Internal error: Oops`), Title: "Oops", Follows: true},
+	{Needle: "invalid opcode: ", Kind: KindOops, Header: compile(`^invalid opcode: [0-9a-f]+ \[#\d+\]`), Title: "Oops: invalid opcode", Follows: true},
 	{Needle: "Oops: ", Kind: KindOops, Header: compile(`^Oops: `), Title: "Oops", Follows: true},
 	{Needle: "WARNING: possible", Kind: KindLockdep, Header: compile(`WARNING: possible (circular locking dependency|recursive locking|irq lock inversion dependency) detected`), Title: "lockdep: possible $1 detected"},
 	{Needle: "WARNING: ", Kind: KindLockdep, Header: compile(`WARNING: (inconsistent lock state|suspicious RCU usage|bad unlock balance detected!|held lock freed!|lock held when returning to user space!)`), Title: "lockdep: $1"},
