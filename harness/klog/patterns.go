@@ -75,6 +75,9 @@ type pattern struct {
 	// "list_add corruption" message, the OOM kill after "invoked
 	// oom-killer").
 	Absorbs []Kind
+	// Window, when set, replaces followWindow for Absorbs (an OOM report
+	// prints a stack, Mem-Info and a task list before its kill line).
+	Window int
 }
 
 const followWindow = 12
@@ -100,7 +103,7 @@ var patterns = []pattern{
 	{Needle: "sleeping function", Kind: KindAtomicSleep, Header: compile(`BUG: sleeping function called from invalid context at {{FILE}}`), Title: "BUG: sleeping function called from invalid context at $1"},
 	{Needle: "list_", Kind: KindListCorrupt, Header: compile(`(list_add|list_del|list_replace)(?: corruption| double add)`), Title: "list corruption in $1",
 		Absorbs: []Kind{KindWarning, KindBUG}},
-	{Needle: "oom-killer", Kind: KindOOM, Header: compile(`^(\S+) invoked oom-killer:`), Title: "OOM: $1 invoked the OOM killer", Absorbs: []Kind{KindOOM}},
+	{Needle: "oom-killer", Kind: KindOOM, Header: compile(`^(\S+) invoked oom-killer:`), Title: "OOM: $1 invoked the OOM killer", Absorbs: []Kind{KindOOM}, Window: 400},
 	{Needle: "Out of memory", Kind: KindOOM, Header: compile(`Out of memory(?: \(oom_kill_allocating_task\))?: Kill(?:ed)? process \d+ \((.+?)\)`), Title: "OOM: killed $1"},
 	{Needle: "BUG ", Kind: KindSlab, Header: compile(`^BUG ([A-Za-z0-9_:.()-]+) \((?:Not tainted|Tainted: [^)]*)\): (.+?)\s*$`), Title: "slab: $2 in $1"},
 	{Needle: "BUG: kernel NULL", Kind: KindBUG, Header: compile(`BUG: kernel NULL pointer dereference`), Title: "BUG: kernel NULL pointer dereference"},

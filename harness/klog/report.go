@@ -1,6 +1,7 @@
 package klog
 
 import (
+	"cmp"
 	"slices"
 	"strings"
 )
@@ -23,6 +24,7 @@ type Report struct {
 	Oops bool `json:"oops,omitempty"`
 
 	absorbs []Kind
+	window  int
 }
 
 // StripTimestamp removes a leading printk timestamp ("[    1.234567] ").
@@ -95,18 +97,19 @@ func Find(lines []string) []Report {
 			if m == nil {
 				continue
 			}
-			if len(out) > 0 && i-out[len(out)-1].Line <= followWindow {
+			if len(out) > 0 {
 				prev := &out[len(out)-1]
-				if p.Follows {
+				dist := i - prev.Line
+				if p.Follows && dist <= followWindow {
 					prev.Oops = true
 					break
 				}
-				if slices.Contains(prev.absorbs, p.Kind) {
+				if slices.Contains(prev.absorbs, p.Kind) && dist <= prev.window {
 					prev.Oops = prev.Oops || p.Kind == KindOops
 					break
 				}
 			}
-			r := Report{Kind: p.Kind, Line: i, Header: line, absorbs: p.Absorbs,
+			r := Report{Kind: p.Kind, Line: i, Header: line, absorbs: p.Absorbs, window: cmp.Or(p.Window, followWindow),
 				Title: string(p.Header.ExpandString(nil, p.Title, line, m))}
 			r.Oops = p.Kind == KindOops || p.Kind == KindGPF
 			r.Func, r.Module = findGuilty(lines[i+1 : min(len(lines), i+40)])
