@@ -243,6 +243,8 @@ func TestOutcomesAndRejudge(t *testing.T) {
 			{"testdata/modules/skip-kasan", verdict.Skip, "needs CONFIG_KASAN"},
 			{"testdata/modules/build-error", verdict.Error, "undeclared_identifier"},
 			{"testdata/modules/guest-steps", verdict.Pass, ""},
+			{"testdata/modules/ktap", verdict.Pass, ""},
+			{"testdata/modules/ktap-fail", verdict.Fail, "KTAP: 1 of 3 cases failed: ktap_lkm.compares FAIL"},
 			{"testdata/modules/guest-steps-fail", verdict.Fail, "step 2 (run echo oops-from-stderr >&2; exit 3): run exited with status 3, expected 0; its standard error:\noops-from-stderr"},
 		}
 		for _, c := range cases {

@@ -113,6 +113,15 @@ func printResults(cmd *cobra.Command, results []verdict.Result, onlyFailures boo
 		bad := r.Outcome != verdict.Pass && r.Outcome != verdict.Skip
 		if !onlyFailures || bad {
 			fmt.Fprintf(w, "%s (%.1fs)\n", r.Summary(), r.Duration.Seconds())
+			for _, st := range r.Steps {
+				for _, c := range st.Cases {
+					line := fmt.Sprintf("    %-7s %s", c.Outcome, c.Path)
+					if c.Reason != "" && c.Outcome != "PASS" {
+						line += ": " + c.Reason
+					}
+					fmt.Fprintln(w, line)
+				}
+			}
 		}
 		if bad {
 			if r.Line > 0 {

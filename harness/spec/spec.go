@@ -150,6 +150,10 @@ type Step struct {
 	LogAny []LogExpect `yaml:"log_any"`
 	// LogAbsent lists patterns that must not match any line of the step.
 	LogAbsent []LogExpect `yaml:"log_absent"`
+	// KTAP says the step's kernel log holds KTAP (KUnit tests built as
+	// modules, kselftest-style modules): every test case is judged and
+	// reported on its own, and a failed or missing case fails the step.
+	KTAP bool `yaml:"ktap"`
 
 	// Line is the step's line in the spec file.
 	Line int `yaml:"-"`

@@ -8,6 +8,7 @@ import (
 
 	"github.com/lkmtest/lkmtest/harness/guest"
 	"github.com/lkmtest/lkmtest/harness/klog"
+	"github.com/lkmtest/lkmtest/harness/ktap"
 	"github.com/lkmtest/lkmtest/harness/spec"
 )
 
@@ -63,6 +64,8 @@ type StepResult struct {
 	Allowed []klog.Report `json:"allowed,omitempty"`
 	// Duration is how long the step ran in the guest.
 	Duration time.Duration `json:"duration_ns"`
+	// Cases are the KTAP test cases the step printed (ktap: true).
+	Cases []ktap.Case `json:"cases,omitempty"`
 }
 
 // Result is the verdict of one test on one kernel and arch.
@@ -167,6 +170,8 @@ func (j *Judge) Step(index int, resp guest.Response) StepResult {
 			r.Outcome, r.Reason = Fail, why
 		} else if why := j.matchLog(st, lines); why != "" {
 			r.Outcome, r.Reason = Fail, why
+		} else if why := judgeKTAP(st, texts, &r); why != "" {
+			r.Outcome, r.Reason = Fail, why
 		} else if why := j.checkTaint(resp, r.Allowed); why != "" {
 			r.Outcome, r.Reason = Fail, why
 		}
@@ -232,6 +237,33 @@ func clip(s string, n int) string {
 		return s
 	}
 	return s[:n] + "..."
+}
+
+// judgeKTAP parses the KTAP of a ktap: true step into r.Cases and says
+// why it fails ("" when every case passed or was skipped).
+func judgeKTAP(st *spec.Step, lines []string, r *StepResult) string {
+	if !st.KTAP {
+		return ""
+	}
+	doc := ktap.Parse(lines)
+	if doc == nil {
+		return "the step printed no KTAP (no \"KTAP version\" or \"TAP version\" line)"
+	}
+	r.Cases = doc.Cases()
+	var bad []string
+	for _, c := range r.Cases {
+		if c.Outcome == ktap.Fail || c.Outcome == ktap.Missing {
+			s := c.Path + " " + string(c.Outcome)
+			if c.Reason != "" {
+				s += " (" + clip(c.Reason, 300) + ")"
+			}
+			bad = append(bad, s)
+		}
+	}
+	if len(bad) > 0 {
+		return fmt.Sprintf("KTAP: %d of %d cases failed: %s", len(bad), len(r.Cases), strings.Join(bad, "; "))
+	}
+	return ""
 }
 
 // allowed reports whether the spec allows a crash report.

@@ -79,6 +79,10 @@ func TestJudgeStep(t *testing.T) {
 		{"stdout mismatch", "  - run: [x]\n    stdout: '^c$'\n", guest.Response{Exit: intp(0), Stdout: "a\nb\n"}, Fail, "output does not match /^c$/"},
 		{"read content", "  - read: /proc/x\n    content: '^v=[0-9]+$'\n", guest.Response{Data: []byte("a\nv=12\n")}, Pass, ""},
 		{"read content mismatch", "  - read: /proc/x\n    content: '^v=[0-9]+$'\n", guest.Response{Data: []byte("v=x")}, Fail, `/proc/x holds "v=x"`},
+		{"ktap pass", "  - insmod: m\n    ktap: true\n", guest.Response{Records: recs("KTAP version 1", "1..2", "ok 1 a", "ok 2 b # SKIP no")}, Pass, ""},
+		{"ktap fail", "  - insmod: m\n    ktap: true\n", guest.Response{Records: recs("KTAP version 1", "1..2", "ok 1 a", "not ok 2 b")}, Fail, "KTAP: 1 of 2 cases failed: b FAIL"},
+		{"ktap missing", "  - insmod: m\n    ktap: true\n", guest.Response{Records: recs("KTAP version 1", "1..3", "ok 1 a")}, Fail, "#2 MISSING"},
+		{"ktap absent", "  - insmod: m\n    ktap: true\n", guest.Response{Records: recs("hello")}, Fail, "printed no KTAP"},
 		{"write errno", "  - write: /proc/x\n    data: '1'\n", guest.Response{Errno: "EINVAL"}, Fail, "write failed with EINVAL"},
 	}
 	for _, c := range cases {
