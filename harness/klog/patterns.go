@@ -80,7 +80,10 @@ type pattern struct {
 	Window int
 }
 
-const followWindow = 12
+// followWindow is how many lines after a header its follow-up headers may
+// come (arm64 prints ~15 lines of abort information between "Unable to
+// handle kernel ..." and "Internal error: Oops" on 6.12).
+const followWindow = 24
 
 // macros expanded in the table's regular expressions.
 var macros = strings.NewReplacer(

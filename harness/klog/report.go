@@ -85,7 +85,7 @@ func hasNeedle(line string) bool {
 func Find(lines []string) []Report {
 	var out []Report
 	for i, raw := range lines {
-		line := StripTimestamp(raw)
+		line := strings.TrimRight(StripTimestamp(raw), "\r")
 		if !hasNeedle(line) {
 			continue
 		}
