@@ -32,7 +32,7 @@ type Spec struct {
 	// Tags select groups of tests.
 	Tags []string `yaml:"tags"`
 	// Modules are directories (relative to the spec) to build with M=;
-	// default: the spec's own directory.
+	// default: the spec's own directory; [] for none.
 	Modules []string `yaml:"modules"`
 	// Helpers are C programs (files relative to the spec) built statically
 	// for the guest's arch and installed as /lkmtest/helpers/<name without
@@ -397,8 +397,8 @@ func (s *Spec) check(checkDirs bool) error {
 	if len(s.Steps) == 0 {
 		bad(0, "no steps: a test needs at least one step (insmod or rmmod)")
 	}
-	if len(s.Modules) == 0 {
-		s.Modules = []string{"."}
+	if s.Modules == nil {
+		s.Modules = []string{"."} // "modules: []" means none (a test of helpers only)
 	}
 	for _, m := range s.Modules {
 		if filepath.IsAbs(m) {

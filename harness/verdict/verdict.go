@@ -118,10 +118,15 @@ type Judge struct {
 	spec *spec.Spec
 	// Vars are the captured values so far.
 	Vars map[string]string
+	// running holds, per background program, the kernel log since it
+	// started: a wait step's expectations see its program's whole life.
+	running map[string][]logLine
 }
 
 // NewJudge returns a judge for the steps of s.
-func NewJudge(s *spec.Spec) *Judge { return &Judge{spec: s, Vars: map[string]string{}} }
+func NewJudge(s *spec.Spec) *Judge {
+	return &Judge{spec: s, Vars: map[string]string{}, running: map[string][]logLine{}}
+}
 
 // logLine is one line of the kernel log with its record's level.
 type logLine struct {
@@ -142,6 +147,17 @@ func (j *Judge) Step(index int, resp guest.Response) StepResult {
 			lines = append(lines, logLine{l, rec.Level})
 			texts = append(texts, l)
 		}
+	}
+	for h := range j.running {
+		j.running[h] = append(j.running[h], lines...)
+	}
+	if st.Background != "" {
+		j.running[st.Background] = append([]logLine(nil), lines...)
+	}
+	logLines := lines
+	if st.Kind() == spec.StepWait {
+		logLines = j.running[st.Wait]
+		delete(j.running, st.Wait)
 	}
 	for _, rep := range klog.Find(texts) {
 		if j.allowed(rep) {
@@ -168,7 +184,7 @@ func (j *Judge) Step(index int, resp guest.Response) StepResult {
 	default:
 		if why := result(st, resp); why != "" {
 			r.Outcome, r.Reason = Fail, why
-		} else if why := j.matchLog(st, lines); why != "" {
+		} else if why := j.matchLog(st, logLines); why != "" {
 			r.Outcome, r.Reason = Fail, why
 		} else if why := judgeKTAP(st, texts, &r); why != "" {
 			r.Outcome, r.Reason = Fail, why
