@@ -66,7 +66,7 @@ func editedHello(b *testing.B, dir string, n int64) {
 	b.Helper()
 	os.MkdirAll(dir, 0o755)
 	for _, f := range []string{"helloworld_lkm.c", "Kbuild", "test.yaml"} {
-		data, err := os.ReadFile(filepath.Join("../modules/ch04/hello", f))
+		data, err := os.ReadFile(filepath.Join("../modules/ch04-hello", f))
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -91,7 +91,7 @@ func runFixture(t *testing.T, tg *Target, dir string) verdict.Result {
 func TestVMHelloPasses(t *testing.T) { forEachArch(t, testHelloPasses) }
 
 func testHelloPasses(t *testing.T, tg *Target) {
-	r := runFixture(t, tg, "../modules/ch04/hello")
+	r := runFixture(t, tg, "../modules/ch04-hello")
 	if r.Outcome != verdict.Pass {
 		t.Fatalf("hello: %s\n%s", r.Summary(), strings.Join(r.Excerpt, "\n"))
 	}
@@ -184,7 +184,7 @@ func TestSnapshot(t *testing.T) {
 		if !tg.snapshotsEnabled() {
 			t.Fatalf("snapshots are off for %s (accel %s): this test needs TCG and no LKMTEST_NO_SNAPSHOT", tg.Name(), tg.Accel.Accel)
 		}
-		hello := "../modules/ch04/hello"
+		hello := "../modules/ch04-hello"
 		runFixture(t, tg, hello) // saves the snapshot if the cache has none
 		r := runFixture(t, tg, hello)
 		if r.Outcome != verdict.Pass || !r.Snapshot {
@@ -234,7 +234,7 @@ func TestOutcomesAndRejudge(t *testing.T) {
 			outcome verdict.Outcome
 			reason  string
 		}{
-			{"../modules/ch04/hello", verdict.Pass, ""},
+			{"../modules/ch04-hello", verdict.Pass, ""},
 			{"testdata/modules/missing-line", verdict.Fail, "the line that never comes"},
 			{"testdata/modules/crash-warn", verdict.Crash, "WARNING in crashers_warn"},
 			{"testdata/modules/crash-null", verdict.Crash, "NULL pointer dereference"},
@@ -263,7 +263,7 @@ func TestOutcomesAndRejudge(t *testing.T) {
 			}
 		}
 		// Edit the saved spec of hello: the offline verdict follows it.
-		r := runFixture(t, tg, "../modules/ch04/hello")
+		r := runFixture(t, tg, "../modules/ch04-hello")
 		saved := filepath.Join(r.Dir, SavedSpec)
 		b, _ := os.ReadFile(saved)
 		os.WriteFile(saved, []byte(strings.Replace(string(b), "'^Hello, world$'", "'^Hello, moon$'", 1)), 0o600)
@@ -307,4 +307,26 @@ func TestBootConfigVariant(t *testing.T) {
 	if r.Outcome != verdict.Pass || !strings.Contains(r.Dir, "-x86_64+hz100") {
 		t.Errorf("boot.config test: %s in %s, want PASS in a +hz100 target", r.Summary(), r.Dir)
 	}
+}
+
+// The book's named examples pass, and fail when the module or the program
+// misbehaves (the spec is precise enough to notice).
+func TestBookExamplesAndNegatives(t *testing.T) {
+	forEachArch(t, func(t *testing.T, tg *Target) {
+		for _, c := range []struct {
+			dir     string
+			outcome verdict.Outcome
+			reason  string
+		}{
+			{"../modules/ch09-oom-killer", verdict.Pass, ""},
+			{"../modules/ch12-mutex-interruptible", verdict.Pass, ""},
+			{"testdata/modules/book-negative-oom", verdict.Fail, "run exited with status 0, expected SIGKILL"},
+			{"testdata/modules/book-negative-mutex", verdict.Fail, "step 7 (wait reader): the program's output does not match /read returned -1: EINTR$/"},
+		} {
+			r := runFixture(t, tg, c.dir)
+			if r.Outcome != c.outcome || !strings.Contains(r.Reason, c.reason) {
+				t.Errorf("%s: %s, want %s with %q", c.dir, r.Summary(), c.outcome, c.reason)
+			}
+		}
+	})
 }

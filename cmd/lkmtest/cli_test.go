@@ -239,3 +239,18 @@ func TestNewScaffoldPasses(t *testing.T) {
 		t.Errorf("run the scaffold: exit %d\n%s%s", code, out, stderr)
 	}
 }
+
+func TestList(t *testing.T) {
+	out, stderr, code := cli(t, "list")
+	if code != 0 || !strings.HasPrefix(out, "CH  TEST") {
+		t.Fatalf("list: exit %d\n%s%s", code, out, stderr)
+	}
+	// By chapter: hello (4) comes before the OOM test (9) and the mutex test (12).
+	h, o, m := strings.Index(out, "hello"), strings.Index(out, "oom-killer"), strings.Index(out, "mutex-interruptible")
+	if h < 0 || o < 0 || m < 0 || !(h < o && o < m) {
+		t.Errorf("list is not in chapter order:\n%s", out)
+	}
+	if !strings.Contains(out, "CONFIG_MAGIC_SYSRQ") {
+		t.Errorf("list does not show sysrq-oom's requirement:\n%s", out)
+	}
+}

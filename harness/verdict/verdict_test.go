@@ -160,3 +160,16 @@ func TestWorse(t *testing.T) {
 		t.Error("Worse does not order outcomes")
 	}
 }
+
+// A wait step's expectations see the kernel log of its program's whole
+// life, whichever step's window a line fell in.
+func TestJudgeWaitWindow(t *testing.T) {
+	s := loadSpec(t, "", "  - run: [x]\n    background: b\n  - sleep: 1s\n  - wait: b\n    log: ['^started$', '^interrupted$']\n    log_absent: ['^before$']\n")
+	j := NewJudge(s)
+	steps := []guest.Response{{Records: recs("started")}, {Records: recs("interrupted")}, {Exit: intp(0)}}
+	for i, resp := range steps {
+		if r := j.Step(i+1, resp); r.Outcome != Pass {
+			t.Fatalf("step %d: %s %q", i+1, r.Outcome, r.Reason)
+		}
+	}
+}
