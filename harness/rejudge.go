@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/lkmtest/lkmtest/harness/guest"
+	"github.com/lkmtest/lkmtest/harness/model"
 	"github.com/lkmtest/lkmtest/harness/spec"
 	"github.com/lkmtest/lkmtest/harness/verdict"
 )
@@ -51,6 +52,7 @@ func Rejudge(dir string) (verdict.Result, error) {
 		return res, nil
 	}
 	judge := verdict.NewJudge(s)
+	judge.Env = model.Env{Arch: old.Arch, Kernel: old.Kernel}
 	for i := range s.Steps {
 		st := &s.Steps[i]
 		if i >= len(tr.sent) {

@@ -16,6 +16,7 @@ import (
 	"github.com/lkmtest/lkmtest/harness/guest"
 	"github.com/lkmtest/lkmtest/harness/kbuild"
 	"github.com/lkmtest/lkmtest/harness/klog"
+	"github.com/lkmtest/lkmtest/harness/model"
 	"github.com/lkmtest/lkmtest/harness/spec"
 	"github.com/lkmtest/lkmtest/harness/verdict"
 	"github.com/lkmtest/lkmtest/qemu"
@@ -400,6 +401,7 @@ func RunTest(ctx context.Context, t *Target, s *spec.Spec) (res verdict.Result) 
 		}
 	}
 	judge := verdict.NewJudge(s)
+	judge.Env = model.Env{Arch: string(o.Arch), Kernel: t.Kernel.Meta.KernelVersion}
 	for name, bin := range mods.helpers {
 		data, err := os.ReadFile(bin)
 		if err == nil {

@@ -320,6 +320,8 @@ func TestBookExamplesAndNegatives(t *testing.T) {
 		}{
 			{"../modules/ch09-oom-killer", verdict.Pass, ""},
 			{"../modules/ch12-mutex-interruptible", verdict.Pass, ""},
+			{"../modules/ch08-kmalloc-wastage", verdict.Pass, ""},
+			{"testdata/modules/book-negative-kmalloc", verdict.Fail, `model kmalloc-wastage`},
 			{"testdata/modules/book-negative-oom", verdict.Fail, "run exited with status 0, expected SIGKILL"},
 			{"testdata/modules/book-negative-mutex", verdict.Fail, "step 7 (wait reader): the program's output does not match /read returned -1: EINTR$/"},
 		} {

@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/lkmtest/lkmtest/harness/model"
 )
 
 // FileName is the name of a spec file in a module directory.
@@ -90,6 +92,37 @@ const (
 	StepSleep  StepKind = "sleep"
 )
 
+// Model is a step's model: its name and integer parameters, written in
+// YAML as {name: kmalloc-wastage, stepsz: 204800}.
+type Model struct {
+	Name   string
+	Params map[string]int
+}
+
+// UnmarshalYAML reads the name and the integer parameters.
+func (m *Model) UnmarshalYAML(n *yaml.Node) error {
+	var raw map[string]yaml.Node
+	if err := n.Decode(&raw); err != nil {
+		return err
+	}
+	m.Params = map[string]int{}
+	for k, v := range raw {
+		if k == "name" {
+			m.Name = v.Value
+			continue
+		}
+		i, err := strconv.Atoi(v.Value)
+		if err != nil {
+			return &posError{v.Line, fmt.Sprintf("model parameter %s: %q is not an integer", k, v.Value)}
+		}
+		m.Params[k] = i
+	}
+	if m.Name == "" {
+		return &posError{n.Line, "model: give its name (name: kmalloc-wastage)"}
+	}
+	return nil
+}
+
 // Command is a run step's program: in YAML a list (the program and its
 // arguments, no shell) or a string (run by /bin/sh -c).
 type Command []string
@@ -150,6 +183,10 @@ type Step struct {
 	LogAny []LogExpect `yaml:"log_any"`
 	// LogAbsent lists patterns that must not match any line of the step.
 	LogAbsent []LogExpect `yaml:"log_absent"`
+	// Model names a model of the step's output (harness/model) with its
+	// parameters: every line it computes must appear, in order, and no
+	// other line may look like one of them.
+	Model *Model `yaml:"model"`
 	// KTAP says the step's kernel log holds KTAP (KUnit tests built as
 	// modules, kselftest-style modules): every test case is judged and
 	// reported on its own, and a failed or missing case fails the step.
@@ -494,6 +531,11 @@ func (s *Spec) check(checkDirs bool) error {
 		for field, re := range map[string]string{"stdout": st.Stdout, "content": st.Content} {
 			if _, err := regexp.Compile(re); err != nil {
 				bad(st.Line, "%s: %q is not a valid regular expression: %v", field, re, err)
+			}
+		}
+		if st.Model != nil {
+			if _, ok := model.Models[st.Model.Name]; !ok {
+				bad(st.Line, "model %q: want one of %s", st.Model.Name, strings.Join(model.Names(), ", "))
 			}
 		}
 		if st.Expect == "" {

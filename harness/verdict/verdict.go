@@ -9,6 +9,7 @@ import (
 	"github.com/lkmtest/lkmtest/harness/guest"
 	"github.com/lkmtest/lkmtest/harness/klog"
 	"github.com/lkmtest/lkmtest/harness/ktap"
+	"github.com/lkmtest/lkmtest/harness/model"
 	"github.com/lkmtest/lkmtest/harness/spec"
 )
 
@@ -118,6 +119,8 @@ type Judge struct {
 	spec *spec.Spec
 	// Vars are the captured values so far.
 	Vars map[string]string
+	// Env is the kernel and arch the steps ran on (for models).
+	Env model.Env
 	// running holds, per background program, the kernel log since it
 	// started: a wait step's expectations see its program's whole life.
 	running map[string][]logLine
@@ -186,6 +189,8 @@ func (j *Judge) Step(index int, resp guest.Response) StepResult {
 			r.Outcome, r.Reason = Fail, why
 		} else if why := j.matchLog(st, logLines); why != "" {
 			r.Outcome, r.Reason = Fail, why
+		} else if why := j.checkModel(st, texts); why != "" {
+			r.Outcome, r.Reason = Fail, why
 		} else if why := judgeKTAP(st, texts, &r); why != "" {
 			r.Outcome, r.Reason = Fail, why
 		} else if why := j.checkTaint(resp, r.Allowed); why != "" {
@@ -253,6 +258,21 @@ func clip(s string, n int) string {
 		return s
 	}
 	return s[:n] + "..."
+}
+
+// checkModel compares the step's log with its model ("" when it matches).
+func (j *Judge) checkModel(st *spec.Step, lines []string) string {
+	if st.Model == nil {
+		return ""
+	}
+	want, err := model.Models[st.Model.Name](j.Env, st.Model.Params)
+	if err != nil {
+		return err.Error()
+	}
+	if why := model.Check(want, lines); why != "" {
+		return fmt.Sprintf("model %s (%s %s): %s", st.Model.Name, j.Env.Kernel, j.Env.Arch, why)
+	}
+	return ""
 }
 
 // judgeKTAP parses the KTAP of a ktap: true step into r.Cases and says
