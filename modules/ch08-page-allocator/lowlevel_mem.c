@@ -31,7 +31,7 @@ static struct page *pg4, *pg5;
 /* Prints the PFNs of n pages from kva and checks they are consecutive. */
 static void check_pages(const char *what, unsigned long kva, unsigned int n)
 {
-	unsigned long first = virt_to_pfn((void *)kva);
+	unsigned long first = page_to_pfn(virt_to_page((void *)kva));
 	unsigned int i;
 
 	for (i = 0; i < n; i++) {
@@ -41,7 +41,7 @@ static void check_pages(const char *what, unsigned long kva, unsigned int n)
 			pr_notice("%s: page %u at %px is not in the direct map\n", what, i, va);
 			return;
 		}
-		if (virt_to_pfn(va) != first + i) {
+		if (page_to_pfn(virt_to_page(va)) != first + i) {
 			pr_notice(" *** physical NON-contiguity detected (i=%u) ***\n", i);
 			return;
 		}
