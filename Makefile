@@ -12,7 +12,7 @@ PKGS    := make gcc libc6-dev flex bison bc cpio xz-utils tar kmod libelf-dev li
 SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 RUNARGS ?=
 
-.PHONY: all deps build run test unit bench bench-cold lint clean install
+.PHONY: all deps build run test unit bench bench-cold lint lint-go lint-modules clean install
 
 all: build
 
@@ -34,9 +34,9 @@ build:
 		CGO_ENABLED=0 GOOS=linux GOARCH=$$a $(GO) build -trimpath -ldflags='-s -w' \
 			-o $(BIN)/lkmtest-agent-$$a ./cmd/lkmtest-agent || exit 1; done
 
-## run: the main job: deps, build, then the book suite; prints the verdict
+## run: the main job: deps, build, then the book suite on both arches; prints the verdict
 run: deps build
-	$(BIN)/lkmtest run $(RUNARGS)
+	$(BIN)/lkmtest run --arch x86_64,arm64 $(RUNARGS)
 
 ## test: unit tests and end-to-end tests in QEMU (the first run builds the kernel)
 test: deps
@@ -58,10 +58,27 @@ bench-cold: deps build
 	$(BIN)/lkmtest --cache-dir $$d run --out $$d/out --arch x86_64,arm64 --kernel 6.1,6.12 hello; rc=$$?; \
 	echo "cold matrix (4 kernels, hello): $$(( $$(date +%s) - s )) s" | tee bench-cold.txt; rm -rf $$d; exit $$rc
 
-## lint: gofmt and go vet
-lint:
+## lint: gofmt, go vet, and the modules: checkpatch and warning-free W=1 builds
+# checkpatch types ignored suite-wide, each justified in the README of the
+# module that needs it: PREFER_PR_LEVEL (ch04-hello shows printk(KERN_INFO)),
+# LINUX_VERSION_CODE and CONSTANT_COMPARISON (version guards for 5.4/6.x).
+CHECKPATCH_IGNORE := PREFER_PR_LEVEL,LINUX_VERSION_CODE,CONSTANT_COMPARISON
+lint: lint-go lint-modules
+
+lint-go:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+
+lint-modules: build
+	@src=$$($(BIN)/lkmtest kernel src) && \
+	perl $$src/scripts/checkpatch.pl --no-tree --quiet --ignore $(CHECKPATCH_IGNORE) \
+		--file $$(git ls-files 'modules/*.c' 'modules/*.h') && echo "checkpatch: clean"
+	@kb=$$($(BIN)/lkmtest kernel build | sed -n 's/^build dir (for make -C ... M=): //p') && \
+	for d in $$(git ls-files 'modules/*/Kbuild' | xargs -n1 dirname); do \
+		t=$$(mktemp -d) && cp -r $$d/. $$t && \
+		out=$$(make -s -C $$kb M=$$t W=1 modules 2>&1); rc=$$?; rm -rf $$t; \
+		if [ $$rc -ne 0 ] || echo "$$out" | grep -q 'warning:'; then echo "$$d: W=1 build not clean:"; echo "$$out"; exit 1; fi; \
+	done && echo "W=1 builds: clean"
 
 install: build
 	install -d $(DESTDIR)/usr/local/bin

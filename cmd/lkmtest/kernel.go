@@ -13,7 +13,7 @@ import (
 )
 
 func newKernelCmd(c *common) *cobra.Command {
-	k := &cobra.Command{Use: "kernel", Short: "Kernel stages: config, build"}
+	k := &cobra.Command{Use: "kernel", Short: "Kernel stages: src, config, build"}
 	var jsonOut bool
 	build := &cobra.Command{
 		Use:   "build",
@@ -92,6 +92,27 @@ olddefconfig, then a check that every requested option survived. The
 	}
 	c.addTargetFlags(config)
 	config.Flags().StringVar(&out, "out", "", "O= directory for the .config (default: a new temporary directory)")
-	k.AddCommand(build, config)
+	src := &cobra.Command{
+		Use:   "src",
+		Short: "Print the kernel source tree of --kernel (unpacking it into the cache if needed)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o, cells, err := c.options(cmd, "")
+			if err != nil {
+				return err
+			}
+			if len(cells) != 1 {
+				return fmt.Errorf("kernel src: give one --kernel")
+			}
+			s, err := harness.Source(cmd.Context(), o)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintln(cmd.OutOrStdout(), s.Dir)
+			return nil
+		},
+	}
+	c.addTargetFlags(src)
+	k.AddCommand(build, config, src)
 	return k
 }

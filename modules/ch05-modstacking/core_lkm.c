@@ -11,11 +11,11 @@
 #include <linux/kernel.h>
 #include <linux/module.h>
 
+#include "core_lkm.h"
+
 MODULE_AUTHOR("lkmtest authors");
 MODULE_DESCRIPTION("module stacking: the exporting module");
 MODULE_LICENSE("Dual MIT/GPL");
-
-#define THE_ONE 0xfedface
 
 int exp_int = 200;
 EXPORT_SYMBOL_GPL(exp_int);

@@ -10,14 +10,11 @@
 #include <linux/kernel.h>
 #include <linux/module.h>
 
+#include "core_lkm.h"
+
 MODULE_AUTHOR("lkmtest authors");
 MODULE_DESCRIPTION("module stacking: the using module");
 MODULE_LICENSE("Dual MIT/GPL");
-
-#define THE_ONE 0xfedface
-
-extern long get_skey(int p);
-extern int exp_int;
 
 static int __init user_lkm_init(void)
 {

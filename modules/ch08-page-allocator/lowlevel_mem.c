@@ -38,7 +38,7 @@ static void check_pages(const char *what, unsigned long kva, unsigned int n)
 		void *va = (void *)(kva + i * PAGE_SIZE);
 
 		if (!virt_addr_valid(va)) {
-			pr_notice("%s: page %u at %px is not in the direct map\n", what, i, va);
+			pr_notice("%s: page %u at %p is not in the direct map\n", what, i, va);
 			return;
 		}
 		if (page_to_pfn(virt_to_page(va)) != first + i) {

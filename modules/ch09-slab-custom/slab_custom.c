@@ -36,7 +36,7 @@ static void our_ctor(void *new)
 {
 	struct myctx *ctx = new;
 
-	pr_info("in ctor: just alloced mem object is @ 0x%px\n", ctx);
+	pr_info("in ctor: just alloced mem object is @ 0x%p\n", ctx);
 	memset(ctx, 0, sizeof(*ctx));
 	snprintf(ctx->config, sizeof(ctx->config), "%d.%d", task_tgid_nr(current), task_pid_nr(current));
 }

@@ -31,7 +31,7 @@ MODULE_PARM_DESC(kvnum, "bytes to kvmalloc() (default 5 MiB, at least 16)");
 static void *vrnd, *vzero, *kv;
 static u64 *karr;
 
-static const char *region(const void *p)
+static const char *where(const void *p)
 {
 	if (is_vmalloc_addr(p))
 		return "vmalloc region";
@@ -64,12 +64,12 @@ static int __init vmalloc_demo_init(void)
 		free_all();
 		return -ENOMEM;
 	}
-	pr_info("1. vmalloc(%d): %s\n", VSZ, region(vrnd));
+	pr_info("1. vmalloc(%d): %s\n", VSZ, where(vrnd));
 	for (i = 0; i < VSZ && !((u8 *)vzero)[i]; i++)
 		;
-	pr_info("2. vzalloc(%d): %s, %s\n", VSZ, region(vzero), i == VSZ ? "all zero" : "NOT zeroed");
-	pr_info("3. kvmalloc(%d): %s\n", kvnum, region(kv));
-	pr_info("4. kcalloc(%d, %zu): %s\n", NARR, sizeof(u64), region(karr));
+	pr_info("2. vzalloc(%d): %s, %s\n", VSZ, where(vzero), i == VSZ ? "all zero" : "NOT zeroed");
+	pr_info("3. kvmalloc(%d): %s\n", kvnum, where(kv));
+	pr_info("4. kcalloc(%d, %zu): %s\n", NARR, sizeof(u64), where(karr));
 #if LINUX_VERSION_CODE < KERNEL_VERSION(5, 8, 0)
 	pr_info("5. __vmalloc() still takes a page protection argument here\n");
 #else

@@ -67,7 +67,7 @@ static int thrd_work(void *arg)
 			put_cpu_ptr(pcp_ctx);
 			pr_info("  thrd_1/cpu%d: pcpa = %+d\n", raw_smp_processor_id(), v);
 		}
-		msleep(10);
+		msleep(20);
 	}
 	pr_info("Our kernel thread #%ld exiting now...\n", n);
 	/* Stay until kthread_stop(), which must find the thread alive. */
