@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -253,4 +254,28 @@ func TestList(t *testing.T) {
 	if !strings.Contains(out, "CONFIG_MAGIC_SYSRQ") {
 		t.Errorf("list does not show sysrq-oom's requirement:\n%s", out)
 	}
+}
+
+// The whole book suite passes on both arches and both Debian kernels (the
+// lockdep tests on their debug kernel variant).
+func TestBookSuite(t *testing.T) {
+	if testing.Short() {
+		t.Skip("VM test: skipped with -short")
+	}
+	specs, err := filepath.Glob("../../modules/*/test.yaml")
+	if err != nil || len(specs) < 10 {
+		t.Fatalf("the book suite has %d tests (%v)", len(specs), err)
+	}
+	out, stderr, code := cli(t, "run", "--out", t.TempDir(), "--arch", "x86_64,arm64", "--kernel", "6.1,6.12")
+	want := fmt.Sprintf("%d passed, 0 failed, 0 skipped", 4*len(specs))
+	if code != 0 || !strings.Contains(out, want) {
+		t.Fatalf("book suite: exit %d, want %q\nstdout:\n%s\nstderr (last part):\n%s", code, want, out, tailString(stderr, 3000))
+	}
+}
+
+func tailString(s string, n int) string {
+	if len(s) > n {
+		return s[len(s)-n:]
+	}
+	return s
 }
