@@ -192,8 +192,17 @@ func mustJSON(v any) string {
 	return string(b)
 }
 
-// stepRequest is the agent request that carries out a step.
-func stepRequest(st *spec.Step, timeout time.Duration) guest.Request {
+// stepRequest is the agent request that carries out a step, with the
+// values earlier steps captured put in for ${name}.
+func stepRequest(st *spec.Step, timeout time.Duration, vars map[string]string) (guest.Request, error) {
+	var expandErr error
+	x := func(s string) string {
+		out, err := spec.Expand(s, vars)
+		if err != nil && expandErr == nil {
+			expandErr = err
+		}
+		return out
+	}
 	req := guest.Request{Op: guest.Op(st.Kind()), TimeoutMS: timeout.Milliseconds()}
 	switch st.Kind() {
 	case spec.StepInsmod:
@@ -201,19 +210,22 @@ func stepRequest(st *spec.Step, timeout time.Duration) guest.Request {
 	case spec.StepRmmod:
 		req.Module = st.Module()
 	case spec.StepRun:
-		req.Args, req.Handle = st.Run, st.Background
+		for _, a := range st.Run {
+			req.Args = append(req.Args, x(a))
+		}
+		req.Handle = st.Background
 	case spec.StepSignal:
 		req.Handle, req.Signal = st.Signal, st.Send
 	case spec.StepWait:
 		req.Handle = st.Wait
 	case spec.StepWrite:
-		req.Path, req.Data = st.Write, []byte(st.Data)
+		req.Path, req.Data = x(st.Write), []byte(x(st.Data))
 	case spec.StepRead:
-		req.Path = st.Read
+		req.Path = x(st.Read)
 	case spec.StepSleep:
 		req.TimeoutMS = st.Sleep.Std().Milliseconds()
 	}
-	return req
+	return req, expandErr
 }
 
 // startVM starts the test's VM from the target's snapshot when it can (the
@@ -427,7 +439,11 @@ func RunTest(ctx context.Context, t *Target, s *spec.Spec) (res verdict.Result) 
 		if left := time.Until(deadline); left < stepTimeout {
 			stepTimeout = max(left, time.Second)
 		}
-		req := stepRequest(st, stepTimeout)
+		req, err := stepRequest(st, stepTimeout, judge.Vars)
+		if err != nil {
+			res.Add(verdict.StepResult{Index: i + 1, Line: st.Line, Step: st.String(), Outcome: verdict.Error, Reason: err.Error()})
+			return res
+		}
 		wait := stepTimeout + stepGrace
 		if st.Kind() == spec.StepSleep {
 			wait = st.Sleep.Std() + stepGrace

@@ -82,6 +82,34 @@ func (e *LogExpect) Regexp(vars map[string]string) (*regexp.Regexp, error) {
 	return regexp.Compile(src)
 }
 
+// Expand replaces ${name} in s by the captured value (as it is, not
+// quoted); an unknown name is an error.
+func Expand(s string, vars map[string]string) (string, error) {
+	var missing string
+	out := varRef.ReplaceAllStringFunc(s, func(ref string) string {
+		name := varRef.FindStringSubmatch(ref)[1]
+		v, ok := vars[name]
+		if !ok {
+			missing = name
+		}
+		return v
+	})
+	if missing != "" {
+		return "", fmt.Errorf("${%s} is used before a pattern captured it", missing)
+	}
+	return out, nil
+}
+
+// checkRefs fails on a ${name} in s that no earlier pattern captures.
+func checkRefs(s string, captured map[string]bool) error {
+	for _, m := range varRef.FindAllStringSubmatch(s, -1) {
+		if !captured[m[1]] {
+			return fmt.Errorf("%q uses ${%s}, which no earlier log pattern captures (with (?P<%s>...))", s, m[1], m[1])
+		}
+	}
+	return nil
+}
+
 // check validates the expectation; captured collects the names its
 // pattern captures (for later ${name} references).
 func (e *LogExpect) check(captured map[string]bool) error {

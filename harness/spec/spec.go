@@ -549,6 +549,12 @@ func (s *Spec) check(checkDirs bool) error {
 		if st.Timeout == 0 {
 			st.Timeout = Duration(30 * time.Second)
 		}
+		// ${name} in a step's program, data or paths: captured by an earlier step.
+		for _, v := range append(append([]string{st.Data, st.Write, st.Read}, st.Run...), st.Stdout, st.Content) {
+			if err := checkRefs(v, captured); err != nil {
+				bad(st.Line, "%v", err)
+			}
+		}
 		for _, list := range [][]LogExpect{st.Log, st.LogAny, st.LogAbsent} {
 			for k := range list {
 				if err := list[k].check(captured); err != nil {

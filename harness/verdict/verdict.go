@@ -185,7 +185,7 @@ func (j *Judge) Step(index int, resp guest.Response) StepResult {
 			r.Reason += fmt.Sprintf(" after the allowed %s (say expect: %s if that is intended)", klog.Summary(r.Allowed), resp.Signal)
 		}
 	default:
-		if why := result(st, resp); why != "" {
+		if why := result(st, resp, j.Vars); why != "" {
 			r.Outcome, r.Reason = Fail, why
 		} else if why := j.matchLog(st, logLines); why != "" {
 			r.Outcome, r.Reason = Fail, why
@@ -202,7 +202,7 @@ func (j *Judge) Step(index int, resp guest.Response) StepResult {
 
 // result compares what the step's system call or program returned with
 // the spec and says why it differs ("" when it does not).
-func result(st *spec.Step, resp guest.Response) string {
+func result(st *spec.Step, resp guest.Response, vars map[string]string) string {
 	kind := st.Kind()
 	got := "ok"
 	switch {
@@ -234,12 +234,20 @@ func result(st *spec.Step, resp guest.Response) string {
 		}
 	}
 	if st.Stdout != "" {
-		if re := regexp.MustCompile("(?m)" + st.Stdout); !re.MatchString(resp.Stdout) {
+		re, err := (&spec.LogExpect{Match: "(?m)" + st.Stdout}).Regexp(vars)
+		if err != nil {
+			return "stdout: " + err.Error()
+		}
+		if !re.MatchString(resp.Stdout) {
 			return fmt.Sprintf("the program's output does not match /%s/:\n%s", st.Stdout, clip(resp.Stdout, 2000))
 		}
 	}
 	if kind == spec.StepRead && st.Content != "" {
-		if re := regexp.MustCompile("(?m)" + st.Content); !re.MatchString(string(resp.Data)) {
+		re, err := (&spec.LogExpect{Match: "(?m)" + st.Content}).Regexp(vars)
+		if err != nil {
+			return "content: " + err.Error()
+		}
+		if !re.MatchString(string(resp.Data)) {
 			return fmt.Sprintf("%s holds %q, which does not match /%s/", st.Read, clip(string(resp.Data), 500), st.Content)
 		}
 	}
