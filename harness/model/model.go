@@ -24,6 +24,7 @@ type Model func(env Env, params map[string]int) ([]string, error)
 // Models are the known models by name.
 var Models = map[string]Model{
 	"kmalloc-wastage": KmallocWastage,
+	"kmalloc-max":     KmallocMax,
 }
 
 // Names lists the models, sorted.
@@ -130,4 +131,20 @@ func rowPrefix(s string) string {
 		return s[:i]
 	}
 	return s
+}
+
+// KmallocMax models the book's slab3_maxsize (chapter 8): sizes 0, stepsz,
+// 2·stepsz… until kmalloc fails. kmalloc(0) returns ZERO_SIZE_PTR (16);
+// every size up to KMALLOC_MAX_SIZE succeeds, the first one above fails.
+func KmallocMax(env Env, params map[string]int) ([]string, error) {
+	step, ok := params["stepsz"]
+	if !ok || step <= 0 {
+		return nil, fmt.Errorf("model kmalloc-max needs stepsz > 0")
+	}
+	lines := []string{fmt.Sprintf("kmalloc(%7d) = 0x%016x (ZERO_SIZE_PTR)", 0, 16)}
+	n := step
+	for ; n <= kmallocMax(env); n += step {
+		lines = append(lines, fmt.Sprintf("kmalloc(%7d) = ok", n))
+	}
+	return append(lines, fmt.Sprintf("kmalloc fail, size2alloc=%d", n)), nil
 }

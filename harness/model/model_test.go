@@ -79,3 +79,17 @@ func TestCheck(t *testing.T) {
 		}
 	}
 }
+
+// The book's slab3_maxsize with its 2nd-edition step: kmalloc(0) is
+// ZERO_SIZE_PTR, 21 sizes succeed up to 4096000, 4300800 fails
+// (book-examples.md §5.5).
+func TestKmallocMax(t *testing.T) {
+	lines, err := KmallocMax(Env{Arch: "arm64", Kernel: "6.12.117"}, map[string]int{"stepsz": 204800})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(lines) != 22 || lines[0] != "kmalloc(      0) = 0x0000000000000010 (ZERO_SIZE_PTR)" ||
+		lines[20] != "kmalloc(4096000) = ok" || lines[21] != "kmalloc fail, size2alloc=4300800" {
+		t.Errorf("model: %d lines, %q ... %q", len(lines), lines[0], lines[len(lines)-2:])
+	}
+}
