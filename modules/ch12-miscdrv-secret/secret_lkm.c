@@ -107,7 +107,7 @@ static const struct file_operations secret_fops = {
 	.owner = THIS_MODULE,
 	.read = secret_read,
 	.write = secret_write,
-	.llseek = no_llseek,
+	.llseek = noop_llseek,
 };
 
 static struct miscdevice secret_dev = {
