@@ -145,7 +145,10 @@ func runAgent() {
 
 func serve(kmsg *kmsgReader, req guest.Request) guest.Response {
 	resp := guest.Response{ID: req.ID, TaintBefore: readTaint()}
-	kmsg.drain()
+	// Records logged since the previous answer belong to this request: an
+	// asynchronous message (a killed task's last words, a deferred work's
+	// report) that arrives between two steps is never lost.
+	resp.Records, resp.Lost = kmsg.drain()
 	start := time.Now()
 	switch req.Op {
 	case guest.OpPut:

@@ -12,6 +12,7 @@
 #include <linux/cred.h>
 #include <linux/init.h>
 #include <linux/module.h>
+#include <linux/pid.h>
 #include <linux/rcupdate.h>
 #include <linux/sched/signal.h>
 
