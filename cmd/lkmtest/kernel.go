@@ -69,12 +69,9 @@ olddefconfig, then a check that every requested option survived. The
 .config is written to --out (an O= directory); nothing is cached.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			o, cells, err := c.options(cmd, "")
+			o, err := c.oneCell(cmd, "kernel config")
 			if err != nil {
 				return err
-			}
-			if len(cells) != 1 {
-				return fmt.Errorf("kernel config: give one --kernel and one --arch")
 			}
 			if out == "" {
 				if out, err = os.MkdirTemp("", "lkmtest-config-"); err != nil {
@@ -97,12 +94,9 @@ olddefconfig, then a check that every requested option survived. The
 		Short: "Print the kernel source tree of --kernel (unpacking it into the cache if needed)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			o, cells, err := c.options(cmd, "")
+			o, err := c.oneCell(cmd, "kernel src")
 			if err != nil {
 				return err
-			}
-			if len(cells) != 1 {
-				return fmt.Errorf("kernel src: give one --kernel")
 			}
 			s, err := harness.Source(cmd.Context(), o)
 			if err != nil {
@@ -115,4 +109,16 @@ olddefconfig, then a check that every requested option survived. The
 	c.addTargetFlags(src)
 	k.AddCommand(build, config, src)
 	return k
+}
+
+// oneCell is options for commands that act on one kernel and arch.
+func (c *common) oneCell(cmd *cobra.Command, name string) (*harness.Options, error) {
+	o, cells, err := c.options(cmd, "")
+	if err != nil {
+		return nil, err
+	}
+	if len(cells) != 1 {
+		return nil, fmt.Errorf("%s: give one --kernel and one --arch", name)
+	}
+	return o, nil
 }

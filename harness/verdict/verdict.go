@@ -234,24 +234,30 @@ func result(st *spec.Step, resp guest.Response, vars map[string]string) string {
 		}
 	}
 	if st.Stdout != "" {
-		re, err := (&spec.LogExpect{Match: "(?m)" + st.Stdout}).Regexp(vars)
-		if err != nil {
+		if ok, err := matchText(st.Stdout, resp.Stdout, vars); err != nil {
 			return "stdout: " + err.Error()
-		}
-		if !re.MatchString(resp.Stdout) {
+		} else if !ok {
 			return fmt.Sprintf("the program's output does not match /%s/:\n%s", st.Stdout, clip(resp.Stdout, 2000))
 		}
 	}
 	if kind == spec.StepRead && st.Content != "" {
-		re, err := (&spec.LogExpect{Match: "(?m)" + st.Content}).Regexp(vars)
-		if err != nil {
+		if ok, err := matchText(st.Content, string(resp.Data), vars); err != nil {
 			return "content: " + err.Error()
-		}
-		if !re.MatchString(string(resp.Data)) {
+		} else if !ok {
 			return fmt.Sprintf("%s holds %q, which does not match /%s/", st.Read, clip(string(resp.Data), 500), st.Content)
 		}
 	}
 	return ""
+}
+
+// matchText matches a multi-line pattern (with ${name} values put in)
+// against a program's output or a file's content.
+func matchText(pattern, text string, vars map[string]string) (bool, error) {
+	re, err := (&spec.LogExpect{Match: "(?m)" + pattern}).Regexp(vars)
+	if err != nil {
+		return false, err
+	}
+	return re.MatchString(text), nil
 }
 
 func stderrNote(resp guest.Response) string {
