@@ -73,12 +73,15 @@ lint-modules: build
 	@src=$$($(BIN)/lkmtest kernel src) && \
 	perl $$src/scripts/checkpatch.pl --no-tree --quiet --ignore $(CHECKPATCH_IGNORE) \
 		--file $$(git ls-files 'modules/*.c' 'modules/*.h') && echo "checkpatch: clean"
-	@kb=$$($(BIN)/lkmtest kernel build | sed -n 's/^build dir (for make -C ... M=): //p') && \
-	for d in $$(git ls-files 'modules/*/Kbuild' | xargs -n1 dirname); do \
-		t=$$(mktemp -d) && cp -r $$d/. $$t && \
-		out=$$(make -s -C $$kb M=$$t W=1 modules 2>&1); rc=$$?; rm -rf $$t; \
-		if [ $$rc -ne 0 ] || echo "$$out" | grep -q 'warning:'; then echo "$$d: W=1 build not clean:"; echo "$$out"; exit 1; fi; \
-	done && echo "W=1 builds: clean"
+	@for k in 6.1 6.12; do for a in x86_64 arm64; do \
+		kb=$$($(BIN)/lkmtest kernel build --kernel $$k --arch $$a | sed -n 's/^build dir (for make -C ... M=): //p') || exit 1; \
+		cross=""; [ $$a = arm64 ] && cross="ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu-"; \
+		for d in $$(git ls-files 'modules/*/Kbuild' | xargs -n1 dirname); do \
+			t=$$(mktemp -d) && cp -r $$d/. $$t && \
+			out=$$(make -s -C $$kb M=$$t $$cross W=1 modules 2>&1); rc=$$?; rm -rf $$t; \
+			if [ $$rc -ne 0 ] || echo "$$out" | grep -q 'warning:'; then echo "$$d ($$k $$a): W=1 build not clean:"; echo "$$out"; exit 1; fi; \
+		done; echo "W=1 builds on $$k $$a: clean"; \
+	done; done
 
 install: build
 	install -d $(DESTDIR)/usr/local/bin
