@@ -2,6 +2,7 @@ package harness
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -184,8 +185,23 @@ func TestSnapshot(t *testing.T) {
 		if !tg.snapshotsEnabled() {
 			t.Fatalf("snapshots are off for %s (accel %s): this test needs TCG and no LKMTEST_NO_SNAPSHOT", tg.Name(), tg.Accel.Accel)
 		}
-		hello := "../modules/ch04-hello"
-		runFixture(t, tg, hello) // saves the snapshot if the cache has none
+		// A copy of hello whose kernel command line is unique to this run:
+		// its snapshot is its own, so damaging it below cannot race with
+		// other tests (or other test processes) sharing the cache.
+		hello := t.TempDir()
+		for _, f := range []string{"helloworld_lkm.c", "Kbuild", "test.yaml"} {
+			b, err := os.ReadFile(filepath.Join("../modules/ch04-hello", f))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if f == "test.yaml" {
+				b = append(b, fmt.Sprintf("boot:\n  cmdline: [lkmtest.snapshot_test=%d]\n", time.Now().UnixNano())...)
+			}
+			if err := os.WriteFile(filepath.Join(hello, f), b, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		runFixture(t, tg, hello) // saves this command line's snapshot
 		r := runFixture(t, tg, hello)
 		if r.Outcome != verdict.Pass || !r.Snapshot {
 			t.Fatalf("second run: %s, snapshot=%v; want PASS from the snapshot", r.Summary(), r.Snapshot)
