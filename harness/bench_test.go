@@ -44,11 +44,7 @@ func trivialInitramfs(b *testing.B, arch qemu.Arch) string {
 	b.Helper()
 	dir := b.TempDir()
 	bin := filepath.Join(dir, "init")
-	cc := "gcc"
-	if !arch.Native() {
-		cc = arch.Spec().CrossCC
-	}
-	if out, err := exec.Command(cc, "-static", "-O2", "-o", bin, "testdata/trivial-init.c").CombinedOutput(); err != nil {
+	if out, err := exec.Command(arch.CC(), "-static", "-O2", "-o", bin, "testdata/trivial-init.c").CombinedOutput(); err != nil {
 		b.Fatalf("build trivial init: %v\n%s", err, out)
 	}
 	data, _ := os.ReadFile(bin)

@@ -240,7 +240,7 @@ func Prepare(ctx context.Context, o *Options) (*Target, error) {
 	if err != nil {
 		return nil, err
 	}
-	childPath, err := initramfs.Child(ctx, o.Cache, o.Arch, o.log())
+	childPath, err := initramfs.Child(ctx, o.Cache, o.Arch)
 	if err != nil {
 		return nil, err
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	_ "embed"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -22,35 +21,43 @@ const ChildName = "lkmtest-child"
 
 // Child returns the guest's module helper (child/lkmtest-child.c) for
 // arch, compiled statically once per compiler and cached.
-func Child(ctx context.Context, c *cache.Dir, arch qemu.Arch, log io.Writer) (string, error) {
-	cc := "gcc"
-	if !arch.Native() {
-		cc = arch.Spec().CrossCC
+func Child(ctx context.Context, c *cache.Dir, arch qemu.Arch) (string, error) {
+	p, err := StaticC(ctx, c, arch, ChildName, childSource, "initramfs/child/"+ChildName+".c")
+	if err != nil {
+		return "", fmt.Errorf("build the guest module helper: %w", err)
 	}
+	return p, nil
+}
+
+// StaticC compiles one C source file into a static program for arch
+// (gcc, or the arch's cross compiler), cached by source, compiler and
+// arch, and returns the binary. srcPath names the source in the compiler's
+// messages.
+func StaticC(ctx context.Context, c *cache.Dir, arch qemu.Arch, name string, code []byte, srcPath string) (string, error) {
+	cc := arch.CC()
 	id, err := cache.ToolID(cc)
 	if err != nil {
-		return "", fmt.Errorf("build the guest module helper: %s not found: install it with 'apt-get install %s' (or run 'make deps')", cc, arch.Spec().DebianCross)
+		return "", fmt.Errorf("%s not found: install it with 'apt-get install %s' (or run 'make deps')", cc, arch.Spec().DebianCross)
 	}
-	key := cache.Key("child/v1", string(childSource), id, string(arch))
-	dir, _, err := c.Ensure(ctx, "helpers", key, func(ctx context.Context, tmp string) error {
-		src := filepath.Join(tmp, ChildName+".c")
-		if err := os.WriteFile(src, childSource, 0o600); err != nil {
+	dir, _, err := c.Ensure(ctx, "helpers", cache.Key("static-c/v1", name, string(code), id, string(arch)), func(ctx context.Context, tmp string) error {
+		src := filepath.Join(tmp, name+".c")
+		if err := os.WriteFile(src, code, 0o600); err != nil {
 			return err
 		}
-		cmd := exec.CommandContext(ctx, cc, "-static", "-O2", "-s", "-o", filepath.Join(tmp, ChildName), src)
+		cmd := exec.CommandContext(ctx, cc, "-static", "-O2", "-Wall", "-s", "-o", filepath.Join(tmp, name), src, "-lpthread")
 		out, err := cmd.CombinedOutput()
 		if err != nil {
 			hint := ""
 			if strings.Contains(string(out), "cannot find -lc") || strings.Contains(string(out), "stdio.h") {
 				hint = " (the static C library is missing: 'apt-get install libc6-dev libc6-dev-arm64-cross', or run 'make deps')"
 			}
-			return fmt.Errorf("%s: %v%s\n%s", strings.Join(cmd.Args, " "), err, hint, out)
+			// Point the compiler's messages at the user's file.
+			return fmt.Errorf("build %s: %v%s\n%s", srcPath, err, hint, strings.ReplaceAll(string(out), src, srcPath))
 		}
-		fmt.Fprintf(log, "built the guest module helper for %s\n", arch)
 		return nil
 	})
 	if err != nil {
-		return "", fmt.Errorf("build the guest module helper: %w", err)
+		return "", err
 	}
-	return filepath.Join(dir, ChildName), nil
+	return filepath.Join(dir, name), nil
 }

@@ -121,3 +121,12 @@ func HostArch() Arch {
 // Native reports whether a is the host's own architecture (no cross compiler
 // needed, KVM possible).
 func (a Arch) Native() bool { return a == HostArch() }
+
+// CC is the C compiler that builds for a on this host: gcc for the host's
+// own arch, the cross compiler otherwise.
+func (a Arch) CC() string {
+	if a.Native() {
+		return "gcc"
+	}
+	return a.Spec().CrossCC
+}

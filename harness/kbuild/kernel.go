@@ -111,12 +111,7 @@ func makeArgs(src *Source, out string, arch qemu.Arch) []string {
 }
 
 // compiler is the C compiler the kernel build for arch uses.
-func compiler(arch qemu.Arch) string {
-	if arch.Native() {
-		return "gcc"
-	}
-	return arch.Spec().CrossCompile + "gcc"
-}
+func compiler(arch qemu.Arch) string { return arch.CC() }
 
 // MergeFragments parses and merges fragments.
 func MergeFragments(frags []Fragment) (*kconfig.Config, error) {
