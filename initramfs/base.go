@@ -30,8 +30,8 @@ const ModulePath = "github.com/lkmtest/lkmtest"
 var BaseCommands = []string{
 	"cat", "chmod", "cmp", "cp", "date", "dd", "df", "dmesg", "du", "echo", "false", "find",
 	"free", "gosh", "grep", "head", "hexdump", "id", "insmod", "kill", "ln", "ls", "lsmod",
-	"mkdir", "mknod", "more", "mount", "mv", "pidof", "printenv", "ps", "pwd", "readlink",
-	"rm", "rmmod", "seq", "sleep", "sort", "strings", "sync", "tail", "tee", "timeout",
+	"mkdir", "mknod", "more", "mount", "mv", "pidof", "poweroff", "printenv", "ps", "pwd", "readlink",
+	"rm", "rmmod", "seq", "sleep", "sort", "strings", "stty", "sync", "tail", "tee", "timeout",
 	"touch", "tr", "true", "umount", "uname", "uniq", "wc", "which", "xargs", "yes",
 }
 
@@ -85,14 +85,15 @@ func Base(ctx context.Context, c *cache.Dir, arch qemu.Arch, srcRoot string, log
 	if err != nil {
 		return "", fmt.Errorf("base image: the Go toolchain is needed to build u-root commands: %w", err)
 	}
-	key := cache.Key("base/v1", string(arch), urootVersion(srcRoot), gov, strings.Join(BaseCommands, ","))
+	key := cache.Key("base/v2", string(arch), urootVersion(srcRoot), gov, strings.Join(BaseCommands, ","), strings.Join(baseTags, ","))
 	dir, _, err := c.Ensure(ctx, "base", key, func(ctx context.Context, tmp string) error {
 		fmt.Fprintf(log, "building the u-root base image for %s (once)\n", arch)
 		var pkgs []string
 		for _, cmd := range BaseCommands {
 			pkgs = append(pkgs, "github.com/u-root/u-root/cmds/core/"+cmd)
 		}
-		env := golang.Default(golang.DisableCGO(), golang.WithGOARCH(arch.Spec().GOARCH), golang.WithWorkingDir(srcRoot))
+		env := golang.Default(golang.DisableCGO(), golang.WithGOARCH(arch.Spec().GOARCH), golang.WithWorkingDir(srcRoot),
+			golang.WithBuildTag(baseTags...))
 		l := llog.New(slog.LevelWarn, func(format string, args ...any) { fmt.Fprintf(log, format+"\n", args...) })
 		work := filepath.Join(tmp, "work")
 		if err := os.Mkdir(work, 0o700); err != nil {
@@ -112,6 +113,12 @@ func Base(ctx context.Context, c *cache.Dir, arch qemu.Arch, srcRoot string, log
 	}
 	return filepath.Join(dir, "base.cpio"), nil
 }
+
+// baseTags are the Go build tags of the base image. goshsmall gives gosh
+// the kernel tty's own line editing instead of a full-screen editor that
+// queries the terminal (and waits for answers a pipe never gives): 'lkmtest
+// shell' works from a terminal and from a pipe alike.
+var baseTags = []string{"goshsmall"}
 
 // agentSources are the packages compiled into the guest agent.
 var agentSources = []string{"cmd/lkmtest-agent", "harness/guest", "harness/klog"}

@@ -50,6 +50,8 @@ type Options struct {
 	Agent bool
 	// Console receives the raw serial console output.
 	Console io.Writer
+	// Stdin is the serial console's input (nil: none).
+	Stdin io.Reader
 	// OnConsoleLine is called for every console line, with control
 	// characters removed.
 	OnConsoleLine func(line string)
@@ -110,6 +112,11 @@ func WithAgent() Fn { return func(o *Options) error { o.Agent = true; return nil
 
 // WithConsole copies the raw serial console to w.
 func WithConsole(w io.Writer) Fn { return func(o *Options) error { o.Console = w; return nil } }
+
+// WithStdin feeds r to the serial console's input (QEMU's standard
+// input). Give an *os.File (a pipe's read end): QEMU then reads it
+// directly and the VM's end never waits on a copy from r.
+func WithStdin(r io.Reader) Fn { return func(o *Options) error { o.Stdin = r; return nil } }
 
 // WithConsoleLines calls fn for every console line.
 func WithConsoleLines(fn func(string)) Fn {

@@ -101,6 +101,7 @@ func Start(ctx context.Context, arch Arch, fns ...Fn) (*VM, error) {
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL, Setpgid: true}
 	vm := &VM{Options: o, cmd: cmd, done: make(chan struct{})}
 	cmd.Stderr = &lockedWriter{mu: &vm.mu, w: &vm.stderr}
+	cmd.Stdin = o.Stdin
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		return nil, err

@@ -175,6 +175,10 @@ func serve(kmsg *kmsgReader, req guest.Request) guest.Response {
 		readFile(&resp, req)
 	case guest.OpSleep:
 		sleepCollecting(&resp, kmsg, time.Duration(req.TimeoutMS)*time.Millisecond)
+	case guest.OpShell:
+		if err := startShell(req); err != nil {
+			resp.Error = err.Error()
+		}
 	default:
 		resp.Error = fmt.Sprintf("unknown operation %q", req.Op)
 	}

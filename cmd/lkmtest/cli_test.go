@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -40,11 +41,18 @@ func TestMain(m *testing.M) {
 // the exit status.
 func cli(t *testing.T, args ...string) (string, string, int) {
 	t.Helper()
+	return cliIn(t, nil, args...)
+}
+
+// cliIn is cli with standard input.
+func cliIn(t *testing.T, stdin io.Reader, args ...string) (string, string, int) {
+	t.Helper()
 	if c := os.Getenv("LKMTEST_CACHE_DIR"); c != "" {
 		args = append([]string{"--cache-dir", c}, args...)
 	}
 	cmd := exec.Command(lkmtestBin, args...)
 	cmd.Dir = "../.."
+	cmd.Stdin = stdin
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()
@@ -289,4 +297,31 @@ func tailString(s string, n int) string {
 		return s[len(s)-n:]
 	}
 	return s
+}
+
+// TestShell drives 'lkmtest shell' through a pipe on both arches: the
+// test's module is in /lkm, commands run, and the end of input (Ctrl-D)
+// (also after a failing last command) or poweroff ends the VM with status 0.
+func TestShell(t *testing.T) {
+	for _, tc := range []struct{ arch, end string }{{"x86_64", "poweroff\n"}, {"arm64", "false\n"}} {
+		t.Run(tc.arch, func(t *testing.T) {
+			in := "echo shell-$((6*7))\ninsmod /lkm/helloworld_lkm.ko\ncat /proc/modules\n" + tc.end
+			stdout, stderr, code := cliIn(t, strings.NewReader(in), "shell", "--arch", tc.arch, "hello")
+			if code != 0 {
+				t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+			}
+			// Each output line follows the prompt of its command.
+			for _, want := range []string{`(?m)^(\$ )?shell-42\r?$`, `(?m)^(\$ )?helloworld_lkm [0-9]+ 0 - Live `} {
+				if !regexp.MustCompile(want).MatchString(stdout) {
+					t.Errorf("stdout does not match %s:\n%s", want, stdout)
+				}
+			}
+			if !strings.Contains(stderr, "modules in /lkm: [helloworld_lkm.ko]") {
+				t.Errorf("stderr lacks the modules note:\n%s", stderr)
+			}
+		})
+	}
+	if _, stderr, code := cliIn(t, strings.NewReader(""), "shell", "no-such-test"); code != 2 || !strings.Contains(stderr, "no-such-test") {
+		t.Errorf("shell of an unknown test: exit %d, stderr %q; want 2 naming it", code, stderr)
+	}
 }

@@ -43,6 +43,10 @@ const (
 	OpRead Op = "read"
 	// OpSleep waits TimeoutMS, collecting the kernel log.
 	OpSleep Op = "sleep"
+	// OpShell starts an interactive shell (Args, default /bin/sh) on the
+	// serial console, sized Rows x Cols, and answers once it runs; when
+	// the shell exits the agent powers the VM off. It is the last request.
+	OpShell Op = "shell"
 )
 
 // MaxOutput bounds the standard output, standard error and read data the
@@ -89,6 +93,9 @@ type Request struct {
 	Handle string `json:"handle,omitempty"`
 	// Signal is the signal name of signal.
 	Signal string `json:"signal,omitempty"`
+	// Rows and Cols are the terminal size of shell (0: 24 x 80).
+	Rows uint16 `json:"rows,omitempty"`
+	Cols uint16 `json:"cols,omitempty"`
 	// TimeoutMS bounds the operation; the agent answers with Timeout set
 	// when it is exceeded (0: no limit).
 	TimeoutMS int64 `json:"timeout_ms,omitempty"`
