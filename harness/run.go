@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 
 	"github.com/lkmtest/lkmtest/harness/spec"
@@ -73,4 +74,35 @@ func SelectSpecs(suite string, args []string) ([]*spec.Spec, error) {
 		out = append(out, s)
 	}
 	return out, nil
+}
+
+// ParseShard parses --shard "I/N" (1 <= I <= N).
+func ParseShard(s string) (i, n int, err error) {
+	if _, err := fmt.Sscanf(s, "%d/%d", &i, &n); err != nil || fmt.Sprintf("%d/%d", i, n) != s || n < 1 || i < 1 || i > n {
+		return 0, 0, fmt.Errorf("--shard %q: want I/N with 1 <= I <= N, e.g. 2/3", s)
+	}
+	return i, n, nil
+}
+
+// Shard returns shard i of n (1-based) of specs: sorted by name, every
+// n-th from the i-th. Every spec is in exactly one shard, shards differ in
+// size by at most one, and a suite always splits the same way whatever
+// order its specs were found in. The shard keeps the specs' given order.
+func Shard(specs []*spec.Spec, i, n int) []*spec.Spec {
+	names := make([]string, len(specs))
+	for k, s := range specs {
+		names[k] = s.Name
+	}
+	sort.Strings(names)
+	mine := map[string]bool{}
+	for k := i - 1; k < len(names); k += n {
+		mine[names[k]] = true
+	}
+	var out []*spec.Spec
+	for _, s := range specs {
+		if mine[s.Name] {
+			out = append(out, s)
+		}
+	}
+	return out
 }

@@ -3,6 +3,7 @@ package harness
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -43,5 +44,57 @@ func TestSelectSpecs(t *testing.T) {
 	}
 	if _, err := SelectSpecs(t.TempDir(), nil); err == nil || !strings.Contains(err.Error(), "no tests") {
 		t.Errorf("empty suite: err = %v", err)
+	}
+}
+
+// TestShard checks that every spec of the real suite is in exactly one
+// shard for several N, that shard sizes differ by at most one, and that
+// the split does not depend on the order the specs were found in.
+func TestShard(t *testing.T) {
+	specs, err := SelectSpecs("../modules", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(specs) < 10 {
+		t.Fatalf("suite has %d specs", len(specs))
+	}
+	reversed := slices.Clone(specs)
+	slices.Reverse(reversed)
+	for n := 1; n <= 7; n++ {
+		count := map[string]int{}
+		minSize, maxSize := len(specs), 0
+		for i := 1; i <= n; i++ {
+			shard := Shard(specs, i, n)
+			minSize, maxSize = min(minSize, len(shard)), max(maxSize, len(shard))
+			var a, b []string
+			for _, s := range shard {
+				count[s.Name]++
+				a = append(a, s.Name)
+			}
+			for _, s := range Shard(reversed, i, n) {
+				b = append(b, s.Name)
+			}
+			slices.Sort(a)
+			slices.Sort(b)
+			if !slices.Equal(a, b) {
+				t.Errorf("shard %d/%d depends on the specs' order: %v vs %v", i, n, a, b)
+			}
+		}
+		for _, s := range specs {
+			if count[s.Name] != 1 {
+				t.Errorf("n=%d: %s is in %d shards", n, s.Name, count[s.Name])
+			}
+		}
+		if maxSize-minSize > 1 {
+			t.Errorf("n=%d: shard sizes %d..%d", n, minSize, maxSize)
+		}
+	}
+	for _, bad := range []string{"0/2", "3/2", "1/0", "x", "1/2/3", "1 /2", "-1/2"} {
+		if _, _, err := ParseShard(bad); err == nil {
+			t.Errorf("ParseShard(%q) accepted", bad)
+		}
+	}
+	if i, n, err := ParseShard("2/3"); err != nil || i != 2 || n != 3 {
+		t.Errorf("ParseShard(2/3) = %d, %d, %v", i, n, err)
 	}
 }

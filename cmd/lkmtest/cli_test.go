@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/xml"
 	"errors"
 	"fmt"
 	"io"
@@ -16,7 +17,10 @@ import (
 
 	"github.com/lkmtest/lkmtest/harness/cache"
 	"github.com/lkmtest/lkmtest/harness/kbuild"
+	"github.com/lkmtest/lkmtest/harness/ktap"
+	"github.com/lkmtest/lkmtest/harness/report"
 	"github.com/lkmtest/lkmtest/harness/spec"
+	"github.com/lkmtest/lkmtest/harness/verdict"
 )
 
 // lkmtestBin is the CLI, built once for these tests.
@@ -47,12 +51,20 @@ func cli(t *testing.T, args ...string) (string, string, int) {
 // cliIn is cli with standard input.
 func cliIn(t *testing.T, stdin io.Reader, args ...string) (string, string, int) {
 	t.Helper()
+	return cliEnv(t, stdin, nil, args...)
+}
+
+// cliEnv is cli with standard input and environment variables. The tests
+// run outside GitHub Actions' reporting even when CI is GitHub Actions.
+func cliEnv(t *testing.T, stdin io.Reader, env []string, args ...string) (string, string, int) {
+	t.Helper()
 	if c := os.Getenv("LKMTEST_CACHE_DIR"); c != "" {
 		args = append([]string{"--cache-dir", c}, args...)
 	}
 	cmd := exec.Command(lkmtestBin, args...)
 	cmd.Dir = "../.."
 	cmd.Stdin = stdin
+	cmd.Env = append(append(os.Environ(), "GITHUB_ACTIONS=", "GITHUB_STEP_SUMMARY="), env...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()
@@ -323,5 +335,111 @@ func TestShell(t *testing.T) {
 	}
 	if _, stderr, code := cliIn(t, strings.NewReader(""), "shell", "no-such-test"); code != 2 || !strings.Contains(stderr, "no-such-test") {
 		t.Errorf("shell of an unknown test: exit %d, stderr %q; want 2 naming it", code, stderr)
+	}
+}
+
+// lineOf returns the 1-based number of the first line of file containing s.
+func lineOf(t *testing.T, file, s string) int {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("../..", file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, l := range strings.Split(string(b), "\n") {
+		if strings.Contains(l, s) {
+			return i + 1
+		}
+	}
+	t.Fatalf("%s has no line with %q", file, s)
+	return 0
+}
+
+// TestReportsAndShards runs three tests (one passes, one fails an
+// expectation, one crashes in its module) as two shards under a simulated
+// GitHub Actions, then merges them: every report exists and reads back,
+// the annotations point at the failed spec line and at the module source
+// line of the WARNING, the step summary is written, and the merged report
+// has every test exactly once.
+func TestReportsAndShards(t *testing.T) {
+	if testing.Short() {
+		t.Skip("VM test: skipped with -short")
+	}
+	tests := []string{"hello", "harness/testdata/modules/missing-line", "harness/testdata/modules/crash-warn"}
+	summary := filepath.Join(t.TempDir(), "summary.md")
+	env := []string{"GITHUB_ACTIONS=true", "GITHUB_STEP_SUMMARY=" + summary}
+	var outs []string
+	var annotations string
+	ran := map[string]int{}
+	for _, shard := range []string{"1/2", "2/2"} {
+		out := t.TempDir()
+		outs = append(outs, out)
+		stdout, stderr, code := cliEnv(t, nil, env, append([]string{"run", "--out", out, "--shard", shard}, tests...)...)
+		if code != 0 && code != 1 {
+			t.Fatalf("shard %s: exit %d\n%s\n%s", shard, code, stdout, stderr)
+		}
+		annotations += stdout
+		rep, err := report.ReadJSON(out)
+		if err != nil {
+			t.Fatalf("shard %s: %v", shard, err)
+		}
+		for _, r := range rep.Results {
+			ran[r.Test]++
+		}
+		if want := 0; rep.OK() != (code == want) {
+			t.Errorf("shard %s: exit %d but results.json OK=%v", shard, code, rep.OK())
+		}
+		b, err := os.ReadFile(filepath.Join(out, "junit.xml"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var doc struct {
+			Suites []struct {
+				Tests int `xml:"tests,attr"`
+			} `xml:"testsuite"`
+		}
+		if err := xml.Unmarshal(b, &doc); err != nil || len(doc.Suites) != 1 || doc.Suites[0].Tests != len(rep.Results) {
+			t.Errorf("shard %s junit.xml: %v %+v", shard, err, doc)
+		}
+	}
+	for _, name := range []string{"hello", "fixture-missing-line", "fixture-crash-warn"} {
+		if ran[name] != 1 {
+			t.Errorf("%s ran in %d shards, want 1", name, ran[name])
+		}
+	}
+	specLine := lineOf(t, "harness/testdata/modules/missing-line/test.yaml", "- insmod: quiet_lkm")
+	warnLine := lineOf(t, "harness/testdata/modules/crashers/crashers.c", "WARN_ON(1);")
+	for _, want := range []string{
+		fmt.Sprintf("::error file=harness/testdata/modules/missing-line/test.yaml,line=%d,title=FAIL%%3A fixture-missing-line on 6.1.", specLine),
+		fmt.Sprintf("::error file=harness/testdata/modules/crashers/crashers.c,line=%d,title=WARNING in fixture-crash-warn on 6.1.", warnLine),
+	} {
+		if !strings.Contains(annotations, want) {
+			t.Errorf("no annotation %q in:\n%s", want, annotations)
+		}
+	}
+	b, err := os.ReadFile(summary)
+	if err != nil || !strings.Contains(string(b), "| fixture-missing-line | ❌ FAIL") || strings.Count(string(b), "### lkmtest") != 2 {
+		t.Errorf("step summary (%v):\n%s", err, b)
+	}
+
+	merged := t.TempDir()
+	stdout, stderr, code := cli(t, "merge", "--out", merged, outs[0], outs[1])
+	if code != 1 || !strings.Contains(stdout, "1 passed, 2 failed, 0 skipped (merged 2 runs: 1/2, 2/2)") {
+		t.Errorf("merge: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	rep, err := report.ReadJSON(merged)
+	if err != nil || len(rep.Results) != 3 || rep.Totals.Outcomes[verdict.Crash] != 1 {
+		t.Errorf("merged results.json: %v %+v", err, rep)
+	}
+	if _, stderr, code := cli(t, "merge", "--out", t.TempDir(), outs[0], outs[0]); code != 2 || !strings.Contains(stderr, "overlapping shards") {
+		t.Errorf("merging a shard twice: exit %d, %s", code, stderr)
+	}
+
+	// KTAP on stdout, read back by our own parser.
+	stdout, _, code = cli(t, "run", "--out", t.TempDir(), "--format", "ktap", "hello", "harness/testdata/modules/missing-line")
+	cases := ktap.Parse(strings.Split(stdout, "\n")).Cases()
+	slices.SortFunc(cases, func(a, b ktap.Case) int { return strings.Compare(a.Path, b.Path) })
+	if code != 1 || len(cases) != 2 || cases[0].Outcome != ktap.Fail || cases[1].Outcome != ktap.Pass ||
+		!strings.HasSuffix(cases[0].Path, ".fixture-missing-line") || !strings.HasSuffix(cases[1].Path, ".hello") {
+		t.Errorf("--format ktap: exit %d, cases %+v\n%s", code, cases, stdout)
 	}
 }

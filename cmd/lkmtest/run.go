@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"text/tabwriter"
@@ -10,17 +11,26 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/lkmtest/lkmtest/harness"
+	"github.com/lkmtest/lkmtest/harness/report"
+	"github.com/lkmtest/lkmtest/harness/spec"
 	"github.com/lkmtest/lkmtest/harness/verdict"
 )
 
 func newRunCmd(c *common) *cobra.Command {
-	var suite, out string
+	var suite, out, format, shard string
+	var jsonOut bool
 	var timeout time.Duration
 	cmd := &cobra.Command{
 		Use:   "run [TEST|DIR...]",
 		Short: "Build the kernel and modules, boot QEMU and run tests",
 		Long: `Run tests: each argument is a test name from the suite (--suite) or a module
-directory holding a test.yaml. With no arguments every test of the suite runs.`,
+directory holding a test.yaml. With no arguments every test of the suite runs.
+
+The run directory (--out) gets results.json, junit.xml, the kernel .config of
+each cell and, per test, console.log, agent.log, result.json and the build logs.
+Under GitHub Actions (GITHUB_ACTIONS=true) failures are also printed as
+annotations on the spec line (and on the module source line a crash report
+names) and a summary goes to $GITHUB_STEP_SUMMARY.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if suite == "" {
 				suite = defaultSuite()
@@ -28,6 +38,20 @@ directory holding a test.yaml. With no arguments every test of the suite runs.`,
 			specs, err := harness.SelectSpecs(suite, args)
 			if err != nil {
 				return err
+			}
+			if jsonOut {
+				format = "json"
+			}
+			if format != "text" && format != "json" && format != "ktap" {
+				return fmt.Errorf("--format %q: want text, json or ktap", format)
+			}
+			var shards []string
+			if shard != "" {
+				i, n, err := harness.ParseShard(shard)
+				if err != nil {
+					return err
+				}
+				specs, shards = harness.Shard(specs, i, n), []string{shard}
 			}
 			if out == "" {
 				out = filepath.Join("lkmtest-out", time.Now().Format("20060102-150405"))
@@ -37,15 +61,30 @@ directory holding a test.yaml. With no arguments every test of the suite runs.`,
 				return err
 			}
 			o.Timeout = timeout
+			started := time.Now()
 			m, err := harness.RunMatrix(cmd.Context(), o, cells, specs)
 			if len(m.Cells) == 1 && m.Cells[0].Err != nil {
 				// Nothing ran: the one target could not be prepared.
 				return m.Cells[0].Err
 			}
-			if len(m.Cells) > 1 {
-				printMatrix(cmd, m)
+			rep := runReport(m, started, shards, err != nil)
+			moduleDirs(rep, specs)
+			if werr := writeReports(out, rep); werr != nil {
+				fmt.Fprintf(os.Stderr, "lkmtest: %v\n", werr)
 			}
-			printResults(cmd, m.Ran(), len(m.Cells) > 1)
+			w := cmd.OutOrStdout()
+			switch format {
+			case "json":
+				_ = rep.WriteJSON(w)
+			case "ktap":
+				_ = rep.WriteKTAP(w)
+			default:
+				if len(m.Cells) > 1 {
+					printMatrix(cmd, m)
+				}
+				printResults(cmd, m.Ran(), len(m.Cells) > 1)
+			}
+			github(rep, format == "text")
 			if err != nil {
 				return err
 			}
@@ -55,10 +94,8 @@ directory holding a test.yaml. With no arguments every test of the suite runs.`,
 					fmt.Fprintf(os.Stderr, "%s: %v\n", c.Label(), c.Err)
 				}
 			}
-			for _, r := range m.Ran() {
-				if r.Outcome != verdict.Pass && r.Outcome != verdict.Skip {
-					return exitFail
-				}
+			if !rep.OK() {
+				return exitFail
 			}
 			return nil
 		},
@@ -67,7 +104,99 @@ directory holding a test.yaml. With no arguments every test of the suite runs.`,
 	cmd.Flags().StringVar(&suite, "suite", "", "directory searched for test.yaml files (default: ./modules)")
 	cmd.Flags().StringVar(&out, "out", "", "run directory for logs and results (default ./lkmtest-out/<time>)")
 	cmd.Flags().DurationVar(&timeout, "timeout", 0, "override every test's timeout (e.g. 60s)")
+	cmd.Flags().StringVar(&format, "format", "text", "what to print on stdout: text, json (results.json) or ktap")
+	cmd.Flags().BoolVar(&jsonOut, "json", false, "same as --format json")
+	cmd.Flags().StringVar(&shard, "shard", "", "run shard I of N of the tests (I/N, e.g. 2/3); see 'lkmtest matrix'")
 	return cmd
+}
+
+// runReport is the report of a matrix run.
+func runReport(m *harness.Matrix, started time.Time, shards []string, interrupted bool) *report.Run {
+	var cells []report.Cell
+	for _, c := range m.Cells {
+		rc := report.Cell{Label: c.Label(), Kernel: c.Kernel, Arch: string(c.Arch)}
+		if c.Err != nil {
+			rc.Error = c.Err.Error()
+		}
+		cells = append(cells, rc)
+	}
+	rep := report.New(version(), started, cells, m.Ran())
+	rep.Shards, rep.Interrupted = shards, interrupted
+	return rep
+}
+
+// moduleDirs records each test's module directories in its results, for
+// annotations on module source lines.
+func moduleDirs(rep *report.Run, specs []*spec.Spec) {
+	dirs := map[string][]string{}
+	for _, s := range specs {
+		for _, m := range s.Modules {
+			dirs[s.File] = append(dirs[s.File], filepath.Join(s.Dir, m))
+		}
+	}
+	for i := range rep.Results {
+		rep.Results[i].Modules = dirs[rep.Results[i].File]
+	}
+}
+
+// writeReports writes results.json and junit.xml into the run directory.
+func writeReports(dir string, rep *report.Run) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	for name, write := range map[string]func(io.Writer) error{"results.json": rep.WriteJSON, "junit.xml": rep.WriteJUnit} {
+		if err := writeFileAtomic(filepath.Join(dir, name), write); err != nil {
+			return fmt.Errorf("write %s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+// writeFileAtomic writes a file through a temporary one renamed in place:
+// a reader never sees half a report.
+func writeFileAtomic(path string, write func(io.Writer) error) error {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(f.Name())
+	if err := write(f); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(f.Name(), path)
+}
+
+// github writes annotations and the step summary when running under GitHub
+// Actions. Annotations go to stdout when it carries text, else to stderr
+// (the runner reads workflow commands from both).
+func github(rep *report.Run, toStdout bool) {
+	if os.Getenv("GITHUB_ACTIONS") != "true" {
+		return
+	}
+	w := os.Stderr
+	if toStdout {
+		w = os.Stdout
+	}
+	root := os.Getenv("GITHUB_WORKSPACE")
+	if root == "" {
+		root, _ = os.Getwd()
+	}
+	for _, a := range rep.Annotations(root) {
+		fmt.Fprintln(w, a)
+	}
+	if p := os.Getenv("GITHUB_STEP_SUMMARY"); p != "" {
+		f, err := os.OpenFile(p, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "lkmtest: GITHUB_STEP_SUMMARY: %v\n", err)
+			return
+		}
+		defer f.Close()
+		_ = rep.WriteSummary(f)
+	}
 }
 
 func defaultSuite() string {

@@ -1,0 +1,195 @@
+package report
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/lkmtest/lkmtest/harness/verdict"
+)
+
+// Annotations returns GitHub Actions workflow commands ("::error
+// file=...,line=...::...") for every test that did not pass: one at the
+// spec line of the failed expectation and, for a crash report that names
+// a source line of the test's own module ("WARNING ... at hello.c:29"),
+// one at that line. Paths are relative to root (the repository checkout);
+// files outside it are annotated without a file.
+func (r *Run) Annotations(root string) []string {
+	var out []string
+	for _, t := range r.Results {
+		if t.Outcome == verdict.Pass || t.Outcome == verdict.Skip {
+			continue
+		}
+		title := fmt.Sprintf("%s: %s on %s", t.Outcome, t.Test, t.Cell)
+		out = append(out, annotation("error", relPath(root, t.File), t.Line, title, t.Reason))
+		seen := map[string]bool{}
+		for _, c := range t.Crashes {
+			if c.Allowed || c.Source == "" || seen[c.Source] {
+				continue
+			}
+			seen[c.Source] = true
+			file, line, ok := moduleSource(append([]string{filepath.Dir(t.File)}, t.Modules...), c.Source)
+			if !ok {
+				continue
+			}
+			out = append(out, annotation("error", relPath(root, file), line,
+				fmt.Sprintf("%s in %s on %s", c.Kind, t.Test, t.Cell), c.Title))
+		}
+	}
+	return out
+}
+
+// moduleSource finds a report's "file.c:123" in the test's directories
+// (the spec's and its modules', or below them) and returns its path.
+func moduleSource(dirs []string, source string) (string, int, bool) {
+	i := strings.LastIndexByte(source, ':')
+	var line int
+	if i < 0 {
+		return "", 0, false
+	}
+	if _, err := fmt.Sscanf(source[i+1:], "%d", &line); err != nil {
+		return "", 0, false
+	}
+	for _, dir := range dirs {
+		if f := findFile(dir, filepath.FromSlash(source[:i])); f != "" {
+			return f, line, true
+		}
+	}
+	return "", 0, false
+}
+
+// findFile returns dir/name, or the first file below dir whose path ends
+// in /name; "" when there is none.
+func findFile(dir, name string) string {
+	if dir == "" || name == "" {
+		return ""
+	}
+	var found string
+	_ = filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err != nil || found != "" {
+			return filepath.SkipDir
+		}
+		if !d.IsDir() && (p == filepath.Join(dir, name) || strings.HasSuffix(p, string(filepath.Separator)+name)) {
+			found = p
+			return filepath.SkipAll
+		}
+		return nil
+	})
+	return found
+}
+
+// relPath makes p relative to root; "" when it is outside root.
+func relPath(root, p string) string {
+	if p == "" {
+		return ""
+	}
+	abs, err := filepath.Abs(p)
+	if err != nil {
+		return ""
+	}
+	rootAbs, err := filepath.Abs(root)
+	if err != nil {
+		return ""
+	}
+	rel, err := filepath.Rel(rootAbs, abs)
+	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		return ""
+	}
+	return filepath.ToSlash(rel)
+}
+
+// annotation formats one workflow command; its values are escaped as the
+// runner expects (properties also escape ":" and ",").
+func annotation(level, file string, line int, title, msg string) string {
+	var props []string
+	if file != "" {
+		props = append(props, "file="+escapeProperty(file))
+		if line > 0 {
+			props = append(props, fmt.Sprintf("line=%d", line))
+		}
+	}
+	props = append(props, "title="+escapeProperty(title))
+	return fmt.Sprintf("::%s %s::%s", level, strings.Join(props, ","), escapeData(msg))
+}
+
+func escapeData(s string) string {
+	return strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A").Replace(s)
+}
+
+func escapeProperty(s string) string {
+	return strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A", ":", "%3A", ",", "%2C").Replace(s)
+}
+
+// outcomeMark is an outcome in the step summary.
+var outcomeMark = map[verdict.Outcome]string{
+	verdict.Pass: "✅ PASS", verdict.Skip: "⏭️ SKIP", verdict.Fail: "❌ FAIL", verdict.Timeout: "⏱️ TIMEOUT",
+	verdict.Crash: "💥 CRASH", verdict.Lost: "❓ LOST", verdict.Error: "⚠️ ERROR",
+}
+
+// WriteSummary writes a Markdown summary of the run (for
+// $GITHUB_STEP_SUMMARY): totals, a table of tests by cell and the details
+// of every failure.
+func (r *Run) WriteSummary(w io.Writer) error {
+	var b strings.Builder
+	cells := r.CellLabels()
+	status := "✅ all passed"
+	if !r.OK() {
+		status = "❌ failures"
+	}
+	fmt.Fprintf(&b, "### lkmtest: %s\n\n", status)
+	fmt.Fprintf(&b, "%d tests: %d passed, %d failed, %d skipped", r.Totals.Tests, r.Totals.Passed, r.Totals.Failed, r.Totals.Skipped)
+	if len(r.Shards) > 0 {
+		fmt.Fprintf(&b, " (shards %s)", strings.Join(r.Shards, ", "))
+	}
+	b.WriteString("\n\n| test |")
+	for _, c := range cells {
+		fmt.Fprintf(&b, " %s |", c)
+	}
+	b.WriteString("\n|---|")
+	b.WriteString(strings.Repeat("---|", len(cells)))
+	b.WriteString("\n")
+	byTest := map[string]map[string]Test{}
+	var names []string
+	for _, t := range r.Results {
+		if byTest[t.Test] == nil {
+			byTest[t.Test] = map[string]Test{}
+			names = append(names, t.Test)
+		}
+		byTest[t.Test][t.Cell] = t
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		fmt.Fprintf(&b, "| %s |", mdEscape(n))
+		for _, c := range cells {
+			t, ok := byTest[n][c]
+			if !ok {
+				b.WriteString(" – |")
+				continue
+			}
+			fmt.Fprintf(&b, " %s %.1fs |", outcomeMark[t.Outcome], float64(t.DurationNS)/1e9)
+		}
+		b.WriteString("\n")
+	}
+	for _, t := range r.Results {
+		if t.Outcome == verdict.Pass || t.Outcome == verdict.Skip {
+			continue
+		}
+		fmt.Fprintf(&b, "\n<details><summary>%s <b>%s</b> on %s: %s</summary>\n\n", t.Outcome, mdEscape(t.Test), t.Cell, mdEscape(t.Reason))
+		if t.Line > 0 {
+			fmt.Fprintf(&b, "at `%s:%d`\n\n", t.File, t.Line)
+		}
+		if len(t.Excerpt) > 0 {
+			b.WriteString("```\n" + strings.ReplaceAll(strings.Join(t.Excerpt, "\n"), "```", "'''") + "\n```\n")
+		}
+		b.WriteString("</details>\n")
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func mdEscape(s string) string {
+	return strings.NewReplacer("|", "\\|", "<", "&lt;", ">", "&gt;", "\n", " ").Replace(s)
+}

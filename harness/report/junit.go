@@ -1,0 +1,94 @@
+package report
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/jstemmer/go-junit-report/v2/junit"
+
+	"github.com/lkmtest/lkmtest/harness/verdict"
+)
+
+// JUnit returns the run as JUnit test suites: one suite per kernel and
+// arch, one test case per test. FAIL is a failure; CRASH, TIMEOUT and LOST
+// are failures whose type says which; ERROR (lkmtest could not run the
+// test) is an error; SKIP is skipped with its reason.
+func (r *Run) JUnit() junit.Testsuites {
+	var out junit.Testsuites
+	index := map[string]int{}
+	var suites []*junit.Testsuite
+	for _, t := range r.Results {
+		name := t.Kernel + "-" + t.Arch
+		i, ok := index[name]
+		if !ok {
+			i = len(suites)
+			index[name] = i
+			ts := &junit.Testsuite{Name: name, Package: "lkmtest", Timestamp: r.Started.Format(time.RFC3339)}
+			ts.AddProperty("kernel", t.Kernel)
+			ts.AddProperty("arch", t.Arch)
+			suites = append(suites, ts)
+		}
+		suites[i].AddTestcase(testcase(t))
+	}
+	for _, ts := range suites {
+		var d time.Duration
+		for _, tc := range ts.Testcases {
+			if v, err := time.ParseDuration(tc.Time + "s"); err == nil {
+				d += v
+			}
+		}
+		ts.Time = seconds(d)
+		out.AddSuite(*ts)
+	}
+	return out
+}
+
+func testcase(t Test) junit.Testcase {
+	tc := junit.Testcase{Name: t.Test, Classname: t.Cell, Time: seconds(time.Duration(t.DurationNS))}
+	msg := t.Reason
+	detail := failureText(t)
+	switch t.Outcome {
+	case verdict.Pass:
+	case verdict.Skip:
+		tc.Skipped = &junit.Result{Message: msg}
+	case verdict.Error:
+		tc.Error = &junit.Result{Message: msg, Type: string(t.Outcome), Data: detail}
+	default:
+		tc.Failure = &junit.Result{Message: msg, Type: string(t.Outcome), Data: detail}
+	}
+	if t.Dir != "" {
+		tc.SystemOut = &junit.Output{Data: "artefacts: " + t.Dir}
+	}
+	return tc
+}
+
+// failureText is a failure's reason, spec location and kernel log context.
+func failureText(t Test) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s %s on %s: %s\n", t.Outcome, t.Test, t.Cell, t.Reason)
+	if t.Line > 0 {
+		fmt.Fprintf(&b, "at %s:%d\n", t.File, t.Line)
+	}
+	for _, c := range t.Crashes {
+		if !c.Allowed {
+			fmt.Fprintf(&b, "crash: %s (%s)\n", c.Title, c.Kind)
+		}
+	}
+	if len(t.Excerpt) > 0 {
+		b.WriteString("kernel log:\n")
+		for _, l := range t.Excerpt {
+			b.WriteString("  " + l + "\n")
+		}
+	}
+	return b.String()
+}
+
+func seconds(d time.Duration) string { return fmt.Sprintf("%.3f", d.Seconds()) }
+
+// WriteJUnit writes the run as JUnit XML.
+func (r *Run) WriteJUnit(w io.Writer) error {
+	suites := r.JUnit()
+	return suites.WriteXML(w)
+}
