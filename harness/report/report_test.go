@@ -73,7 +73,7 @@ func TestTotalsAndSourceLine(t *testing.T) {
 		t.Errorf("crashes = %+v", crashes)
 	}
 	for header, want := range map[string]string{
-		"kernel BUG at crashers.c:34!": "crashers.c:34",
+		"kernel BUG at crashers.c:34!":                                        "crashers.c:34",
 		"BUG: sleeping function called from invalid context at crashers.c:47": "crashers.c:47",
 		"BUG: kernel NULL pointer dereference, address: 0000000000000000":     "",
 	} {
