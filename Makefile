@@ -12,7 +12,7 @@ PKGS    := make gcc libc6-dev flex bison bc cpio xz-utils tar kmod libelf-dev li
 SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 RUNARGS ?=
 
-.PHONY: all deps build run test unit bench bench-cold lint lint-go lint-modules clean install
+.PHONY: all deps build run test unit bench bench-cold lint lint-go lint-workflows lint-modules clean install
 
 all: build
 
@@ -64,11 +64,17 @@ bench-cold: deps build
 # LINUX_VERSION_CODE and CONSTANT_COMPARISON (version guards for 5.4/6.x),
 # OOM_MESSAGE (ch08-kmalloc-max prints the failing size: it is the result).
 CHECKPATCH_IGNORE := PREFER_PR_LEVEL,LINUX_VERSION_CODE,CONSTANT_COMPARISON,OOM_MESSAGE
-lint: lint-go lint-modules
+lint: lint-go lint-workflows lint-modules
 
 lint-go:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+
+# actionlint checks the workflow files (pinned: the proxy refuses @latest
+# for some modules, and a lint must not change under us).
+ACTIONLINT := github.com/rhysd/actionlint/cmd/actionlint@v1.7.12
+lint-workflows:
+	$(GO) run $(ACTIONLINT) -color=false .github/workflows/*.yml && echo "actionlint: clean"
 
 lint-modules: build
 	@src=$$($(BIN)/lkmtest kernel src) && \

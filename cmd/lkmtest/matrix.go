@@ -81,7 +81,8 @@ func newMergeCmd() *cobra.Command {
 		Long: `Read the results.json of several runs (files or run directories), check that no
 test ran twice on the same cell, and write one results.json and junit.xml to
 --out. The exit status is 1 when a merged test did not pass, as for 'run'.
-Under GitHub Actions the merged failures are annotated and summarised.`,
+Under GitHub Actions the merged report is written to the step summary (the
+shards' own runs annotated their failures).`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var runs []*report.Run
@@ -120,7 +121,9 @@ Under GitHub Actions the merged failures are annotated and summarised.`,
 			default:
 				return fmt.Errorf("--format %q: want text, json or ktap", format)
 			}
-			github(m, format == "text")
+			// Annotations came from the runs themselves; the merge adds
+			// the summary of the whole.
+			githubSummary(m)
 			fmt.Fprintf(cmd.ErrOrStderr(), "merged reports: %s\n", filepath.Join(out, "results.json"))
 			if !m.OK() {
 				return exitFail

@@ -188,6 +188,15 @@ func github(rep *report.Run, toStdout bool) {
 	for _, a := range rep.Annotations(root) {
 		fmt.Fprintln(w, a)
 	}
+	githubSummary(rep)
+}
+
+// githubSummary appends the run's Markdown summary to $GITHUB_STEP_SUMMARY
+// under GitHub Actions.
+func githubSummary(rep *report.Run) {
+	if os.Getenv("GITHUB_ACTIONS") != "true" {
+		return
+	}
 	if p := os.Getenv("GITHUB_STEP_SUMMARY"); p != "" {
 		f, err := os.OpenFile(p, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
 		if err != nil {
