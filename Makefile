@@ -73,8 +73,13 @@ lint-go:
 # actionlint checks the workflow files (pinned: the proxy refuses @latest
 # for some modules, and a lint must not change under us).
 ACTIONLINT := github.com/rhysd/actionlint/cmd/actionlint@v1.7.12
+# The README's recipe for module repositories is checked too.
 lint-workflows:
-	$(GO) run $(ACTIONLINT) -color=false .github/workflows/*.yml && echo "actionlint: clean"
+	@t=$$(mktemp -d) && \
+	awk '/^## GitHub Actions/{g=1} g && /^```yaml$$/{f=1; next} f && /^```$$/{exit} f' README.md > $$t/readme-recipe.yml && \
+	test -s $$t/readme-recipe.yml && \
+	$(GO) run $(ACTIONLINT) -color=false .github/workflows/*.yml $$t/readme-recipe.yml; rc=$$?; rm -rf $$t; \
+	[ $$rc -eq 0 ] && echo "actionlint: clean (workflows and the README recipe)"; exit $$rc
 
 lint-modules: build
 	@src=$$($(BIN)/lkmtest kernel src) && \

@@ -79,7 +79,7 @@ func urootVersion(srcRoot string) string {
 // lkmtest's source tree, whose go.mod pins u-root.
 func Base(ctx context.Context, c *cache.Dir, arch qemu.Arch, srcRoot string, log io.Writer) (string, error) {
 	if srcRoot == "" {
-		return "", fmt.Errorf("base image: lkmtest's source tree is needed to build u-root commands (run lkmtest from its checkout)")
+		return "", fmt.Errorf("base image: lkmtest's source tree is needed to build u-root commands: run the bin/lkmtest of a checkout (make build), run from the checkout, or set LKMTEST_SRC to it")
 	}
 	gov, err := goVersion(ctx, c)
 	if err != nil {

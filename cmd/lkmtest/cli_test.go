@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"encoding/xml"
 	"errors"
 	"fmt"
@@ -260,6 +261,29 @@ func TestNewScaffoldPasses(t *testing.T) {
 	out, stderr, code = cli(t, "run", "--out", t.TempDir(), "--arch", "x86_64,arm64", dir)
 	if code != 0 || !strings.Contains(out, "2 passed, 0 failed") {
 		t.Errorf("run the scaffold: exit %d\n%s%s", code, out, stderr)
+	}
+	// As in a module repository: run from the module's directory, the
+	// suite being ".", with lkmtest's checkout named by LKMTEST_SRC.
+	repo, err := filepath.Abs("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(lkmtestBin, "run", "--suite", ".", "--out", t.TempDir(), "--format", "json")
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "LKMTEST_SRC="+repo, "GITHUB_ACTIONS=")
+	if c := os.Getenv("LKMTEST_CACHE_DIR"); c != "" {
+		cmd.Args = append(cmd.Args, "--cache-dir", c)
+	}
+	var stdoutBuf, stderrBuf bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdoutBuf, &stderrBuf
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("run in the module's own directory: %v\n%s%s", err, stdoutBuf.String(), stderrBuf.String())
+	}
+	var rep struct {
+		Totals struct{ Passed int } `json:"totals"`
+	}
+	if err := json.Unmarshal(stdoutBuf.Bytes(), &rep); err != nil || rep.Totals.Passed != 1 {
+		t.Errorf("--format json from the module's directory: %v\n%s", err, stdoutBuf.String())
 	}
 }
 

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -147,11 +148,32 @@ func (c *common) options(cmd *cobra.Command, out string) (*harness.Options, []ha
 		}
 		extra = append(extra, frag)
 	}
-	wd, _ := os.Getwd()
 	return &harness.Options{
 		Extra: extra,
 		Cache: cd, Arch: cells[0].Arch, Kernel: cells[0].Kernel, KernelSrc: c.kernelSrc, KernelSHA256: c.kernelSHA,
 		Accel: c.accel, Out: out, Jobs: c.jobs, VMs: c.jobs,
-		Log: os.Stderr, Verbose: c.verbose, SrcRoot: initramfs.SourceRoot(wd),
+		Log: os.Stderr, Verbose: c.verbose, SrcRoot: sourceRoot(),
 	}, cells, nil
+}
+
+// sourceRoot finds lkmtest's source tree (the guest agent and the u-root
+// image are built from it): $LKMTEST_SRC, else the working directory or one
+// above it, else the checkout the running binary was built in (make puts it
+// in <checkout>/bin), so that a module repository can run a checkout's
+// bin/lkmtest from its own directory.
+func sourceRoot() string {
+	if d := os.Getenv("LKMTEST_SRC"); d != "" {
+		return initramfs.SourceRoot(d)
+	}
+	if wd, err := os.Getwd(); err == nil {
+		if d := initramfs.SourceRoot(wd); d != "" {
+			return d
+		}
+	}
+	if exe, err := os.Executable(); err == nil {
+		if exe, err = filepath.EvalSymlinks(exe); err == nil {
+			return initramfs.SourceRoot(filepath.Dir(exe))
+		}
+	}
+	return ""
 }
