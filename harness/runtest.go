@@ -17,6 +17,7 @@ import (
 	"github.com/lkmtest/lkmtest/harness/kbuild"
 	"github.com/lkmtest/lkmtest/harness/klog"
 	"github.com/lkmtest/lkmtest/harness/model"
+	"github.com/lkmtest/lkmtest/harness/progress"
 	"github.com/lkmtest/lkmtest/harness/spec"
 	"github.com/lkmtest/lkmtest/harness/verdict"
 	"github.com/lkmtest/lkmtest/qemu"
@@ -275,7 +276,13 @@ func RunTest(ctx context.Context, t *Target, s *spec.Spec) (res verdict.Result) 
 	res = verdict.Result{Test: s.Name, File: s.File, Kernel: t.Kernel.Meta.KernelVersion, Arch: string(o.Arch), Outcome: verdict.Pass}
 	dir := filepath.Join(o.Out, t.Name(), s.Name)
 	res.Dir = dir
-	defer func() { res.Duration = time.Since(start); writeResult(dir, &res) }()
+	task := s.Name + " on " + t.Name()
+	progress.Send(ctx, progress.Event{Task: task, Phase: "starting the VM, building modules"})
+	defer func() {
+		res.Duration = time.Since(start)
+		writeResult(dir, &res)
+		progress.Send(ctx, progress.Event{Task: task, Phase: string(res.Outcome), End: true})
+	}()
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		res.Outcome, res.Reason = verdict.Error, err.Error()
 		return res
@@ -430,6 +437,7 @@ func RunTest(ctx context.Context, t *Target, s *spec.Spec) (res verdict.Result) 
 	}
 	for i := range s.Steps {
 		st := &s.Steps[i]
+		progress.Send(ctx, progress.Event{Task: task, Phase: fmt.Sprintf("step %d/%d: %s", i+1, len(s.Steps), st.String())})
 		if _, ok := mods.kos[st.Module()]; !ok && st.Kind() == spec.StepInsmod {
 			res.Add(verdict.StepResult{Index: i + 1, Line: st.Line, Step: st.String(), Outcome: verdict.Error,
 				Reason: fmt.Sprintf("no module %s.ko was built (built: %s)", st.Module(), strings.Join(keys(mods.kos), ", "))})

@@ -26,11 +26,14 @@ A kernel already in the cache is found without running make.`,
 				return err
 			}
 			var all []map[string]any
+			ctx, logw, endLive := c.liveView(cmd.Context())
+			defer endLive()
+			o.Log = logw
 			for _, cell := range cells {
 				o := *o
 				o.Kernel, o.Arch = cell.Kernel, cell.Arch
 				t0 := time.Now()
-				k, err := harness.Kernel(cmd.Context(), &o)
+				k, err := harness.Kernel(ctx, &o)
 				if err != nil {
 					return err
 				}

@@ -62,7 +62,10 @@ names) and a summary goes to $GITHUB_STEP_SUMMARY.`,
 			}
 			o.Timeout = timeout
 			started := time.Now()
-			m, err := harness.RunMatrix(cmd.Context(), o, cells, specs)
+			ctx, logw, endLive := c.liveView(cmd.Context())
+			o.Log = logw
+			m, err := harness.RunMatrix(ctx, o, cells, specs)
+			endLive()
 			if len(m.Cells) == 1 && m.Cells[0].Err != nil {
 				// Nothing ran: the one target could not be prepared.
 				return m.Cells[0].Err

@@ -15,6 +15,7 @@ import (
 
 	"github.com/lkmtest/lkmtest/harness/cache"
 	"github.com/lkmtest/lkmtest/harness/kconfig"
+	"github.com/lkmtest/lkmtest/harness/progress"
 	"github.com/lkmtest/lkmtest/harness/quirk"
 	"github.com/lkmtest/lkmtest/qemu"
 )
@@ -88,6 +89,9 @@ type Metadata struct {
 	BuildSeconds     float64 `json:"build_seconds"`
 	// Jobs is the -j the build used.
 	Jobs int `json:"jobs"`
+	// Objects is how many objects the build compiled or linked (the
+	// expected total of the next build's progress).
+	Objects int64 `json:"objects,omitempty"`
 	// Commands reproduce the build (run from any directory).
 	Commands []string `json:"commands"`
 	// Created is when the build finished.
@@ -197,6 +201,25 @@ func configure(ctx context.Context, log io.Writer, req KernelRequest, merged *kc
 	return final, cmds, nil
 }
 
+// previousObjects is the object count of the latest cached build of the
+// same kernel version and arch (0 when none): the expected total of a
+// build's progress.
+func previousObjects(c *cache.Dir, arch qemu.Arch, version string) int64 {
+	metas, _ := filepath.Glob(filepath.Join(c.Root, "kernels", "*", "metadata.json"))
+	var best Metadata
+	for _, p := range metas {
+		b, err := os.ReadFile(p)
+		var m Metadata
+		if err != nil || json.Unmarshal(b, &m) != nil {
+			continue
+		}
+		if m.Arch == arch && m.KernelVersion == version && m.Objects > 0 && m.Created.After(best.Created) {
+			best = m
+		}
+	}
+	return best.Objects
+}
+
 // BuildKernel returns the kernel for req, building it into the cache on a
 // miss. A hit runs no make at all.
 func BuildKernel(ctx context.Context, c *cache.Dir, req KernelRequest) (*Kernel, error) {
@@ -261,7 +284,9 @@ func buildKernel(ctx context.Context, c *cache.Dir, tmp, key string, merged *kco
 		req.Source.Version, req.Arch, final.Count("y"), req.Jobs, logPath)
 	t1 := time.Now()
 	buildArgs := append(append([]string{}, base...), "-j"+strconv.Itoa(req.Jobs), req.Arch.Spec().ImageTarget, "modules")
-	if err := run(ctx, log, "", "make", buildArgs...); err != nil {
+	objects := progress.NewObjectCounter(ctx, fmt.Sprintf("kernel %s %s", req.Source.Version, req.Arch),
+		previousObjects(c, req.Arch, req.Source.Version))
+	if err := run(ctx, io.MultiWriter(log, objects), "", "make", buildArgs...); err != nil {
 		return fmt.Errorf("build kernel: %w", err)
 	}
 	var names []string
@@ -273,6 +298,7 @@ func buildKernel(ctx context.Context, c *cache.Dir, tmp, key string, merged *kco
 		Compiler: ccVersion, Fragments: names, Quirks: quirk.For(req.Arch, req.Source.Version).IDs, RequestedOptions: len(merged.Options()),
 		OptionsY: final.Count("y"), OptionsM: final.Count("m"),
 		ConfigureSeconds: configured.Seconds(), BuildSeconds: time.Since(t1).Seconds(), Jobs: req.Jobs,
+		Objects: objects.Count(),
 		Commands: append(cmds, "make "+strings.Join(buildArgs, " ")),
 		Created:  time.Now().UTC(),
 	}

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/lkmtest/lkmtest/harness/cache"
+	"github.com/lkmtest/lkmtest/harness/progress"
 	"github.com/lkmtest/lkmtest/harness/quirk"
 )
 
@@ -151,7 +152,8 @@ func download(ctx context.Context, url, dst, sum string, log io.Writer) error {
 	defer f.Close()
 	h := sha256.New()
 	t0 := time.Now()
-	n, err := io.Copy(io.MultiWriter(f, h), resp.Body)
+	body := &progress.Reader{R: resp.Body, Ctx: ctx, Task: "download " + filepath.Base(dst), Total: resp.ContentLength}
+	n, err := io.Copy(io.MultiWriter(f, h), body)
 	if err == nil && resp.ContentLength >= 0 && n != resp.ContentLength {
 		err = io.ErrUnexpectedEOF
 	}
