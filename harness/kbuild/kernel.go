@@ -298,7 +298,7 @@ func buildKernel(ctx context.Context, c *cache.Dir, tmp, key string, merged *kco
 		Compiler: ccVersion, Fragments: names, Quirks: quirk.For(req.Arch, req.Source.Version).IDs, RequestedOptions: len(merged.Options()),
 		OptionsY: final.Count("y"), OptionsM: final.Count("m"),
 		ConfigureSeconds: configured.Seconds(), BuildSeconds: time.Since(t1).Seconds(), Jobs: req.Jobs,
-		Objects: objects.Count(),
+		Objects:  objects.Count(),
 		Commands: append(cmds, "make "+strings.Join(buildArgs, " ")),
 		Created:  time.Now().UTC(),
 	}
