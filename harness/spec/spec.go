@@ -57,6 +57,38 @@ type Spec struct {
 	// File is the spec's path; Dir its directory.
 	File string `yaml:"-"`
 	Dir  string `yaml:"-"`
+
+	// root is the decoded document, for the lines of keys.
+	root *yaml.Node
+}
+
+// line returns the line of the value at path (keys of nested mappings,
+// then optionally the index of a sequence item, as "0"); the line of the
+// deepest key found, or 1, when the path does not exist.
+func (s *Spec) line(path ...string) int {
+	n, line := s.root, 1
+	for _, key := range path {
+		if n == nil {
+			break
+		}
+		var next *yaml.Node
+		switch n.Kind {
+		case yaml.MappingNode:
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				if n.Content[i].Value == key {
+					line, next = n.Content[i].Line, n.Content[i+1]
+					break
+				}
+			}
+		case yaml.SequenceNode:
+			if i, err := strconv.Atoi(key); err == nil && i >= 0 && i < len(n.Content) {
+				next = n.Content[i]
+				line = next.Line
+			}
+		}
+		n = next
+	}
+	return line
 }
 
 // Boot holds the VM settings of a test.
@@ -373,7 +405,7 @@ func fromYAML(file string, err error) error {
 			errs = append(errs, &Error{File: file, Line: line, Msg: strings.Replace(sm[2], " in type spec.plain", "", 1)})
 			continue
 		}
-		errs = append(errs, &Error{File: file, Msg: m})
+		errs = append(errs, &Error{File: file, Line: 1, Msg: m})
 	}
 	return errors.Join(errs...)
 }
@@ -392,12 +424,18 @@ func parse(file string, data []byte, checkDirs bool) (*Spec, error) {
 	var s Spec
 	if err := dec.Decode(&s); err != nil {
 		if errors.Is(err, io.EOF) {
-			return nil, &Error{File: file, Msg: "empty spec: it needs at least a name and steps"}
+			return nil, &Error{File: file, Line: 1, Msg: "empty spec: it needs at least a name and steps"}
 		}
 		return nil, fromYAML(file, err)
 	}
 	s.File = file
 	s.Dir = filepath.Dir(file)
+	// A second, lenient decode keeps every key's line for the errors
+	// check finds (the strict one above already rejected unknown keys).
+	var root yaml.Node
+	if yaml.Unmarshal(data, &root) == nil && len(root.Content) > 0 {
+		s.root = root.Content[0]
+	}
 	if err := s.check(checkDirs); err != nil {
 		return nil, err
 	}
@@ -427,56 +465,56 @@ func (s *Spec) check(checkDirs bool) error {
 		errs = append(errs, &Error{File: s.File, Line: line, Msg: fmt.Sprintf(format, args...)})
 	}
 	if s.Name == "" {
-		bad(0, "missing name: give the test a name (lower case, digits, - _ .)")
+		bad(1, "missing name: give the test a name (lower case, digits, - _ .)")
 	} else if !validName.MatchString(s.Name) {
-		bad(0, "invalid name %q: use lower case letters, digits, '-', '_' and '.'", s.Name)
+		bad(s.line("name"), "invalid name %q: use lower case letters, digits, '-', '_' and '.'", s.Name)
 	}
 	if len(s.Steps) == 0 {
-		bad(0, "no steps: a test needs at least one step (insmod or rmmod)")
+		bad(s.line("steps"), "no steps: a test needs at least one step (insmod or rmmod)")
 	}
 	if s.Modules == nil {
 		s.Modules = []string{"."} // "modules: []" means none (a test of helpers only)
 	}
-	for _, m := range s.Modules {
+	for mi, m := range s.Modules {
 		if filepath.IsAbs(m) {
-			bad(0, "module directory %q must be relative to the spec", m)
+			bad(s.line("modules", strconv.Itoa(mi)), "module directory %q must be relative to the spec", m)
 			continue
 		}
 		if st, err := os.Stat(filepath.Join(s.Dir, m)); checkDirs && (err != nil || !st.IsDir()) {
-			bad(0, "module directory %q does not exist next to the spec", m)
+			bad(s.line("modules", strconv.Itoa(mi)), "module directory %q does not exist next to the spec", m)
 		}
 	}
 	helperNames := map[string]bool{}
-	for _, h := range s.Helpers {
+	for hi, h := range s.Helpers {
 		name := strings.TrimSuffix(filepath.Base(h), ".c")
 		switch {
 		case filepath.IsAbs(h) || !strings.HasSuffix(h, ".c"):
-			bad(0, "helper %q: give a C file relative to the spec (name.c)", h)
+			bad(s.line("helpers", strconv.Itoa(hi)), "helper %q: give a C file relative to the spec (name.c)", h)
 		case helperNames[name]:
-			bad(0, "two helpers are named %s", name)
+			bad(s.line("helpers", strconv.Itoa(hi)), "two helpers are named %s", name)
 		default:
 			if _, err := os.Stat(filepath.Join(s.Dir, h)); checkDirs && err != nil {
-				bad(0, "helper %q does not exist next to the spec", h)
+				bad(s.line("helpers", strconv.Itoa(hi)), "helper %q does not exist next to the spec", h)
 			}
 		}
 		helperNames[name] = true
 	}
 	if s.Boot.Config != "" {
 		if filepath.IsAbs(s.Boot.Config) {
-			bad(0, "boot.config %q must be relative to the spec", s.Boot.Config)
+			bad(s.line("boot", "config"), "boot.config %q must be relative to the spec", s.Boot.Config)
 		} else if _, err := os.Stat(filepath.Join(s.Dir, s.Boot.Config)); checkDirs && err != nil {
-			bad(0, "boot.config %q does not exist next to the spec", s.Boot.Config)
+			bad(s.line("boot", "config"), "boot.config %q does not exist next to the spec", s.Boot.Config)
 		}
 	}
 	if s.Boot.Memory == 0 {
 		s.Boot.Memory = 256
 	} else if s.Boot.Memory < 64 {
-		bad(0, "boot.memory %d MiB is too small (at least 64)", s.Boot.Memory)
+		bad(s.line("boot", "memory"), "boot.memory %d MiB is too small (at least 64)", s.Boot.Memory)
 	}
 	if s.Boot.CPUs == 0 {
 		s.Boot.CPUs = 1
 	} else if s.Boot.CPUs < 0 || s.Boot.CPUs > 64 {
-		bad(0, "boot.cpus %d is out of range (1..64)", s.Boot.CPUs)
+		bad(s.line("boot", "cpus"), "boot.cpus %d is out of range (1..64)", s.Boot.CPUs)
 	}
 	if s.Timeout == 0 {
 		s.Timeout = Duration(120 * time.Second)
@@ -564,16 +602,18 @@ func (s *Spec) check(checkDirs bool) error {
 		}
 	}
 	for _, m := range s.Requires.check() {
-		bad(0, "%s", m)
+		// "requires.kernel: ..." names its key.
+		key, _, _ := strings.Cut(strings.TrimPrefix(m, "requires."), " ")
+		bad(s.line("requires", strings.Trim(key, ":")), "%s", m)
 	}
 	for i := range s.Allow {
 		if err := s.Allow[i].check(); err != nil {
-			bad(0, "%v", err)
+			bad(s.line("allow", strconv.Itoa(i)), "%v", err)
 		}
 	}
-	for _, t := range s.Taint {
+	for i, t := range s.Taint {
 		if len(t) != 1 || !strings.Contains(TaintLetters, t) {
-			bad(0, "taint %q: want one letter of %s", t, TaintLetters)
+			bad(s.line("taint", strconv.Itoa(i)), "taint %q: want one letter of %s", t, TaintLetters)
 		}
 	}
 	return errors.Join(errs...)
