@@ -11,6 +11,16 @@ import (
 // child performs one module operation and prints the errno name on failure.
 // Its exit code is 0 on success, 1 on a system-call error, 2 on misuse.
 func child(op string, args []string) int {
+	// Only the agent (PID 1 of an lkmtest initramfs) starts children: an
+	// environment variable must not turn this binary into a host insmod.
+	if os.Getppid() != 1 {
+		fmt.Fprintln(os.Stderr, "lkmtest-agent: refusing: a child operation needs the agent (PID 1) as parent")
+		return 2
+	}
+	if _, err := os.Stat(initramfsMarker); err != nil {
+		fmt.Fprintf(os.Stderr, "lkmtest-agent: refusing: %s missing (not an lkmtest initramfs)\n", initramfsMarker)
+		return 2
+	}
 	var err error
 	switch {
 	case op == "insmod" && len(args) == 2:

@@ -17,6 +17,9 @@ import (
 // childEnv selects child mode: the value is the operation to perform.
 const childEnv = "LKMTEST_AGENT_CHILD"
 
+// initramfsMarker exists only in lkmtest's initramfs.
+const initramfsMarker = "/etc/lkmtest-initramfs"
+
 func main() {
 	if op := os.Getenv(childEnv); op != "" {
 		os.Exit(child(op, os.Args[1:]))
@@ -25,7 +28,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, "lkmtest-agent: refusing to run: not PID 1 (this is the guest init of lkmtest VMs; never run it on a host)")
 		os.Exit(2)
 	}
-	if _, err := os.Stat("/etc/lkmtest-initramfs"); err != nil {
+	if _, err := os.Stat(initramfsMarker); err != nil {
 		fmt.Fprintln(os.Stderr, "lkmtest-agent: refusing to run: /etc/lkmtest-initramfs missing (not an lkmtest initramfs)")
 		halt()
 	}

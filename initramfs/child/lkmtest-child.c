@@ -9,7 +9,8 @@
  *   rmmod NAME           delete_module(NAME, O_NONBLOCK)
  *
  * Exit status: 0 on success; 1 on a failed system call, after printing the
- * errno name (ENOENT, EEXIST...) on stdout; 2 on misuse. It is a static C
+ * errno name (ENOENT, EEXIST...) on stdout; 2 on misuse, or when its parent
+ * is not PID 1 of an lkmtest initramfs (it never loads modules on a host). It is a static C
  * program because a Go binary's start-up costs tens of milliseconds per step
  * under TCG.
  */
@@ -66,6 +67,12 @@ static int insmod(const char *path, const char *params)
 int main(int argc, char **argv)
 {
 	const char *op = strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0];
+
+	/* Only the agent of an lkmtest VM may use this: never the host. */
+	if (getppid() != 1 || access("/etc/lkmtest-initramfs", F_OK) != 0) {
+		fprintf(stderr, "lkmtest-child: refusing: not started by the agent (PID 1) of an lkmtest initramfs\n");
+		return 2;
+	}
 
 	if (strcmp(op, "insmod") == 0 && argc == 3)
 		return insmod(argv[1], argv[2]);
