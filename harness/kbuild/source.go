@@ -139,7 +139,7 @@ func unpack(ctx context.Context, tarball, dst string, log io.Writer) error {
 	if err := os.MkdirAll(dst, 0o755); err != nil {
 		return err
 	}
-	if err := run(ctx, log, "", "tar", "-xf", tarball, "-C", dst, "--strip-components=1", "--no-same-owner"); err != nil {
+	if err := untarFile(ctx, tarball, dst); err != nil {
 		return err
 	}
 	if _, err := os.Stat(filepath.Join(dst, "Makefile")); err != nil {

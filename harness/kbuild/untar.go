@@ -1,0 +1,217 @@
+package kbuild
+
+import (
+	"archive/tar"
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path"
+	"path/filepath"
+	"strings"
+	"syscall"
+)
+
+// untarFile extracts a .tar.xz/.tar.gz/.tar kernel tarball into dst,
+// stripping its top directory. Decompression runs in xz or gzip; the
+// archive itself is read here, so that every member is checked before it is
+// written: a name that is absolute or climbs out with "..", a symlink or
+// hard link whose target leaves the tree, or a device or fifo, refuses the
+// whole tarball (the caller's cache entry is then removed). Nothing is ever
+// written outside dst.
+func untarFile(ctx context.Context, tarball, dst string) error {
+	f, err := os.Open(tarball)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	var r io.Reader = bufio.NewReaderSize(f, 1<<20)
+	var cmd *exec.Cmd
+	switch {
+	case strings.HasSuffix(tarball, ".xz"):
+		cmd = exec.CommandContext(ctx, "xz", "-dc", "-T0")
+	case strings.HasSuffix(tarball, ".gz"):
+		cmd = exec.CommandContext(ctx, "gzip", "-dc")
+	}
+	if cmd != nil {
+		cmd.Stdin = r
+		cmd.Stderr = os.Stderr
+		out, err := cmd.StdoutPipe()
+		if err != nil {
+			return err
+		}
+		if err := cmd.Start(); err != nil {
+			return fmt.Errorf("%s: %w (install xz-utils)", cmd.Path, err)
+		}
+		r = bufio.NewReaderSize(out, 1<<20)
+	}
+	err = untar(r, dst)
+	if cmd != nil {
+		if err != nil {
+			_ = cmd.Process.Kill()
+		}
+		_, _ = io.Copy(io.Discard, r)
+		if werr := cmd.Wait(); err == nil && werr != nil {
+			err = fmt.Errorf("decompress %s: %w", tarball, werr)
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("%s: %w", tarball, err)
+	}
+	return nil
+}
+
+// errUnsafe marks a tarball member that would write outside the tree.
+var errUnsafe = errors.New("unsafe tarball member")
+
+// untar extracts a tar stream into dst with its top directory stripped.
+func untar(r io.Reader, dst string) error {
+	tr := tar.NewReader(r)
+	if err := os.MkdirAll(dst, 0o755); err != nil {
+		return err
+	}
+	// links are the symlinks extracted so far: nothing is written through
+	// one, and each must resolve inside the tree once all are there.
+	links := map[string]bool{}
+	for {
+		h, err := tr.Next()
+		if errors.Is(err, io.EOF) {
+			return checkLinksResolve(dst, links)
+		}
+		if err != nil {
+			return fmt.Errorf("read tarball: %w", err)
+		}
+		if h.Typeflag == tar.TypeXGlobalHeader || h.Typeflag == tar.TypeXHeader {
+			continue
+		}
+		rel, err := memberPath(h.Name)
+		if err != nil {
+			return err
+		}
+		if rel == "" {
+			continue // the top directory itself
+		}
+		for dir := path.Dir(rel); dir != "."; dir = path.Dir(dir) {
+			if links[dir] {
+				return fmt.Errorf("%w: %s would be written through the symlink %s", errUnsafe, h.Name, dir)
+			}
+		}
+		target := filepath.Join(dst, filepath.FromSlash(rel))
+		mode := os.FileMode(h.Mode).Perm()
+		switch h.Typeflag {
+		case tar.TypeDir:
+			if err := os.MkdirAll(target, 0o755); err != nil {
+				return err
+			}
+		case tar.TypeReg:
+			if err := writeMember(target, tr, mode); err != nil {
+				return err
+			}
+		case tar.TypeSymlink:
+			if err := checkLink(rel, h.Linkname); err != nil {
+				return err
+			}
+			if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
+				return err
+			}
+			if err := os.Symlink(h.Linkname, target); err != nil {
+				return err
+			}
+			links[rel] = true
+		case tar.TypeLink:
+			lrel, err := memberPath(h.Linkname)
+			if err != nil || lrel == "" {
+				return fmt.Errorf("%w: hard link %s -> %s leaves the tree", errUnsafe, h.Name, h.Linkname)
+			}
+			if err := os.Link(filepath.Join(dst, filepath.FromSlash(lrel)), target); err != nil {
+				return err
+			}
+		default:
+			return fmt.Errorf("%w: %s is a %s, which a kernel source tarball never holds", errUnsafe, h.Name, typeName(h.Typeflag))
+		}
+	}
+}
+
+// memberPath returns a member's path below the top directory, refusing
+// absolute paths and any ".." component.
+func memberPath(name string) (string, error) {
+	if strings.HasPrefix(name, "/") || filepath.IsAbs(name) {
+		return "", fmt.Errorf("%w: absolute path %q", errUnsafe, name)
+	}
+	for _, part := range strings.Split(name, "/") {
+		if part == ".." {
+			return "", fmt.Errorf("%w: path %q climbs out with ..", errUnsafe, name)
+		}
+	}
+	clean := path.Clean(name)
+	_, rest, _ := strings.Cut(clean, "/")
+	if clean == "." {
+		return "", nil
+	}
+	return rest, nil
+}
+
+// checkLinksResolve follows every extracted symlink (chains included) and
+// refuses the tree when one ends outside it.
+func checkLinksResolve(dst string, links map[string]bool) error {
+	root, err := filepath.EvalSymlinks(dst)
+	if err != nil {
+		return err
+	}
+	for rel := range links {
+		resolved, err := filepath.EvalSymlinks(filepath.Join(dst, filepath.FromSlash(rel)))
+		if err != nil {
+			continue // dangling inside the tree: nothing to follow
+		}
+		if resolved != root && !strings.HasPrefix(resolved, root+string(filepath.Separator)) {
+			return fmt.Errorf("%w: symlink %s resolves to %s, outside the tree", errUnsafe, rel, resolved)
+		}
+	}
+	return nil
+}
+
+// checkLink refuses a symlink at rel whose target is absolute or resolves
+// outside the tree.
+func checkLink(rel, link string) error {
+	if path.IsAbs(link) {
+		return fmt.Errorf("%w: symlink %s points to the absolute path %s", errUnsafe, rel, link)
+	}
+	resolved := path.Join(path.Dir(rel), link)
+	if resolved == ".." || strings.HasPrefix(resolved, "../") {
+		return fmt.Errorf("%w: symlink %s -> %s leaves the tree", errUnsafe, rel, link)
+	}
+	return nil
+}
+
+// writeMember writes one regular file. A symlink already at target (or on
+// the way to it) is not followed: O_NOFOLLOW on the file, and every parent
+// is created here from checked names.
+func writeMember(target string, r io.Reader, mode os.FileMode) error {
+	if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
+		return err
+	}
+	f, err := os.OpenFile(target, os.O_WRONLY|os.O_CREATE|os.O_TRUNC|syscall.O_NOFOLLOW, mode|0o200)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(f, r); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+func typeName(t byte) string {
+	switch t {
+	case tar.TypeChar:
+		return "character device"
+	case tar.TypeBlock:
+		return "block device"
+	case tar.TypeFifo:
+		return "fifo"
+	}
+	return fmt.Sprintf("member of type %q", t)
+}
