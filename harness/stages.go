@@ -224,6 +224,10 @@ func (t *Target) vmQuirks() []qemu.Fn {
 
 // Prepare builds the kernel and assembles the initramfs in o.Out.
 func Prepare(ctx context.Context, o *Options) (*Target, error) {
+	// No emulator, no run: say so before building anything.
+	if err := qemu.CheckInstalled(o.Arch); err != nil {
+		return nil, err
+	}
 	k, err := Kernel(ctx, o)
 	if err != nil {
 		return nil, err

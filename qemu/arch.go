@@ -2,6 +2,7 @@ package qemu
 
 import (
 	"fmt"
+	"os/exec"
 	"runtime"
 	"sort"
 	"strings"
@@ -129,4 +130,14 @@ func (a Arch) CC() string {
 		return "gcc"
 	}
 	return a.Spec().CrossCC
+}
+
+// CheckInstalled reports, with the install command, when the emulator of
+// arch is not on the PATH.
+func CheckInstalled(arch Arch) error {
+	s := arch.Spec()
+	if _, err := exec.LookPath(s.QEMU); err != nil {
+		return fmt.Errorf("%s not found: install it with 'apt-get install %s' (or run 'make deps')", s.QEMU, s.DebianQEMU)
+	}
+	return nil
 }

@@ -467,3 +467,56 @@ func TestReportsAndShards(t *testing.T) {
 		t.Errorf("--format ktap: exit %d, cases %+v\n%s", code, cases, stdout)
 	}
 }
+
+// pathWithout returns a PATH directory holding every program of this PATH
+// but those named: a machine where they are not installed.
+func pathWithout(t *testing.T, missing ...string) string {
+	t.Helper()
+	dir := t.TempDir()
+	for _, d := range filepath.SplitList(os.Getenv("PATH")) {
+		entries, _ := os.ReadDir(d)
+		for _, e := range entries {
+			name := e.Name()
+			if slices.Contains(missing, name) {
+				continue
+			}
+			if _, err := os.Lstat(filepath.Join(dir, name)); err == nil {
+				continue // an earlier PATH entry wins
+			}
+			_ = os.Symlink(filepath.Join(d, name), filepath.Join(dir, name))
+		}
+	}
+	return dir
+}
+
+// TestMissingTools is the fault matrix's row of missing host pieces: no
+// QEMU, no cross compiler, no kernel source. Each is exit 2 with the exact
+// command that installs it.
+func TestMissingTools(t *testing.T) {
+	if testing.Short() {
+		t.Skip("needs the cached kernels: skipped with -short")
+	}
+	cases := []struct {
+		name    string
+		env     []string
+		args    []string
+		install string
+	}{
+		{"no QEMU for x86_64", []string{"PATH=" + pathWithout(t, "qemu-system-x86_64")},
+			[]string{"run", "--out", t.TempDir(), "--arch", "x86_64", "hello"}, "apt-get install qemu-system-x86"},
+		{"no QEMU for arm64", []string{"PATH=" + pathWithout(t, "qemu-system-aarch64")},
+			[]string{"run", "--out", t.TempDir(), "--arch", "arm64", "hello"}, "apt-get install qemu-system-arm"},
+		{"no cross compiler", []string{"PATH=" + pathWithout(t, "aarch64-linux-gnu-gcc")},
+			[]string{"run", "--out", t.TempDir(), "--arch", "arm64", "hello"}, "apt-get install gcc-aarch64-linux-gnu"},
+		{"no kernel source", []string{"LKMTEST_DEBIAN_SRC=" + t.TempDir()},
+			[]string{"run", "--out", t.TempDir(), "--kernel", "6.12", "hello"}, "apt-get install linux-source-6.12"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			stdout, stderr, code := cliEnv(t, nil, c.env, c.args...)
+			if code != 2 || !strings.Contains(stderr, c.install) {
+				t.Errorf("exit %d, want 2 with %q\nstdout:\n%s\nstderr:\n%s", code, c.install, stdout, stderr)
+			}
+		})
+	}
+}

@@ -28,8 +28,13 @@ type Source struct {
 var DebianVersions = []string{"6.1", "6.12"}
 
 // debianTarball is where linux-source-<v> installs its tarball.
+// $LKMTEST_DEBIAN_SRC overrides /usr/src (tarballs copied elsewhere).
 func debianTarball(series string) string {
-	return fmt.Sprintf("/usr/src/linux-source-%s.tar.xz", series)
+	dir := os.Getenv("LKMTEST_DEBIAN_SRC")
+	if dir == "" {
+		dir = "/usr/src"
+	}
+	return filepath.Join(dir, fmt.Sprintf("linux-source-%s.tar.xz", series))
 }
 
 // SourceRequest names a kernel source: a local tree, a kernel.org release or
