@@ -308,7 +308,7 @@ func RunTest(ctx context.Context, t *Target, s *spec.Spec) (res verdict.Result) 
 	if o.Timeout > 0 {
 		timeout = o.Timeout
 	}
-	console, err := os.Create(filepath.Join(dir, "console.log"))
+	console, err := cache.Create(filepath.Join(dir, "console.log"))
 	if err != nil {
 		res.Outcome, res.Reason = verdict.Error, err.Error()
 		return res
@@ -345,7 +345,7 @@ func RunTest(ctx context.Context, t *Target, s *spec.Spec) (res verdict.Result) 
 		exit := vm.Wait()
 		_ = os.WriteFile(filepath.Join(dir, "qemu.exit"), []byte(exit.String()+"\n"), 0o600)
 	}()
-	transcript, _ := os.Create(filepath.Join(dir, "agent.log"))
+	transcript, _ := cache.Create(filepath.Join(dir, "agent.log"))
 	if transcript != nil {
 		defer transcript.Close()
 	}

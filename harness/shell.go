@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/lkmtest/lkmtest/harness/cache"
 	"github.com/lkmtest/lkmtest/harness/guest"
 	"github.com/lkmtest/lkmtest/harness/spec"
 	"github.com/lkmtest/lkmtest/qemu"
@@ -50,7 +51,7 @@ func Shell(ctx context.Context, t *Target, s *spec.Spec, sio ShellIO) error {
 		}
 		boot = s.Boot
 	}
-	console, err := os.Create(filepath.Join(dir, "console.log"))
+	console, err := cache.Create(filepath.Join(dir, "console.log"))
 	if err != nil {
 		return err
 	}
@@ -82,7 +83,7 @@ func Shell(ctx context.Context, t *Target, s *spec.Spec, sio ShellIO) error {
 		vm.Stop()
 		vm.Wait()
 	}()
-	transcript, _ := os.Create(filepath.Join(dir, "agent.log"))
+	transcript, _ := cache.Create(filepath.Join(dir, "agent.log"))
 	if transcript != nil {
 		defer transcript.Close()
 	}

@@ -76,7 +76,7 @@ func (t *Target) snapshot(ctx context.Context, fns []qemu.Fn) (dir string, err e
 		return "", err
 	}
 	dir, _, err = t.Options.Cache.Ensure(ctx, "snapshots", key, func(ctx context.Context, tmp string) error {
-		console, err := os.Create(filepath.Join(tmp, "console.log"))
+		console, err := cache.Create(filepath.Join(tmp, "console.log"))
 		if err != nil {
 			return err
 		}

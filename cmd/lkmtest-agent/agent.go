@@ -184,7 +184,10 @@ func serve(kmsg *kmsgReader, req guest.Request) guest.Response {
 	}
 	resp.DurationUS = time.Since(start).Microseconds()
 	recs, lost := kmsg.drain()
-	resp.Records, resp.Lost = append(resp.Records, recs...), resp.Lost+lost
+	addRecords(&resp, recs, lost)
+	var dropped uint64
+	resp.Records, dropped = guest.CapRecords(resp.Records, guest.MaxRecords)
+	resp.Dropped += dropped
 	resp.TaintAfter = readTaint()
 	return resp
 }
@@ -247,7 +250,7 @@ func watch(resp *guest.Response, kmsg *kmsgReader, req guest.Request, p *os.Proc
 			return err, true
 		case <-tick.C:
 			recs, lost := kmsg.drain()
-			resp.Records, resp.Lost = append(resp.Records, recs...), resp.Lost+lost
+			addRecords(resp, recs, lost)
 			if oopsed == nil && killedByOops(recs) {
 				oopsed = time.After(oopsGrace)
 			}
@@ -294,5 +297,17 @@ func finishChild(resp *guest.Response, op, out string, err error) {
 		} else if err != nil {
 			resp.Error = fmt.Sprintf("%s helper: %v", op, err)
 		}
+	}
+}
+
+// addRecords adds records to a response, compacting it (the first and last
+// guest.MaxRecords/2 kept) whenever it holds twice the limit: a flood
+// costs the agent bounded memory.
+func addRecords(resp *guest.Response, recs []klog.Record, lost uint64) {
+	resp.Records, resp.Lost = append(resp.Records, recs...), resp.Lost+lost
+	if len(resp.Records) > 2*guest.MaxRecords {
+		var dropped uint64
+		resp.Records, dropped = guest.CapRecords(resp.Records, guest.MaxRecords)
+		resp.Dropped += dropped
 	}
 }

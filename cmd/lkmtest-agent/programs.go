@@ -186,7 +186,7 @@ func sleepCollecting(resp *guest.Response, kmsg *kmsgReader, d time.Duration) {
 	for time.Now().Before(end) {
 		time.Sleep(min(20*time.Millisecond, time.Until(end)))
 		recs, lost := kmsg.drain()
-		resp.Records, resp.Lost = append(resp.Records, recs...), resp.Lost+lost
+		addRecords(resp, recs, lost)
 	}
 }
 

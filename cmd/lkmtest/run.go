@@ -70,7 +70,7 @@ names) and a summary goes to $GITHUB_STEP_SUMMARY.`,
 				// Nothing ran: the one target could not be prepared.
 				return m.Cells[0].Err
 			}
-			rep := runReport(m, started, shards, err != nil)
+			rep := runReport(m, started, shards, err != nil || cmd.Context().Err() != nil)
 			moduleDirs(rep, specs)
 			if werr := writeReports(out, rep); werr != nil {
 				fmt.Fprintf(os.Stderr, "lkmtest: %v\n", werr)

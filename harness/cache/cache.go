@@ -220,3 +220,9 @@ func CopyFile(dst, src string, perm os.FileMode) error {
 	}
 	return out.Close()
 }
+
+// Create creates (or truncates) a file only its owner can read: lkmtest's
+// logs and reports are 0600 in 0700 directories.
+func Create(path string) (*os.File, error) {
+	return os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o600)
+}

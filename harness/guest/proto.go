@@ -49,6 +49,12 @@ const (
 	OpShell Op = "shell"
 )
 
+// MaxRecords bounds the kernel log records of one response: past it the
+// agent keeps the first and last MaxRecords/2 and counts the rest in
+// Dropped, so that a module flooding the log cannot exhaust either side's
+// memory.
+const MaxRecords = 20000
+
 // MaxOutput bounds the standard output, standard error and read data the
 // agent returns for one request.
 const MaxOutput = 1 << 20
@@ -120,6 +126,8 @@ type Response struct {
 	Records []klog.Record `json:"records,omitempty"`
 	// Lost counts records overwritten before the agent could read them.
 	Lost uint64 `json:"lost,omitempty"`
+	// Dropped counts records the agent read but left out (MaxRecords).
+	Dropped uint64 `json:"dropped,omitempty"`
 	// TaintBefore and TaintAfter are /proc/sys/kernel/tainted around it.
 	TaintBefore uint64 `json:"taint_before"`
 	TaintAfter  uint64 `json:"taint_after"`
@@ -185,4 +193,17 @@ func (c *Conn) Recv(v any) error {
 		return fmt.Errorf("decode message: %w", err)
 	}
 	return nil
+}
+
+// CapRecords keeps the first and last max/2 of recs when there are more
+// than max, and returns how many it left out.
+func CapRecords(recs []klog.Record, max int) ([]klog.Record, uint64) {
+	if len(recs) <= max {
+		return recs, 0
+	}
+	half := max / 2
+	out := make([]klog.Record, 0, 2*half)
+	out = append(out, recs[:half]...)
+	out = append(out, recs[len(recs)-half:]...)
+	return out, uint64(len(recs) - 2*half)
 }

@@ -258,7 +258,7 @@ func BuildKernel(ctx context.Context, c *cache.Dir, req KernelRequest) (*Kernel,
 func buildKernel(ctx context.Context, c *cache.Dir, tmp, key string, merged *kconfig.Config, ccVersion string, req KernelRequest) (err error) {
 	out := filepath.Join(tmp, "build")
 	logPath := filepath.Join(tmp, "build.log")
-	logFile, err := os.Create(logPath)
+	logFile, err := cache.Create(logPath)
 	if err != nil {
 		return err
 	}

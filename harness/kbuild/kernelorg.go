@@ -145,7 +145,7 @@ func download(ctx context.Context, url, dst, sum string, log io.Writer) error {
 	if resp.StatusCode != http.StatusOK {
 		return fmt.Errorf("download %s: HTTP %s", url, resp.Status)
 	}
-	f, err := os.Create(dst)
+	f, err := cache.Create(dst)
 	if err != nil {
 		return err
 	}

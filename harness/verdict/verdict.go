@@ -65,6 +65,10 @@ type StepResult struct {
 	Allowed []klog.Report `json:"allowed,omitempty"`
 	// Duration is how long the step ran in the guest.
 	Duration time.Duration `json:"duration_ns"`
+	// Missing counts the step's kernel log records that are not in Records:
+	// overwritten in the kernel's ring buffer before the agent read them,
+	// or left out of a flood (guest.MaxRecords).
+	Missing uint64 `json:"missing_records,omitempty"`
 	// Cases are the KTAP test cases the step printed (ktap: true).
 	Cases []ktap.Case `json:"cases,omitempty"`
 }
@@ -142,7 +146,7 @@ func (j *Judge) Step(index int, resp guest.Response) StepResult {
 	st := &j.spec.Steps[index-1]
 	r := StepResult{Index: index, Line: st.Line, Step: st.String(), Outcome: Pass,
 		Errno: resp.Errno, Signal: resp.Signal, Records: resp.Records,
-		Duration: time.Duration(resp.DurationUS) * time.Microsecond}
+		Duration: time.Duration(resp.DurationUS) * time.Microsecond, Missing: resp.Lost + resp.Dropped}
 	var lines []logLine
 	var texts []string
 	for _, rec := range resp.Records {
@@ -189,6 +193,9 @@ func (j *Judge) Step(index int, resp guest.Response) StepResult {
 			r.Outcome, r.Reason = Fail, why
 		} else if why := j.matchLog(st, logLines); why != "" {
 			r.Outcome, r.Reason = Fail, why
+			if r.Missing > 0 {
+				r.Reason += fmt.Sprintf(" (%d records of this step are missing from the log lkmtest saw: overwritten in the kernel's ring buffer or left out of a flood)", r.Missing)
+			}
 		} else if why := j.checkModel(st, texts); why != "" {
 			r.Outcome, r.Reason = Fail, why
 		} else if why := judgeKTAP(st, texts, &r); why != "" {

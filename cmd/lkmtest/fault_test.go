@@ -1,0 +1,402 @@
+package main
+
+// The fault matrix: lkmtest under the faults users cause or meet (issue
+// #7). Each test runs the real CLI, with real kernels and QEMU.
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/lkmtest/lkmtest/harness/report"
+	"github.com/lkmtest/lkmtest/harness/verdict"
+)
+
+// proc is an lkmtest process started in the background.
+type proc struct {
+	cmd    *exec.Cmd
+	mu     sync.Mutex
+	stderr bytes.Buffer
+	stdout bytes.Buffer
+	lines  chan string // stderr lines
+	done   chan struct{}
+	peak   int64 // highest VmHWM seen, kB
+}
+
+// start runs lkmtest from the repository root with env added.
+func start(t *testing.T, env []string, args ...string) *proc {
+	t.Helper()
+	if c := os.Getenv("LKMTEST_CACHE_DIR"); c != "" && !slicesHasPrefix(args, "--cache-dir") {
+		args = append([]string{"--cache-dir", c}, args...)
+	}
+	p := &proc{cmd: exec.Command(lkmtestBin, args...), lines: make(chan string, 1000), done: make(chan struct{})}
+	p.cmd.Dir = "../.."
+	p.cmd.Env = append(append(os.Environ(), "GITHUB_ACTIONS="), env...)
+	p.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	p.cmd.Stdout = &lockedBuffer{mu: &p.mu, b: &p.stdout}
+	errPipe, err := p.cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		sc := bufio.NewScanner(errPipe)
+		for sc.Scan() {
+			p.mu.Lock()
+			p.stderr.WriteString(sc.Text() + "\n")
+			p.mu.Unlock()
+			select {
+			case p.lines <- sc.Text():
+			default:
+			}
+		}
+		close(p.lines)
+	}()
+	go func() {
+		// The peak memory of lkmtest itself (not of QEMU, its child).
+		for {
+			select {
+			case <-p.done:
+				return
+			case <-time.After(20 * time.Millisecond):
+			}
+			if kb := vmHWM(p.cmd.Process.Pid); kb > p.peak {
+				p.mu.Lock()
+				p.peak = kb
+				p.mu.Unlock()
+			}
+		}
+	}()
+	t.Cleanup(func() {
+		_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
+		p.wait(10 * time.Second)
+	})
+	return p
+}
+
+func slicesHasPrefix(args []string, s string) bool {
+	for _, a := range args {
+		if a == s {
+			return true
+		}
+	}
+	return false
+}
+
+type lockedBuffer struct {
+	mu *sync.Mutex
+	b  *bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+// vmHWM is a process's peak resident set, in kB (0 once it is gone).
+func vmHWM(pid int) int64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if f := strings.Fields(line); len(f) >= 2 && f[0] == "VmHWM:" {
+			n, _ := strconv.ParseInt(f[1], 10, 64)
+			return n
+		}
+	}
+	return 0
+}
+
+// waitFor waits for a stderr line containing s.
+func (p *proc) waitFor(t *testing.T, s string, timeout time.Duration) {
+	t.Helper()
+	deadline := time.After(timeout)
+	for {
+		select {
+		case line, ok := <-p.lines:
+			if !ok {
+				t.Fatalf("lkmtest ended before printing %q:\n%s", s, p.errText())
+			}
+			if strings.Contains(line, s) {
+				return
+			}
+		case <-deadline:
+			t.Fatalf("no %q within %s:\n%s", s, timeout, p.errText())
+		}
+	}
+}
+
+// wait waits for the process and returns its exit status (-1: killed or
+// still running after timeout).
+func (p *proc) wait(timeout time.Duration) int {
+	ch := make(chan error, 1)
+	go func() { ch <- p.cmd.Wait() }()
+	select {
+	case err := <-ch:
+		select {
+		case <-p.done:
+		default:
+			close(p.done)
+		}
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			return ee.ExitCode()
+		}
+		if err != nil {
+			return -1
+		}
+		return 0
+	case <-time.After(timeout):
+		return -1
+	}
+}
+
+func (p *proc) errText() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.stderr.String()
+}
+
+func (p *proc) outText() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.stdout.String()
+}
+
+// qemuOf returns the pid of the QEMU whose command line mentions dir.
+func qemuOf(dir string) int {
+	cmdlines, _ := filepath.Glob("/proc/[0-9]*/cmdline")
+	for _, c := range cmdlines {
+		b, err := os.ReadFile(c)
+		if err == nil && strings.HasPrefix(filepath.Base(string(bytes.SplitN(b, []byte{0}, 2)[0])), "qemu-system") && bytes.Contains(b, []byte(dir)) {
+			pid, _ := strconv.Atoi(filepath.Base(filepath.Dir(c)))
+			return pid
+		}
+	}
+	return 0
+}
+
+// TestFaultInterrupt: Ctrl-C (SIGINT) in the middle of a test. lkmtest
+// exits 130 within seconds, its QEMU is gone, its temporary directories
+// are removed, and results.json says the run was interrupted.
+func TestFaultInterrupt(t *testing.T) {
+	if testing.Short() {
+		t.Skip("VM test: skipped with -short")
+	}
+	out, tmp := t.TempDir(), t.TempDir()
+	p := start(t, []string{"TMPDIR=" + tmp}, "run", "--out", out, "harness/testdata/modules/hang-init")
+	p.waitFor(t, "run fixture-hang-init on", 5*time.Minute)
+	deadline := time.Now().Add(30 * time.Second)
+	for qemuOf(out) == 0 && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	if qemuOf(out) == 0 {
+		t.Fatalf("no QEMU started for %s", out)
+	}
+	time.Sleep(500 * time.Millisecond)
+	sent := time.Now()
+	if err := p.cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	code := p.wait(10 * time.Second)
+	took := time.Since(sent)
+	if code != 130 {
+		t.Fatalf("exit %d after SIGINT (%s), want 130\n%s", code, took, p.errText())
+	}
+	if pid := qemuOf(out); pid != 0 {
+		t.Errorf("QEMU %d still runs after lkmtest exited", pid)
+	}
+	if left, _ := os.ReadDir(tmp); len(left) > 0 {
+		t.Errorf("temporary files left: %v", left)
+	}
+	rep, err := report.ReadJSON(out)
+	if err != nil || !rep.Interrupted {
+		t.Errorf("results.json after SIGINT: %v, interrupted=%v", err, rep != nil && rep.Interrupted)
+	}
+	if !strings.Contains(p.errText(), "interrupted") {
+		t.Errorf("no 'interrupted' on stderr:\n%s", p.errText())
+	}
+	t.Logf("SIGINT to exit: %s", took)
+}
+
+// TestFaultQEMUKilled: QEMU killed from outside (kill -9) mid-test is LOST,
+// reported within 2 s of the kill.
+func TestFaultQEMUKilled(t *testing.T) {
+	if testing.Short() {
+		t.Skip("VM test: skipped with -short")
+	}
+	for _, arch := range []string{"x86_64", "arm64"} {
+		t.Run(arch, func(t *testing.T) {
+			out := t.TempDir()
+			p := start(t, nil, "run", "--out", out, "--arch", arch, "harness/testdata/modules/hang-init")
+			// The test's own VM: one QEMU that stays for a second (the
+			// module hangs in its init); a snapshot's QEMU comes and goes.
+			deadline := time.Now().Add(5 * time.Minute)
+			var pid int
+			for time.Now().Before(deadline) {
+				time.Sleep(20 * time.Millisecond)
+				if pid = qemuOf(out); pid == 0 {
+					continue
+				}
+				time.Sleep(time.Second)
+				if qemuOf(out) == pid {
+					break
+				}
+				pid = 0
+			}
+			if pid == 0 {
+				t.Fatalf("no QEMU started:\n%s", p.errText())
+			}
+			killed := time.Now()
+			if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+				t.Fatal(err)
+			}
+			code := p.wait(30 * time.Second)
+			took := time.Since(killed)
+			rep, err := report.ReadJSON(out)
+			if err != nil || len(rep.Results) != 1 {
+				t.Fatalf("results: %v\n%s", err, p.errText())
+			}
+			if r := rep.Results[0]; r.Outcome != verdict.Lost || code != 1 {
+				t.Errorf("killed QEMU: exit %d, %s %s; want exit 1 and LOST", code, r.Outcome, r.Reason)
+			}
+			if took > 2*time.Second {
+				t.Errorf("LOST reported %s after the kill, want within 2s", took)
+			}
+			t.Logf("kill to verdict (lkmtest's exit): %s", took)
+		})
+	}
+}
+
+// TestFaultPanic: a guest kernel panic is CRASH with the panic's title,
+// found as it happens rather than at the test's timeout (60 s).
+func TestFaultPanic(t *testing.T) {
+	if testing.Short() {
+		t.Skip("VM test: skipped with -short")
+	}
+	out := t.TempDir()
+	stdout, stderr, code := cli(t, "run", "--out", out, "harness/testdata/modules/crash-panic")
+	rep, err := report.ReadJSON(out)
+	if err != nil || len(rep.Results) != 1 {
+		t.Fatalf("exit %d, %v\n%s%s", code, err, stdout, stderr)
+	}
+	r := rep.Results[0]
+	var titles []string
+	for _, c := range r.Crashes {
+		titles = append(titles, c.Title)
+	}
+	if code != 1 || r.Outcome != verdict.Crash || !strings.Contains(strings.ToLower(strings.Join(titles, "; ")), "kernel panic") {
+		t.Errorf("panic: exit %d, %s %s, crashes %v", code, r.Outcome, r.Reason, titles)
+	}
+	if d := time.Duration(r.DurationNS); d > 15*time.Second {
+		t.Errorf("panic found after %s: the timeout was waited for", d)
+	}
+}
+
+// TestFaultFlood: a module printing 200,000 lines. The verdict is right
+// (its last line is found) and lkmtest's own memory stays under 200 MB.
+func TestFaultFlood(t *testing.T) {
+	if testing.Short() {
+		t.Skip("VM test: skipped with -short")
+	}
+	out := t.TempDir()
+	p := start(t, nil, "run", "--out", out, "harness/testdata/modules/flood")
+	code := p.wait(10 * time.Minute)
+	rep, err := report.ReadJSON(out)
+	if err != nil || len(rep.Results) != 1 || code != 0 || rep.Results[0].Outcome != verdict.Pass {
+		t.Fatalf("flood: exit %d, %v\n%s\n%s", code, err, p.outText(), p.errText())
+	}
+	p.mu.Lock()
+	peak := p.peak
+	p.mu.Unlock()
+	if peak == 0 || peak > 200*1024 {
+		t.Errorf("lkmtest's peak RSS during the flood: %d kB, want (0, 200 MB]", peak)
+	}
+	t.Logf("peak RSS of lkmtest during a 200,000-line flood: %.1f MB", float64(peak)/1024)
+}
+
+// TestFaultMetachars: module parameters, program arguments and written
+// data with shell metacharacters arrive literally (the fixture's spec
+// checks what the kernel and a helper received).
+func TestFaultMetachars(t *testing.T) {
+	if testing.Short() {
+		t.Skip("VM test: skipped with -short")
+	}
+	stdout, stderr, code := cli(t, "run", "--out", t.TempDir(), "--arch", "x86_64,arm64", "harness/testdata/modules/metachars")
+	if code != 0 || !strings.Contains(stdout, "2 passed, 0 failed") {
+		t.Errorf("metachars: exit %d\n%s%s", code, stdout, stderr)
+	}
+}
+
+// TestFaultPermissions: the run directory and everything lkmtest writes in
+// it is its owner's only (0700 directories, 0600 files); nothing in the
+// cache is world-writable.
+func TestFaultPermissions(t *testing.T) {
+	if testing.Short() {
+		t.Skip("VM test: skipped with -short")
+	}
+	out := filepath.Join(t.TempDir(), "run")
+	if _, stderr, code := cli(t, "run", "--out", out, "hello"); code != 0 {
+		t.Fatalf("run: exit %d\n%s", code, stderr)
+	}
+	var files int
+	_ = filepath.Walk(out, func(p string, fi os.FileInfo, err error) error {
+		if err != nil {
+			return err
+		}
+		files++
+		if fi.Mode().Perm()&0o077 != 0 {
+			t.Errorf("%s: mode %v, want 0600/0700", p, fi.Mode().Perm())
+		}
+		return nil
+	})
+	if files < 8 {
+		t.Errorf("only %d files in the run directory", files)
+	}
+	root := os.Getenv("LKMTEST_CACHE_DIR")
+	if root == "" {
+		var err error
+		if root, err = cacheRoot(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if st, err := os.Stat(root); err != nil || st.Mode().Perm() != 0o700 {
+		t.Errorf("cache %s: %v, want mode 0700", root, st.Mode().Perm())
+	}
+	_ = filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			return nil // a concurrent test's temporary entry went away
+		}
+		if d.Type()&os.ModeSymlink != 0 {
+			return nil
+		}
+		if fi, err := d.Info(); err == nil && fi.Mode().Perm()&0o002 != 0 {
+			t.Errorf("world-writable in the cache: %s (%v)", p, fi.Mode().Perm())
+		}
+		return nil
+	})
+}
+
+func cacheRoot() (string, error) {
+	if d := os.Getenv("XDG_CACHE_HOME"); d != "" {
+		return filepath.Join(d, "lkmtest"), nil
+	}
+	home, err := os.UserHomeDir()
+	return filepath.Join(home, ".cache", "lkmtest"), err
+}
+
+
