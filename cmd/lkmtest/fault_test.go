@@ -398,5 +398,3 @@ func cacheRoot() (string, error) {
 	home, err := os.UserHomeDir()
 	return filepath.Join(home, ".cache", "lkmtest"), err
 }
-
-
