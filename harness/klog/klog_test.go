@@ -72,6 +72,9 @@ func TestFindGolden(t *testing.T) {
 			if w, ok := g.header["OOPS"]; ok && (w == "true") != r.Oops {
 				t.Errorf("Oops = %v, want %s", r.Oops, w)
 			}
+			if want := g.header["INCOMPLETE"] == "true"; r.Incomplete != want {
+				t.Errorf("Incomplete = %v, want %v (say INCOMPLETE: true for an excerpt that stops inside its report)", r.Incomplete, want)
+			}
 			if !strings.Contains(g.lines[r.Line], r.Header) {
 				t.Errorf("Line %d = %q does not hold header %q", r.Line, g.lines[r.Line], r.Header)
 			}
@@ -135,5 +138,33 @@ func TestStripTimestamp(t *testing.T) {
 		if got := StripTimestamp(in); got != want {
 			t.Errorf("StripTimestamp(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// TestTruncatedReports cuts every complete golden report a few lines after
+// its header, as a VM that dies while printing it would: the report must
+// still be found, with its kind, and marked Incomplete.
+func TestTruncatedReports(t *testing.T) {
+	files, _ := filepath.Glob("testdata/*/*.log")
+	var cut int
+	for _, f := range files {
+		g := readGolden(t, f)
+		reps := Find(g.lines)
+		if len(reps) == 0 || !reps[0].ends || reps[0].Incomplete {
+			continue
+		}
+		cut++
+		truncated := g.lines[:reps[0].Line+4]
+		got := Find(truncated)
+		if len(got) == 0 || got[0].Kind != reps[0].Kind || !got[0].Incomplete {
+			t.Errorf("%s cut after its header: %+v, want a %s report marked incomplete", f, got, reps[0].Kind)
+			continue
+		}
+		if !strings.Contains(Summary(got[:1]), "incomplete") {
+			t.Errorf("%s: summary %q does not say incomplete", f, Summary(got[:1]))
+		}
+	}
+	if cut < 20 {
+		t.Errorf("only %d golden reports could be cut", cut)
 	}
 }

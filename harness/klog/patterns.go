@@ -78,6 +78,9 @@ type pattern struct {
 	// Window, when set, replaces followWindow for Absorbs (an OOM report
 	// prints a stack, Mem-Info and a task list before its kill line).
 	Window int
+	// Ends marks reports the kernel closes with "---[ end trace ... ]---":
+	// one whose log stops before that line is Incomplete.
+	Ends bool
 }
 
 // followWindow is how many lines after a header its follow-up headers may
@@ -105,23 +108,23 @@ var patterns = []pattern{
 	{Needle: "scheduling while atomic", Kind: KindAtomicSleep, Header: compile(`BUG: scheduling while atomic`), Title: "BUG: scheduling while atomic"},
 	{Needle: "sleeping function", Kind: KindAtomicSleep, Header: compile(`BUG: sleeping function called from invalid context at {{FILE}}`), Title: "BUG: sleeping function called from invalid context at $1"},
 	{Needle: "list_", Kind: KindListCorrupt, Header: compile(`(list_add|list_del|list_replace)(?: corruption| double add)`), Title: "list corruption in $1",
-		Absorbs: []Kind{KindWarning, KindBUG}},
+		Absorbs: []Kind{KindWarning, KindBUG}, Ends: true},
 	{Needle: "oom-killer", Kind: KindOOM, Header: compile(`^(\S+) invoked oom-killer:`), Title: "OOM: $1 invoked the OOM killer", Absorbs: []Kind{KindOOM}, Window: 400},
 	{Needle: "Out of memory", Kind: KindOOM, Header: compile(`Out of memory(?: \(oom_kill_allocating_task\))?: Kill(?:ed)? process \d+ \((.+?)\)`), Title: "OOM: killed $1"},
 	{Needle: "BUG ", Kind: KindSlab, Header: compile(`^BUG ([A-Za-z0-9_:.()-]+) \((?:Not tainted|Tainted: [^)]*)\): (.+?)\s*$`), Title: "slab: $2 in $1"},
-	{Needle: "BUG: kernel NULL", Kind: KindBUG, Header: compile(`BUG: kernel NULL pointer dereference`), Title: "BUG: kernel NULL pointer dereference"},
-	{Needle: "BUG: unable", Kind: KindBUG, Header: compile(`BUG: unable to handle page fault`), Title: "BUG: unable to handle page fault"},
+	{Needle: "BUG: kernel NULL", Kind: KindBUG, Header: compile(`BUG: kernel NULL pointer dereference`), Title: "BUG: kernel NULL pointer dereference", Ends: true},
+	{Needle: "BUG: unable", Kind: KindBUG, Header: compile(`BUG: unable to handle page fault`), Title: "BUG: unable to handle page fault", Ends: true},
 	{Needle: "BUG: ", Kind: KindBUG, Header: compile(`^BUG: ([^,:]+)`), Title: "BUG: $1"},
-	{Needle: "kernel BUG at", Kind: KindBUG, Header: compile(`kernel BUG at {{FILE}}!`), Title: "kernel BUG at $1"},
-	{Needle: "general protection fault", Kind: KindGPF, Header: compile(`general protection fault`), Title: "general protection fault"},
-	{Needle: "Unable to handle kernel", Kind: KindOops, Header: compile(`Unable to handle kernel (.+?) at virtual address`), Title: "unable to handle kernel $1"},
+	{Needle: "kernel BUG at", Kind: KindBUG, Header: compile(`kernel BUG at {{FILE}}!`), Title: "kernel BUG at $1", Ends: true},
+	{Needle: "general protection fault", Kind: KindGPF, Header: compile(`general protection fault`), Title: "general protection fault", Ends: true},
+	{Needle: "Unable to handle kernel", Kind: KindOops, Header: compile(`Unable to handle kernel (.+?) at virtual address`), Title: "unable to handle kernel $1", Ends: true},
 	{Needle: "Internal error: Oops", Kind: KindOops, Header: compile(`Internal error: Oops`), Title: "Oops", Follows: true},
 	{Needle: "invalid opcode: ", Kind: KindOops, Header: compile(`^invalid opcode: [0-9a-f]+ \[#\d+\]`), Title: "Oops: invalid opcode", Follows: true},
 	{Needle: "Oops: ", Kind: KindOops, Header: compile(`^Oops: `), Title: "Oops", Follows: true},
 	{Needle: "WARNING: possible", Kind: KindLockdep, Header: compile(`WARNING: possible (circular locking dependency|recursive locking|irq lock inversion dependency) detected`), Title: "lockdep: possible $1 detected"},
 	{Needle: "WARNING: ", Kind: KindLockdep, Header: compile(`WARNING: (inconsistent lock state|suspicious RCU usage|bad unlock balance detected!|held lock freed!|lock held when returning to user space!)`), Title: "lockdep: $1"},
-	{Needle: "refcount_t: ", Kind: KindRefcount, Header: compile(`refcount_t: (.+?)\.?$`), Title: "refcount_t: $1", Absorbs: []Kind{KindWarning}},
-	{Needle: "WARNING: CPU", Kind: KindWarning, Header: compile(`WARNING: CPU: \d+ PID: \d+ at {{FILE}} {{FUNC}}`), Title: "WARNING in $2"},
+	{Needle: "refcount_t: ", Kind: KindRefcount, Header: compile(`refcount_t: (.+?)\.?$`), Title: "refcount_t: $1", Absorbs: []Kind{KindWarning}, Ends: true},
+	{Needle: "WARNING: CPU", Kind: KindWarning, Header: compile(`WARNING: CPU: \d+ PID: \d+ at {{FILE}} {{FUNC}}`), Title: "WARNING in $2", Ends: true},
 	{Needle: "WARNING: ", Kind: KindWarning, Header: compile(`WARNING: {{FILE}} at {{FUNC}}, CPU#\d+`), Title: "WARNING in $2"},
 	{Needle: "WARNING: at", Kind: KindWarning, Header: compile(`WARNING: at {{FILE}} {{FUNC}}`), Title: "WARNING in $2"},
 	{Needle: "INFO: task", Kind: KindHungTask, Header: compile(`INFO: task (\S+?):\d+ blocked for more than \d+ seconds`), Title: "hung task: $1"},

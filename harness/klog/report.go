@@ -22,9 +22,14 @@ type Report struct {
 	Module string `json:"module,omitempty"`
 	// Oops is true when the report includes an Oops (the task was killed).
 	Oops bool `json:"oops,omitempty"`
+	// Incomplete is true when the log ends inside the report: the kernel
+	// closes it with "---[ end trace" and that line never came (the VM died
+	// while printing it, or the log was cut).
+	Incomplete bool `json:"incomplete,omitempty"`
 
 	absorbs []Kind
 	window  int
+	ends    bool
 }
 
 // StripTimestamp removes a leading printk timestamp ("[    1.234567] ").
@@ -109,12 +114,28 @@ func Find(lines []string) []Report {
 					break
 				}
 			}
-			r := Report{Kind: p.Kind, Line: i, Header: line, absorbs: p.Absorbs, window: cmp.Or(p.Window, followWindow),
+			r := Report{Kind: p.Kind, Line: i, Header: line, absorbs: p.Absorbs, window: cmp.Or(p.Window, followWindow), ends: p.Ends,
 				Title: string(p.Header.ExpandString(nil, p.Title, line, m))}
 			r.Oops = p.Kind == KindOops || p.Kind == KindGPF
 			r.Func, r.Module = findGuilty(lines[i+1 : min(len(lines), i+40)])
 			out = append(out, r)
 			break
+		}
+	}
+	for k := range out {
+		if !out[k].ends {
+			continue
+		}
+		end := len(lines)
+		if k+1 < len(out) {
+			end = out[k+1].Line
+		}
+		out[k].Incomplete = true
+		for _, l := range lines[out[k].Line+1 : end] {
+			if strings.Contains(l, "---[ end ") {
+				out[k].Incomplete = false
+				break
+			}
 		}
 	}
 	return out
@@ -138,5 +159,15 @@ func Titles(rs []Report) []string {
 	return out
 }
 
-// Summary joins the titles for a one-line reason.
-func Summary(rs []Report) string { return strings.Join(Titles(rs), "; ") }
+// Summary joins the titles for a one-line reason; an incomplete report
+// says so.
+func Summary(rs []Report) string {
+	out := make([]string, len(rs))
+	for i, r := range rs {
+		out[i] = r.Title
+		if r.Incomplete {
+			out[i] += " (incomplete: the log ends inside the report)"
+		}
+	}
+	return strings.Join(out, "; ")
+}

@@ -123,6 +123,8 @@ type Crash struct {
 	Source string `json:"source,omitempty"`
 	// Allowed is true when the spec allows the report.
 	Allowed bool `json:"allowed,omitempty"`
+	// Incomplete is true when the log ends inside the report.
+	Incomplete bool `json:"incomplete,omitempty"`
 	// Step is the step it appeared in (0: outside every step).
 	Step int `json:"step,omitempty"`
 }
@@ -162,16 +164,16 @@ func fromResult(v *verdict.Result) Test {
 			DurationNS: s.Duration.Nanoseconds()})
 		for _, rep := range s.Reports {
 			t.Crashes = append(t.Crashes, Crash{Kind: string(rep.Kind), Title: rep.Title, Module: rep.Module,
-				Source: SourceLine(rep.Header), Step: s.Index})
+				Source: SourceLine(rep.Header), Step: s.Index, Incomplete: rep.Incomplete})
 		}
 		for _, rep := range s.Allowed {
 			t.Crashes = append(t.Crashes, Crash{Kind: string(rep.Kind), Title: rep.Title, Module: rep.Module,
-				Source: SourceLine(rep.Header), Allowed: true, Step: s.Index})
+				Source: SourceLine(rep.Header), Allowed: true, Step: s.Index, Incomplete: rep.Incomplete})
 		}
 	}
 	for _, rep := range v.Reports {
 		t.Crashes = append(t.Crashes, Crash{Kind: string(rep.Kind), Title: rep.Title, Module: rep.Module,
-			Source: SourceLine(rep.Header)})
+			Source: SourceLine(rep.Header), Incomplete: rep.Incomplete})
 	}
 	return t
 }
