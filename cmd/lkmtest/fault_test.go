@@ -398,3 +398,186 @@ func cacheRoot() (string, error) {
 	home, err := os.UserHomeDir()
 	return filepath.Join(home, ".cache", "lkmtest"), err
 }
+
+// sharedCache is a fresh cache directory whose entries of the given kinds
+// are those of the test cache (symlinked): a test can rebuild, say, the
+// initramfs parts from nothing without rebuilding kernels.
+func sharedCache(t *testing.T, kinds ...string) string {
+	t.Helper()
+	real := os.Getenv("LKMTEST_CACHE_DIR")
+	if real == "" {
+		var err error
+		if real, err = cacheRoot(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dir := t.TempDir()
+	for _, k := range kinds {
+		if err := os.MkdirAll(filepath.Join(real, k), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Symlink(filepath.Join(real, k), filepath.Join(dir, k)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+// complete lists the published entries of a cache kind.
+func complete(t *testing.T, cacheDir, kind string) []string {
+	t.Helper()
+	marks, _ := filepath.Glob(filepath.Join(cacheDir, kind, "*", ".complete"))
+	return marks
+}
+
+// TestFaultKillDuringUnpack: kill -9 while the kernel tarball is unpacked.
+// No entry is published; the next run removes the leftovers and unpacks a
+// whole tree.
+func TestFaultKillDuringUnpack(t *testing.T) {
+	if testing.Short() {
+		t.Skip("unpacks a kernel: skipped with -short")
+	}
+	cd := t.TempDir()
+	p := start(t, nil, "--cache-dir", cd, "kernel", "src", "--kernel", "6.1")
+	p.waitFor(t, "unpacking", time.Minute)
+	time.Sleep(3 * time.Second)
+	if err := p.cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	p.wait(10 * time.Second)
+	if got := complete(t, cd, "src"); len(got) != 0 {
+		t.Fatalf("an entry was published by the killed run: %v", got)
+	}
+	left, _ := filepath.Glob(filepath.Join(cd, "src", "*.tmp-*"))
+	if len(left) == 0 {
+		t.Fatalf("the kill came too late: nothing half-unpacked to clean up")
+	}
+	stdout, stderr, code := cli(t, "--cache-dir", cd, "kernel", "src", "--kernel", "6.1")
+	if code != 0 {
+		t.Fatalf("the next run: exit %d\n%s", code, stderr)
+	}
+	tree := strings.TrimSpace(stdout)
+	ref, _, _ := cli(t, "kernel", "src", "--kernel", "6.1")
+	if n, want := countFiles(tree), countFiles(strings.TrimSpace(ref)); n != want || n < 50000 {
+		t.Errorf("the tree unpacked after the kill has %d files, the reference %d", n, want)
+	}
+	if left, _ := filepath.Glob(filepath.Join(cd, "src", "*.tmp-*")); len(left) != 0 {
+		t.Errorf("leftovers of the killed run remain: %v", left)
+	}
+}
+
+func countFiles(dir string) int {
+	n := 0
+	_ = filepath.WalkDir(dir, func(string, os.DirEntry, error) error { n++; return nil })
+	return n
+}
+
+// TestFaultKillDuringPacking: kill -9 while the initramfs parts (the u-root
+// base image) are built; the next run builds them again and passes.
+func TestFaultKillDuringPacking(t *testing.T) {
+	if testing.Short() {
+		t.Skip("VM test: skipped with -short")
+	}
+	cd := sharedCache(t, "src", "kernels", "probes", "memo")
+	p := start(t, nil, "--cache-dir", cd, "run", "--out", t.TempDir(), "hello")
+	p.waitFor(t, "building the u-root base image", 5*time.Minute)
+	time.Sleep(2 * time.Second)
+	if err := p.cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	p.wait(10 * time.Second)
+	if got := complete(t, cd, "base"); len(got) != 0 {
+		t.Fatalf("the killed run published a base image: %v", got)
+	}
+	stdout, stderr, code := cli(t, "--cache-dir", cd, "run", "--out", t.TempDir(), "hello")
+	if code != 0 || !strings.Contains(stdout, "1 passed") {
+		t.Fatalf("the next run: exit %d\n%s%s", code, stdout, stderr)
+	}
+	if left, _ := filepath.Glob(filepath.Join(cd, "base", "*.tmp-*")); len(left) != 0 {
+		t.Errorf("leftovers remain: %v", left)
+	}
+}
+
+// TestFaultKillDuringBuildThenTwoRuns: kill -9 during a kernel build, then
+// two runs at once on that kernel config: exactly one builds it (the other
+// waits and reuses it), both pass, and nothing of the killed build is used.
+// The config is one of this test's own (a fragment), so the build is real.
+func TestFaultKillDuringBuildThenTwoRuns(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a kernel: skipped with -short")
+	}
+	cd := sharedCache(t, "src", "probes", "memo", "base", "agents", "helpers")
+	frag := filepath.Join(t.TempDir(), "fault.config")
+	if err := os.WriteFile(frag, []byte("# lkmtest fault test: a kernel config of its own\nCONFIG_LOCALVERSION=\"-fault\"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p := start(t, nil, "--cache-dir", cd, "kernel", "build", "--kconfig", frag)
+	p.waitFor(t, "building linux", 5*time.Minute)
+	time.Sleep(15 * time.Second)
+	if err := p.cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	p.wait(10 * time.Second)
+	if got := complete(t, cd, "kernels"); len(got) != 0 {
+		t.Fatalf("the killed build published a kernel: %v", got)
+	}
+	// make died with lkmtest (no orphan keeps writing the entry).
+	time.Sleep(time.Second)
+	if pids := processesMentioning(filepath.Join(cd, "kernels")); len(pids) > 0 {
+		t.Errorf("processes of the killed build still run: %v", pids)
+	}
+
+	a := start(t, nil, "--cache-dir", cd, "run", "--out", t.TempDir(), "--kconfig", frag, "hello")
+	b := start(t, nil, "--cache-dir", cd, "run", "--out", t.TempDir(), "--kconfig", frag, "hello")
+	codeA, codeB := a.wait(30*time.Minute), b.wait(5*time.Minute)
+	builds := strings.Count(a.errText(), "building linux") + strings.Count(b.errText(), "building linux")
+	if codeA != 0 || codeB != 0 || !strings.Contains(a.outText(), "1 passed") || !strings.Contains(b.outText(), "1 passed") {
+		t.Errorf("two runs at once: exit %d and %d\n%s%s\n%s%s", codeA, codeB, a.outText(), a.errText(), b.outText(), b.errText())
+	}
+	if builds != 1 {
+		t.Errorf("%d kernel builds for two runs of one config, want 1", builds)
+	}
+	if got := complete(t, cd, "kernels"); len(got) != 1 {
+		t.Errorf("kernel entries: %v, want one", got)
+	}
+}
+
+// TestFaultNoSpace: a cache on a tmpfs too small for a kernel tree. The
+// error names the directory and says "no space"; nothing is published and
+// no temporary entry stays.
+func TestFaultNoSpace(t *testing.T) {
+	if testing.Short() {
+		t.Skip("unpacks a kernel: skipped with -short")
+	}
+	if os.Geteuid() != 0 {
+		t.Skip("mounting a tmpfs needs root")
+	}
+	cd := t.TempDir()
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=48m,mode=0700", "tmpfs", cd).CombinedOutput(); err != nil {
+		t.Fatalf("mount tmpfs: %v %s", err, out)
+	}
+	defer exec.Command("umount", "-l", cd).Run()
+	_, stderr, code := cli(t, "--cache-dir", cd, "kernel", "src", "--kernel", "6.1")
+	if code != 2 || !strings.Contains(stderr, "no space left on device in "+cd) {
+		t.Errorf("full cache: exit %d, stderr %q; want exit 2 naming %s", code, stderr, cd)
+	}
+	if got := complete(t, cd, "src"); len(got) != 0 {
+		t.Errorf("published on a full disk: %v", got)
+	}
+	if left, _ := filepath.Glob(filepath.Join(cd, "src", "*.tmp-*")); len(left) != 0 {
+		t.Errorf("temporary entries left on the full disk: %v", left)
+	}
+}
+
+// processesMentioning lists pids whose command line contains s.
+func processesMentioning(s string) []string {
+	var out []string
+	cmdlines, _ := filepath.Glob("/proc/[0-9]*/cmdline")
+	for _, c := range cmdlines {
+		b, err := os.ReadFile(c)
+		if err == nil && bytes.Contains(b, []byte(s)) {
+			out = append(out, filepath.Base(filepath.Dir(c)))
+		}
+	}
+	return out
+}

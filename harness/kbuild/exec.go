@@ -18,7 +18,10 @@ func run(ctx context.Context, log io.Writer, dir string, name string, args ...st
 	cmd.Dir = dir
 	cmd.Stdout = log
 	cmd.Stderr = log
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	// Its own process group (cancelled as a whole), and killed with
+	// lkmtest: a "kill -9" of lkmtest must not leave make writing into a
+	// cache entry the next run removes.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
 	if err := cmd.Run(); err != nil {
 		if ctx.Err() != nil {

@@ -37,6 +37,7 @@ func untarFile(ctx context.Context, tarball, dst string) error {
 		cmd = exec.CommandContext(ctx, "gzip", "-dc")
 	}
 	if cmd != nil {
+		cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 		cmd.Stdin = r
 		cmd.Stderr = os.Stderr
 		out, err := cmd.StdoutPipe()
