@@ -9,7 +9,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -109,6 +111,9 @@ func ResolveRelease(ctx context.Context, c *cache.Dir, version, sum, mirror stri
 	if mirror == "" {
 		mirror = DefaultMirror
 	}
+	if err := checkScheme(mirror); err != nil {
+		return nil, fmt.Errorf("kernel %s: %w", version, err)
+	}
 	url := ReleaseURL(mirror, version)
 	name := "linux-" + version + ".tar.xz"
 	dir, _, err := c.Ensure(ctx, "downloads", cache.Key("tarball", sum), func(ctx context.Context, tmp string) error {
@@ -127,6 +132,33 @@ func ResolveRelease(ctx context.Context, c *cache.Dir, version, sum, mirror stri
 	return src, nil
 }
 
+// checkScheme allows HTTPS, and plain HTTP only to a loopback address (a
+// local mirror, as the tests use).
+func checkScheme(rawURL string) error {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return fmt.Errorf("kernel mirror %q: %w", rawURL, err)
+	}
+	if u.Scheme == "https" {
+		return nil
+	}
+	if u.Scheme == "http" {
+		host := u.Hostname()
+		if ip := net.ParseIP(host); host == "localhost" || (ip != nil && ip.IsLoopback()) {
+			return nil
+		}
+	}
+	return fmt.Errorf("kernel mirror %q: lkmtest downloads only over HTTPS (plain http:// only to a loopback address); fix LKMTEST_KERNEL_MIRROR", rawURL)
+}
+
+// httpsClient refuses redirects that leave HTTPS.
+var httpsClient = &http.Client{CheckRedirect: func(req *http.Request, via []*http.Request) error {
+	if len(via) >= 10 {
+		return errors.New("too many redirects")
+	}
+	return checkScheme(req.URL.String())
+}}
+
 // download fetches url into dst, hashing as it goes; it fails on any HTTP
 // error, a short body or a checksum mismatch (the caller's cache entry is
 // then removed, so no partial file remains).
@@ -137,7 +169,7 @@ func download(ctx context.Context, url, dst, sum string, log io.Writer) error {
 	}
 	req.Header.Set("User-Agent", "lkmtest")
 	fmt.Fprintf(log, "downloading %s\n", url)
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := httpsClient.Do(req)
 	if err != nil {
 		return fmt.Errorf("download: %w (no network access to the mirror? set LKMTEST_KERNEL_MIRROR, or unpack the tree yourself and pass --kernel-src DIR)", err)
 	}

@@ -174,6 +174,10 @@ func TestResolveReleaseErrors(t *testing.T) {
 		{"6.6.60", "abc", srv.URL, "64 hex digits"},
 		{"6.6", sumOf(body), srv.URL, "not a kernel.org release"},
 		{"6.6.60", sumOf(body), "http://127.0.0.1:1", "LKMTEST_KERNEL_MIRROR"},
+		// Only HTTPS, or plain HTTP to a loopback mirror.
+		{"6.6.60", sumOf(body), "http://mirror.example.invalid/pub", "only over HTTPS"},
+		{"6.6.60", sumOf(body), "ftp://mirror.example.invalid/pub", "only over HTTPS"},
+		{"6.6.60", sumOf(body), redirector(t, "http://mirror.example.invalid/linux.tar.xz"), "only over HTTPS"},
 	} {
 		_, err := ResolveRelease(context.Background(), c, tc.version, tc.sum, tc.mirror, io.Discard)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
@@ -210,4 +214,13 @@ func TestPinnedTable(t *testing.T) {
 	if PinnedSHA256("5.4.302") != "ae6a3207f12aa4d6cfb0fa793ec9da4a6fcdfdcb57d869d63d6b77e3a8c1423d" {
 		t.Error("5.4.302 is not pinned to its published sha256")
 	}
+}
+
+// redirector is a loopback server that redirects every request to target.
+func redirector(t *testing.T, target string) string {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, target, http.StatusFound)
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL
 }
