@@ -47,10 +47,11 @@ test: deps
 unit:
 	$(GO) test -short -count=1 ./...
 
-## bench: warm-loop and cache numbers, written to bench.txt
+## bench: warm-loop and cache numbers, the book suite 5 times (peak RSS, no flakes), written to bench.txt
 bench: deps
 	$(GO) test -run '^$$' -bench . -benchtime 5x -timeout 60m ./harness/ | tee bench.txt
 	$(GO) test -run '^$$' -bench . ./harness/klog/ ./harness/spec/ | tee -a bench.txt
+	$(GO) test -run '^$$' -bench BookSuite -benchtime 1x -timeout 60m ./cmd/lkmtest/ | tee -a bench.txt
 
 ## bench-cold: the whole matrix for hello from an empty cache (4 kernels), timed
 bench-cold: deps build

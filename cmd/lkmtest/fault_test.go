@@ -34,7 +34,7 @@ type proc struct {
 }
 
 // start runs lkmtest from the repository root with env added.
-func start(t *testing.T, env []string, args ...string) *proc {
+func start(t testing.TB, env []string, args ...string) *proc {
 	t.Helper()
 	if c := os.Getenv("LKMTEST_CACHE_DIR"); c != "" && !slicesHasPrefix(args, "--cache-dir") {
 		args = append([]string{"--cache-dir", c}, args...)
@@ -122,7 +122,7 @@ func vmHWM(pid int) int64 {
 }
 
 // waitFor waits for a stderr line containing s.
-func (p *proc) waitFor(t *testing.T, s string, timeout time.Duration) {
+func (p *proc) waitFor(t testing.TB, s string, timeout time.Duration) {
 	t.Helper()
 	deadline := time.After(timeout)
 	for {
