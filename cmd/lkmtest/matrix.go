@@ -100,26 +100,17 @@ shards' own runs annotated their failures).`,
 			if err := writeReports(out, m); err != nil {
 				return err
 			}
-			w := cmd.OutOrStdout()
-			switch format {
-			case "json":
-				_ = m.WriteJSON(w)
-			case "ktap":
-				_ = m.WriteKTAP(w)
-			case "text":
-				var bad []string
+			if format != "text" && format != "json" && format != "ktap" {
+				return fmt.Errorf("--format %q: want text, json or ktap", format)
+			}
+			if w := cmd.OutOrStdout(); !printMachine(w, format, m) {
 				for _, t := range m.Results {
 					if t.Outcome != verdict.Pass && t.Outcome != verdict.Skip {
-						bad = append(bad, fmt.Sprintf("%-7s %s [%s]: %s", t.Outcome, t.Test, t.Cell, t.Reason))
+						fmt.Fprintf(w, "%-7s %s [%s]: %s\n", t.Outcome, t.Test, t.Cell, t.Reason)
 					}
-				}
-				for _, b := range bad {
-					fmt.Fprintln(w, b)
 				}
 				fmt.Fprintf(w, "%d passed, %d failed, %d skipped (merged %d runs: %s)\n", m.Totals.Passed, m.Totals.Failed,
 					m.Totals.Skipped, len(runs), strings.Join(m.Shards, ", "))
-			default:
-				return fmt.Errorf("--format %q: want text, json or ktap", format)
 			}
 			// Annotations came from the runs themselves; the merge adds
 			// the summary of the whole.

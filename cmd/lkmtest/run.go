@@ -75,13 +75,7 @@ names) and a summary goes to $GITHUB_STEP_SUMMARY.`,
 			if werr := writeReports(out, rep); werr != nil {
 				fmt.Fprintf(os.Stderr, "lkmtest: %v\n", werr)
 			}
-			w := cmd.OutOrStdout()
-			switch format {
-			case "json":
-				_ = rep.WriteJSON(w)
-			case "ktap":
-				_ = rep.WriteKTAP(w)
-			default:
+			if !printMachine(cmd.OutOrStdout(), format, rep) {
 				if len(m.Cells) > 1 {
 					printMatrix(cmd, m)
 				}
@@ -111,6 +105,20 @@ names) and a summary goes to $GITHUB_STEP_SUMMARY.`,
 	cmd.Flags().BoolVar(&jsonOut, "json", false, "same as --format json")
 	cmd.Flags().StringVar(&shard, "shard", "", "run shard I of N of the tests (I/N, e.g. 2/3); see 'lkmtest matrix'")
 	return cmd
+}
+
+// printMachine prints the report in a machine format (--format json or
+// ktap) and reports whether it did; text is the caller's.
+func printMachine(w io.Writer, format string, rep *report.Run) bool {
+	switch format {
+	case "json":
+		_ = rep.WriteJSON(w)
+	case "ktap":
+		_ = rep.WriteKTAP(w)
+	default:
+		return false
+	}
+	return true
 }
 
 // runReport is the report of a matrix run.
