@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/lkmtest/lkmtest/harness/cache"
 	"github.com/lkmtest/lkmtest/harness/kbuild"
 	"github.com/lkmtest/lkmtest/qemu"
 )
@@ -55,7 +56,7 @@ func doctorChecks() []check {
 		}
 	}
 	for _, v := range kbuild.DebianVersions {
-		checks = append(checks, check{"kernel source " + v, haveFile("/usr/src/linux-source-" + v + ".tar.xz"), "linux-source-" + v})
+		checks = append(checks, check{"kernel source " + v, haveFile(kbuild.DebianTarball(v)), "linux-source-" + v})
 	}
 	return checks
 }
@@ -76,6 +77,19 @@ func newDoctorCmd(c *common) *cobra.Command {
 					missing = append(missing, ch.pkg)
 				}
 			}
+			var other []string
+			if src := sourceRoot(); src != "" {
+				fmt.Fprintf(w, "ok       %-48s %s\n", "lkmtest source tree (agent, u-root image)", src)
+			} else {
+				fmt.Fprintf(w, "MISSING  %-48s\n", "lkmtest source tree (agent, u-root image)")
+				other = append(other, "run the bin/lkmtest of a checkout (make build), or set LKMTEST_SRC to the checkout")
+			}
+			if root, err := writableCache(c.cacheDir); err != nil {
+				fmt.Fprintf(w, "MISSING  %-48s %v\n", "writable cache directory", err)
+				other = append(other, "give --cache-dir a directory on a writable disk with a few GB free")
+			} else {
+				fmt.Fprintf(w, "ok       %-48s %s\n", "writable cache directory", root)
+			}
 			for _, a := range qemu.Archs() {
 				if err := qemu.KVMUsable(a); err != nil {
 					fmt.Fprintf(w, "info     accelerator for %-32s TCG (KVM not usable: %v)\n", a, err)
@@ -85,10 +99,29 @@ func newDoctorCmd(c *common) *cobra.Command {
 			}
 			if len(missing) > 0 {
 				fmt.Fprintf(w, "\nfix: apt-get install -y %s   (or: make deps)\n", strings.Join(missing, " "))
+			}
+			for _, o := range other {
+				fmt.Fprintf(w, "fix: %s\n", o)
+			}
+			if len(missing) > 0 || len(other) > 0 {
 				return exitUsage
 			}
 			fmt.Fprintln(w, "\nall prerequisites are installed")
 			return nil
 		},
 	}
+}
+
+// writableCache opens the cache directory and checks that it takes a file.
+func writableCache(dir string) (string, error) {
+	c, err := cache.Open(dir)
+	if err != nil {
+		return dir, err
+	}
+	f, err := os.CreateTemp(c.Root, ".doctor-*")
+	if err != nil {
+		return c.Root, err
+	}
+	f.Close()
+	return c.Root, os.Remove(f.Name())
 }

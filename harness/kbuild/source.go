@@ -28,7 +28,10 @@ type Source struct {
 var DebianVersions = []string{"6.1", "6.12"}
 
 // debianTarball is where linux-source-<v> installs its tarball.
+// DebianTarball is the path of Debian's linux-source-<series> tarball;
 // $LKMTEST_DEBIAN_SRC overrides /usr/src (tarballs copied elsewhere).
+func DebianTarball(series string) string { return debianTarball(series) }
+
 func debianTarball(series string) string {
 	dir := os.Getenv("LKMTEST_DEBIAN_SRC")
 	if dir == "" {
