@@ -121,6 +121,10 @@ func TestDoctorAndVersion(t *testing.T) {
 	if code != 0 || !strings.HasPrefix(out, "lkmtest ") {
 		t.Errorf("version: exit %d, %q", code, out)
 	}
+	out, _, code = cli(t, "completion", "bash")
+	if code != 0 || !strings.Contains(out, "bash completion") || !strings.Contains(out, "lkmtest") {
+		t.Errorf("completion bash: exit %d, %.80q", code, out)
+	}
 	out, _, code = cli(t, "doctor")
 	if code != 0 && code != 2 {
 		t.Errorf("doctor exit %d", code)
