@@ -1,7 +1,10 @@
 package harness
 
 import (
+	"fmt"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -41,5 +44,29 @@ func TestTruncatedConsole(t *testing.T) {
 	judgeLost(&clean, []string{"[    0.5] Run /init as init process", "[    0.6] x: loading out-of-tree module taints kernel."}, "during the step", false, "qemu exit status -1")
 	if clean.Outcome != verdict.Lost {
 		t.Errorf("console cut with no report: %s, want LOST", clean.Outcome)
+	}
+}
+
+// TestSocketDirSweep: the socket directory of a process that is gone (kill
+// -9 leaves it) is removed by the next lkmtest; a live one's is kept.
+func TestSocketDirSweep(t *testing.T) {
+	dead := exec.Command("true")
+	if err := dead.Run(); err != nil {
+		t.Fatal(err)
+	}
+	stale := filepath.Join(os.TempDir(), fmt.Sprintf("lkmtest-vm-%d-123", dead.Process.Pid))
+	live := filepath.Join(os.TempDir(), fmt.Sprintf("lkmtest-snap-%d-456", os.Getppid()))
+	for _, d := range []string{stale, live} {
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	defer os.RemoveAll(live)
+	sweepSocketDirs()
+	if _, err := os.Stat(stale); err == nil {
+		t.Errorf("%s (of a process that is gone) was kept", stale)
+	}
+	if _, err := os.Stat(live); err != nil {
+		t.Errorf("%s (of a live process) was removed", live)
 	}
 }

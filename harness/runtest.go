@@ -9,7 +9,10 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
+	"sync"
+	"syscall"
 	"time"
 
 	"github.com/lkmtest/lkmtest/harness/cache"
@@ -318,7 +321,7 @@ func RunTest(ctx context.Context, t *Target, s *spec.Spec) (res verdict.Result) 
 	if o.Verbose {
 		consoleOut = io.MultiWriter(console, o.log())
 	}
-	sockDir, err := os.MkdirTemp("", "lkmtest-vm-")
+	sockDir, err := socketDir("vm")
 	if err != nil {
 		res.Outcome, res.Reason = verdict.Error, err.Error()
 		return res
@@ -553,5 +556,36 @@ func writeResult(dir string, r *verdict.Result) {
 	b, err := json.MarshalIndent(r, "", "  ")
 	if err == nil {
 		_ = os.WriteFile(filepath.Join(dir, "result.json"), append(b, '\n'), 0o600)
+	}
+}
+
+// socketKinds are the kinds of socket directories lkmtest makes: a test's
+// VM, a snapshot's VM, the accelerator probe's VM.
+var socketKinds = []string{"vm", "snap", "probe"}
+
+// socketDir makes a temporary socket directory of kind, named after this
+// process ("lkmtest-vm-<pid>-..."). The first call also removes those of
+// lkmtest processes that are gone (killed with -9, which cannot clean up).
+func socketDir(kind string) (string, error) {
+	sweepOnce.Do(sweepSocketDirs)
+	return os.MkdirTemp("", fmt.Sprintf("lkmtest-%s-%d-", kind, os.Getpid()))
+}
+
+var sweepOnce sync.Once
+
+func sweepSocketDirs() {
+	for _, kind := range socketKinds {
+		prefix := "lkmtest-" + kind + "-"
+		dirs, _ := filepath.Glob(filepath.Join(os.TempDir(), prefix+"*-*"))
+		for _, d := range dirs {
+			pidText, _, _ := strings.Cut(strings.TrimPrefix(filepath.Base(d), prefix), "-")
+			pid, err := strconv.Atoi(pidText)
+			if err != nil || pid <= 0 {
+				continue
+			}
+			if err := syscall.Kill(pid, 0); errors.Is(err, syscall.ESRCH) {
+				_ = os.RemoveAll(d)
+			}
+		}
 	}
 }

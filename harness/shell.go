@@ -65,7 +65,7 @@ func Shell(ctx context.Context, t *Target, s *spec.Spec, sio ShellIO) error {
 	}
 	defer inR.Close()
 	defer inW.Close()
-	sockDir, err := os.MkdirTemp("", "lkmtest-vm-")
+	sockDir, err := socketDir("vm")
 	if err != nil {
 		return err
 	}

@@ -81,7 +81,7 @@ func (t *Target) snapshot(ctx context.Context, fns []qemu.Fn) (dir string, err e
 			return err
 		}
 		defer console.Close()
-		sock, err := os.MkdirTemp("", "lkmtest-snap-")
+		sock, err := socketDir("snap")
 		if err != nil {
 			return err
 		}

@@ -287,7 +287,7 @@ func chooseAccel(ctx context.Context, t *Target) (qemu.AccelChoice, error) {
 		}
 	}
 	trial := func(ctx context.Context) error {
-		sock, err := os.MkdirTemp("", "lkmtest-probe-")
+		sock, err := socketDir("probe")
 		if err != nil {
 			return err
 		}

@@ -57,6 +57,7 @@ func archTarget(t *testing.T, arch qemu.Arch) *Target {
 			pt.err = err
 			return
 		}
+		vmtestDirs = append(vmtestDirs, out)
 		o := &Options{Cache: c, Arch: arch, Kernel: "6.1", Accel: "auto", Out: out,
 			Log: testLog{}, SrcRoot: initramfs.SourceRoot(wd)}
 		pt.t, pt.err = Prepare(context.Background(), o)
@@ -65,6 +66,18 @@ func archTarget(t *testing.T, arch qemu.Arch) *Target {
 		t.Fatalf("prepare the 6.1 %s target: %v", arch, pt.err)
 	}
 	return pt.t
+}
+
+// vmtestDirs are the run directories of the shared targets, removed when
+// the tests end.
+var vmtestDirs []string
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	for _, d := range vmtestDirs {
+		_ = cache.RemoveAll(d)
+	}
+	os.Exit(code)
 }
 
 // forEachArch runs fn as a subtest per architecture.

@@ -512,8 +512,16 @@ func TestFaultKillDuringBuildThenTwoRuns(t *testing.T) {
 		t.Fatal(err)
 	}
 	p := start(t, nil, "--cache-dir", cd, "kernel", "build", "--kconfig", frag)
-	p.waitFor(t, "building linux", 5*time.Minute)
-	time.Sleep(15 * time.Second)
+	p.waitFor(t, "not in the cache, building", 5*time.Minute)
+	// Kill once make compiles (configuring comes first).
+	deadline := time.Now().Add(5 * time.Minute)
+	for !compiling(filepath.Join(cd, "kernels")) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the kernel build did not start compiling:\n%s", p.errText())
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	time.Sleep(10 * time.Second)
 	if err := p.cmd.Process.Kill(); err != nil {
 		t.Fatal(err)
 	}
@@ -530,7 +538,7 @@ func TestFaultKillDuringBuildThenTwoRuns(t *testing.T) {
 	a := start(t, nil, "--cache-dir", cd, "run", "--out", t.TempDir(), "--kconfig", frag, "hello")
 	b := start(t, nil, "--cache-dir", cd, "run", "--out", t.TempDir(), "--kconfig", frag, "hello")
 	codeA, codeB := a.wait(30*time.Minute), b.wait(5*time.Minute)
-	builds := strings.Count(a.errText(), "building linux") + strings.Count(b.errText(), "building linux")
+	builds := strings.Count(a.errText(), "not in the cache, building") + strings.Count(b.errText(), "not in the cache, building")
 	if codeA != 0 || codeB != 0 || !strings.Contains(a.outText(), "1 passed") || !strings.Contains(b.outText(), "1 passed") {
 		t.Errorf("two runs at once: exit %d and %d\n%s%s\n%s%s", codeA, codeB, a.outText(), a.errText(), b.outText(), b.errText())
 	}
@@ -567,6 +575,19 @@ func TestFaultNoSpace(t *testing.T) {
 	if left, _ := filepath.Glob(filepath.Join(cd, "src", "*.tmp-*")); len(left) != 0 {
 		t.Errorf("temporary entries left on the full disk: %v", left)
 	}
+}
+
+// compiling reports whether a make building a kernel image under dir runs.
+func compiling(dir string) bool {
+	cmdlines, _ := filepath.Glob("/proc/[0-9]*/cmdline")
+	for _, c := range cmdlines {
+		b, err := os.ReadFile(c)
+		if err == nil && bytes.HasPrefix(b, []byte("make\x00")) && bytes.Contains(b, []byte(dir)) &&
+			(bytes.Contains(b, []byte("bzImage")) || bytes.Contains(b, []byte("Image\x00"))) {
+			return true
+		}
+	}
+	return false
 }
 
 // processesMentioning lists pids whose command line contains s.

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/lkmtest/lkmtest/harness"
+	"github.com/lkmtest/lkmtest/harness/cache"
 )
 
 func newKernelCmd(c *common) *cobra.Command {
@@ -76,13 +77,18 @@ olddefconfig, then a check that every requested option survived. The
 			if err != nil {
 				return err
 			}
+			made := false
 			if out == "" {
 				if out, err = os.MkdirTemp("", "lkmtest-config-"); err != nil {
 					return err
 				}
+				made = true
 			}
 			final, err := harness.Configure(cmd.Context(), o, out)
 			if err != nil {
+				if made {
+					_ = cache.RemoveAll(out)
+				}
 				return err
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "configured (%d options =y, every requested option present): %s\n",
