@@ -95,10 +95,11 @@ func untar(r io.Reader, dst string) error {
 		if rel == "" {
 			continue // the top directory itself
 		}
-		for dir := path.Dir(rel); dir != "."; dir = path.Dir(dir) {
-			if links[dir] {
-				return fmt.Errorf("%w: %s would be written through the symlink %s", errUnsafe, h.Name, dir)
-			}
+		if l := throughLink(rel, links); l != "" {
+			return fmt.Errorf("%w: %s would be written through the symlink %s", errUnsafe, h.Name, l)
+		}
+		if links[rel] {
+			return fmt.Errorf("%w: %s comes again after being a symlink", errUnsafe, h.Name)
 		}
 		target := filepath.Join(dst, filepath.FromSlash(rel))
 		mode := os.FileMode(h.Mode).Perm()
@@ -118,22 +119,65 @@ func untar(r io.Reader, dst string) error {
 			if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
 				return err
 			}
+			if err := replaceable(target); err != nil {
+				return err
+			}
 			if err := os.Symlink(h.Linkname, target); err != nil {
 				return err
 			}
 			links[rel] = true
 		case tar.TypeLink:
+			// Only to a regular file already unpacked, reached through no
+			// symlink: link(2) follows the symlinks of the old path's
+			// directories and would link a symlink itself.
 			lrel, err := memberPath(h.Linkname)
 			if err != nil || lrel == "" {
 				return fmt.Errorf("%w: hard link %s -> %s leaves the tree", errUnsafe, h.Name, h.Linkname)
 			}
-			if err := os.Link(filepath.Join(dst, filepath.FromSlash(lrel)), target); err != nil {
+			if links[lrel] || throughLink(lrel, links) != "" {
+				return fmt.Errorf("%w: hard link %s -> %s goes through a symlink", errUnsafe, h.Name, h.Linkname)
+			}
+			old := filepath.Join(dst, filepath.FromSlash(lrel))
+			if st, err := os.Lstat(old); err != nil || !st.Mode().IsRegular() {
+				return fmt.Errorf("%w: hard link %s -> %s: not a regular file of the tree", errUnsafe, h.Name, h.Linkname)
+			}
+			if err := replaceable(target); err != nil {
+				return err
+			}
+			if err := os.Link(old, target); err != nil {
 				return err
 			}
 		default:
 			return fmt.Errorf("%w: %s is a %s, which a kernel source tarball never holds", errUnsafe, h.Name, typeName(h.Typeflag))
 		}
 	}
+}
+
+// throughLink returns the symlink among the parent directories of rel, or "".
+func throughLink(rel string, links map[string]bool) string {
+	for dir := path.Dir(rel); dir != "."; dir = path.Dir(dir) {
+		if links[dir] {
+			return dir
+		}
+	}
+	return ""
+}
+
+// replaceable removes a file a later member of the same name replaces, so
+// that the member is written anew (O_EXCL) and never through an old hard
+// link; a directory is not replaced.
+func replaceable(target string) error {
+	st, err := os.Lstat(target)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if st.IsDir() {
+		return fmt.Errorf("%w: %s replaces a directory", errUnsafe, target)
+	}
+	return os.Remove(target)
 }
 
 // memberPath returns a member's path below the top directory, refusing
@@ -187,14 +231,17 @@ func checkLink(rel, link string) error {
 	return nil
 }
 
-// writeMember writes one regular file. A symlink already at target (or on
-// the way to it) is not followed: O_NOFOLLOW on the file, and every parent
-// is created here from checked names.
+// writeMember writes one regular file as a new file (O_EXCL, O_NOFOLLOW):
+// never through a symlink or an earlier hard link; its parents were checked
+// against the symlinks unpacked so far.
 func writeMember(target string, r io.Reader, mode os.FileMode) error {
 	if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
 		return err
 	}
-	f, err := os.OpenFile(target, os.O_WRONLY|os.O_CREATE|os.O_TRUNC|syscall.O_NOFOLLOW, mode|0o200)
+	if err := replaceable(target); err != nil {
+		return err
+	}
+	f, err := os.OpenFile(target, os.O_WRONLY|os.O_CREATE|os.O_EXCL|syscall.O_NOFOLLOW, mode|0o200)
 	if err != nil {
 		return err
 	}

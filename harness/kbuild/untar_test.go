@@ -51,6 +51,12 @@ func TestUntarRefusesUnsafe(t *testing.T) {
 		"symlink chain escaping": {top, {name: "linux-6.1/d/", typ: tar.TypeDir}, {name: "linux-6.1/d/e/", typ: tar.TypeDir}, {name: "linux-6.1/d/y", typ: tar.TypeSymlink, link: ".."}, {name: "linux-6.1/d/e/x", typ: tar.TypeSymlink, link: "../y/../.."}},
 		"hard link out":          {top, mk, {name: "linux-6.1/h", typ: tar.TypeLink, link: "../../etc/passwd"}},
 		"device":                 {top, mk, {name: "linux-6.1/dev", typ: tar.TypeChar}},
+		// Found in review: a hard link through an escaping symlink chain,
+		// then a regular member of the same name (overwrite outside).
+		"hard link through a chain, then overwritten": {top, {name: "linux-6.1/d/", typ: tar.TypeDir}, {name: "linux-6.1/d/e/", typ: tar.TypeDir}, {name: "linux-6.1/d/y", typ: tar.TypeSymlink, link: ".."}, {name: "linux-6.1/d/e/x", typ: tar.TypeSymlink, link: "../y/../.."}, {name: "linux-6.1/h", typ: tar.TypeLink, link: "linux-6.1/d/e/x/victim"}, {name: "linux-6.1/h", typ: tar.TypeReg, body: "PWNED"}},
+		// ... and a hard link to a symlink, then a member below it.
+		"hard link to a symlink":     {top, {name: "linux-6.1/d/", typ: tar.TypeDir}, {name: "linux-6.1/d/e/", typ: tar.TypeDir}, {name: "linux-6.1/d/y", typ: tar.TypeSymlink, link: ".."}, {name: "linux-6.1/d/e/x", typ: tar.TypeSymlink, link: "../y/../.."}, {name: "linux-6.1/d/e/h", typ: tar.TypeLink, link: "linux-6.1/d/e/x"}, {name: "linux-6.1/d/e/h/evil", typ: tar.TypeReg, body: "x"}},
+		"member replacing a symlink": {top, mk, {name: "linux-6.1/l", typ: tar.TypeSymlink, link: "Makefile"}, {name: "linux-6.1/l", typ: tar.TypeReg, body: "x"}},
 	}
 	for name, members := range cases {
 		t.Run(name, func(t *testing.T) {
