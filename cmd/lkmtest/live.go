@@ -21,6 +21,9 @@ type live struct {
 	mu      sync.Mutex
 	w       io.Writer
 	width   int
+	rows    int
+	size    func() (width, rows int) // the terminal's size now (nil: fixed)
+	stop    chan struct{}
 	order   []string
 	state   map[string]progress.Event
 	started map[string]time.Time
@@ -29,11 +32,20 @@ type live struct {
 	now     func() time.Time
 }
 
-func newLive(w io.Writer, width int) *live {
+func newLive(w io.Writer, width, rows int) *live {
+	l := &live{w: w, state: map[string]progress.Event{}, started: map[string]time.Time{}, now: time.Now}
+	l.resize(width, rows)
+	return l
+}
+
+func (l *live) resize(width, rows int) {
 	if width <= 20 {
 		width = 80
 	}
-	return &live{w: w, width: width, state: map[string]progress.Event{}, started: map[string]time.Time{}, now: time.Now}
+	if rows <= 2 {
+		rows = 24
+	}
+	l.width, l.rows = width, rows
 }
 
 // liveView returns the context and log writer of a command: on a terminal
@@ -44,15 +56,36 @@ func (c *common) liveView(ctx context.Context) (context.Context, io.Writer, func
 	if c.verbose || os.Getenv("CI") != "" || !term.IsTerminal(fd) {
 		return ctx, os.Stderr, func() {}
 	}
-	width, _, _ := term.GetSize(fd)
-	l := newLive(os.Stderr, width)
+	width, rows, _ := term.GetSize(fd)
+	l := newLive(os.Stderr, width, rows)
+	l.size = func() (int, int) {
+		w, h, _ := term.GetSize(fd)
+		return w, h
+	}
+	// Elapsed times move, and a phase drawn late is shown, once a second.
+	stop := make(chan struct{})
+	l.stop = stop
+	go func() {
+		t := time.NewTicker(time.Second)
+		defer t.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-t.C:
+				l.mu.Lock()
+				l.redraw()
+				l.mu.Unlock()
+			}
+		}
+	}()
 	return progress.With(ctx, l.event), l, l.close
 }
 
 func (l *live) event(e progress.Event) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	_, known := l.state[e.Task]
+	prev, known := l.state[e.Task]
 	if e.End {
 		if known {
 			delete(l.state, e.Task)
@@ -73,7 +106,7 @@ func (l *live) event(e progress.Event) {
 	}
 	// Redraw at most ten times a second, but at once when the set of tasks
 	// changes.
-	if known && !e.End && l.now().Sub(l.last) < 100*time.Millisecond {
+	if known && !e.End && e.Phase == prev.Phase && l.now().Sub(l.last) < 100*time.Millisecond {
 		return
 	}
 	l.redraw()
@@ -92,6 +125,10 @@ func (l *live) Write(p []byte) (int, error) {
 func (l *live) close() {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if l.stop != nil {
+		close(l.stop)
+		l.stop = nil
+	}
 	l.clear()
 }
 
@@ -108,18 +145,44 @@ func (l *live) clear() {
 	}
 }
 
+// draw writes one screen line per task: control characters removed, cut
+// to the width, and no more lines than the terminal has rows (the rest
+// summed up), so that clear always erases exactly what draw wrote.
 func (l *live) draw() {
+	if l.size != nil {
+		l.resize(l.size())
+	}
 	var b strings.Builder
-	for _, t := range l.order {
-		line := describe(l.state[t], l.now().Sub(l.started[t]))
-		if len(line) > l.width-1 {
-			line = line[:l.width-2] + "…"
-		}
-		b.WriteString(line + "\n")
+	shown := l.order
+	if max := l.rows - 2; len(shown) > max {
+		shown = shown[:max-1]
+	}
+	for _, t := range shown {
+		b.WriteString(fitLine(describe(l.state[t], l.now().Sub(l.started[t])), l.width) + "\n")
+		l.drawn++
+	}
+	if n := len(l.order) - len(shown); n > 0 {
+		b.WriteString(fitLine(fmt.Sprintf("  … and %d more", n), l.width) + "\n")
 		l.drawn++
 	}
 	io.WriteString(l.w, b.String())
 	l.last = l.now()
+}
+
+// fitLine keeps the first line of s, without control characters, in
+// width-1 columns (runes).
+func fitLine(s string, width int) string {
+	s, _, _ = strings.Cut(s, "\n")
+	s = strings.Map(func(r rune) rune {
+		if r < ' ' || r == 0x7f {
+			return ' '
+		}
+		return r
+	}, s)
+	if r := []rune(s); len(r) > width-1 {
+		s = string(r[:width-2]) + "…"
+	}
+	return s
 }
 
 // describe is one task's line: "  kernel 6.1.192 x86_64  compiling 1234/2911 objects (42%)  1m12s".

@@ -284,8 +284,9 @@ func buildKernel(ctx context.Context, c *cache.Dir, tmp, key string, merged *kco
 		req.Source.Version, req.Arch, final.Count("y"), req.Jobs, logPath)
 	t1 := time.Now()
 	buildArgs := append(append([]string{}, base...), "-j"+strconv.Itoa(req.Jobs), req.Arch.Spec().ImageTarget, "modules")
-	objects := progress.NewObjectCounter(ctx, fmt.Sprintf("kernel %s %s", req.Source.Version, req.Arch),
-		previousObjects(c, req.Arch, req.Source.Version))
+	task := fmt.Sprintf("kernel %s %s", req.Source.Version, req.Arch)
+	objects := progress.NewObjectCounter(ctx, task, previousObjects(c, req.Arch, req.Source.Version))
+	defer progress.Send(ctx, progress.Event{Task: task, End: true})
 	if err := run(ctx, io.MultiWriter(log, objects), "", "make", buildArgs...); err != nil {
 		return fmt.Errorf("build kernel: %w", err)
 	}

@@ -185,6 +185,7 @@ func download(ctx context.Context, url, dst, sum string, log io.Writer) error {
 	h := sha256.New()
 	t0 := time.Now()
 	body := &progress.Reader{R: resp.Body, Ctx: ctx, Task: "download " + filepath.Base(dst), Total: resp.ContentLength}
+	defer progress.Send(ctx, progress.Event{Task: body.Task, End: true})
 	n, err := io.Copy(io.MultiWriter(f, h), body)
 	if err == nil && resp.ContentLength >= 0 && n != resp.ContentLength {
 		err = io.ErrUnexpectedEOF
