@@ -196,7 +196,9 @@ func (c *Conn) Recv(v any) error {
 }
 
 // CapRecords keeps the first and last max/2 of recs when there are more
-// than max, and returns how many it left out.
+// than max, and returns how many it left out. From the middle it still
+// keeps every record that may start a crash report, with the reportWindow
+// records after it (up to max more in all): a flood never hides a crash.
 func CapRecords(recs []klog.Record, max int) ([]klog.Record, uint64) {
 	if len(recs) <= max {
 		return recs, 0
@@ -204,6 +206,20 @@ func CapRecords(recs []klog.Record, max int) ([]klog.Record, uint64) {
 	half := max / 2
 	out := make([]klog.Record, 0, 2*half)
 	out = append(out, recs[:half]...)
+	keepUntil, extra := -1, 0
+	for i := half; i < len(recs)-half && extra < max; i++ {
+		if klog.MayStartReport(recs[i].Text) {
+			keepUntil = i + reportWindow
+		}
+		if i <= keepUntil {
+			out = append(out, recs[i])
+			extra++
+		}
+	}
 	out = append(out, recs[len(recs)-half:]...)
-	return out, uint64(len(recs) - 2*half)
+	return out, uint64(len(recs) - len(out))
 }
+
+// reportWindow is how many records after a report's first line CapRecords
+// keeps with it.
+const reportWindow = 80

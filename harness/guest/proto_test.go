@@ -95,3 +95,35 @@ func FuzzRecv(f *testing.F) {
 		}
 	})
 }
+
+// TestCapRecords: a flood keeps its head and tail, and a crash report in
+// the middle survives the cap with the lines after it.
+func TestCapRecords(t *testing.T) {
+	var recs []klog.Record
+	for i := 0; i < 100000; i++ {
+		text := "flood line"
+		if i == 50000 {
+			text = "WARNING: CPU: 0 PID: 1 at x.c:1 f+0x0/0x1"
+		}
+		recs = append(recs, klog.Record{Seq: uint64(i), Text: text})
+	}
+	out, dropped := CapRecords(recs, 1000)
+	if out[0].Seq != 0 || out[len(out)-1].Seq != 99999 || int(dropped)+len(out) != len(recs) {
+		t.Fatalf("kept %d, dropped %d, first %d, last %d", len(out), dropped, out[0].Seq, out[len(out)-1].Seq)
+	}
+	var warn, after int
+	for _, r := range out {
+		if r.Seq == 50000 {
+			warn++
+		}
+		if r.Seq > 50000 && r.Seq <= 50000+reportWindow {
+			after++
+		}
+	}
+	if warn != 1 || after != reportWindow || len(out) != 1000+1+reportWindow {
+		t.Errorf("the report in the middle: %d header, %d lines after it, %d kept in all", warn, after, len(out))
+	}
+	if small, d := CapRecords(recs[:10], 1000); len(small) != 10 || d != 0 {
+		t.Errorf("under the cap: %d kept, %d dropped", len(small), d)
+	}
+}

@@ -76,6 +76,11 @@ var needles = func() []string {
 	return out
 }()
 
+// MayStartReport reports whether a line could start a crash report (it
+// holds one of the catalogue's literal needles): a cheap filter for what
+// must never be thrown away.
+func MayStartReport(line string) bool { return hasNeedle(line) }
+
 func hasNeedle(line string) bool {
 	for _, n := range needles {
 		if strings.Contains(line, n) {

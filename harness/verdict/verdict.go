@@ -196,6 +196,8 @@ func (j *Judge) Step(index int, resp guest.Response) StepResult {
 			if r.Missing > 0 {
 				r.Reason += fmt.Sprintf(" (%d records of this step are missing from the log lkmtest saw: overwritten in the kernel's ring buffer or left out of a flood)", r.Missing)
 			}
+		} else if len(st.LogAbsent) > 0 && r.Missing > 0 {
+			r.Outcome, r.Reason = Fail, fmt.Sprintf("log_absent cannot be checked: %d records of this step are missing from the log lkmtest saw (overwritten in the kernel's ring buffer or left out of a flood)", r.Missing)
 		} else if why := j.checkModel(st, texts); why != "" {
 			r.Outcome, r.Reason = Fail, why
 		} else if why := judgeKTAP(st, texts, &r); why != "" {

@@ -61,6 +61,8 @@ func TestJudgeStep(t *testing.T) {
 		{"unordered missing", "  - insmod: m\n    log_any: ['^b$', '^c$']\n", guest.Response{Records: recs("a", "b")}, Fail, "/^c$/ did not appear"},
 		{"absent", "  - insmod: m\n    log_absent: ['leak']\n", guest.Response{Records: recs("a", "memory leak here")}, Fail, `"memory leak here" matches /leak/, which must not appear`},
 		{"absent and absent", "  - insmod: m\n    log_absent: ['leak']\n", guest.Response{Records: recs("a")}, Pass, ""},
+		{"absent, records dropped", "  - insmod: m\n    log_absent: ['leak']\n", guest.Response{Records: recs("a"), Dropped: 5}, Fail, "log_absent cannot be checked: 5 records"},
+		{"expected line, records lost", "  - insmod: m\n    log: ['^z$']\n", guest.Response{Records: recs("a"), Lost: 3}, Fail, "(3 records of this step are missing"},
 		{"count", "  - insmod: m\n    log: [{match: '^x$', count: 2}]\n", guest.Response{Records: recs("x", "y", "x", "x")}, Fail, "appeared 3 times, expected 2"},
 		{"count ok", "  - insmod: m\n    log_any: [{match: '^x$', count: 3}]\n", guest.Response{Records: recs("x", "y", "x", "x")}, Pass, ""},
 		{"level", "  - insmod: m\n    log: [{match: '^x$', level: warning}]\n", guest.Response{Records: recs("x")}, Fail, "/^x$/ at level warning did not appear"},
