@@ -66,14 +66,17 @@ names) and a summary goes to $GITHUB_STEP_SUMMARY.`,
 			o.Log = logw
 			m, err := harness.RunMatrix(ctx, o, cells, specs)
 			endLive()
+			rep := runReport(m, started, shards, err != nil || cmd.Context().Err() != nil)
+			moduleDirs(rep, specs)
+			// Reports are written whatever happened, so that a CI job
+			// whose kernel could not be prepared still leaves its ERROR
+			// results for 'lkmtest merge'.
+			if werr := writeReports(out, rep); werr != nil {
+				fmt.Fprintf(os.Stderr, "lkmtest: %v\n", werr)
+			}
 			if len(m.Cells) == 1 && m.Cells[0].Err != nil {
 				// Nothing ran: the one target could not be prepared.
 				return m.Cells[0].Err
-			}
-			rep := runReport(m, started, shards, err != nil || cmd.Context().Err() != nil)
-			moduleDirs(rep, specs)
-			if werr := writeReports(out, rep); werr != nil {
-				fmt.Fprintf(os.Stderr, "lkmtest: %v\n", werr)
 			}
 			if !printMachine(cmd.OutOrStdout(), format, rep) {
 				if len(m.Cells) > 1 {

@@ -10,6 +10,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/lkmtest/lkmtest/harness"
+	"github.com/lkmtest/lkmtest/harness/cache"
 	"github.com/lkmtest/lkmtest/harness/spec"
 )
 
@@ -39,8 +40,6 @@ test, a plain VM of --kernel and --arch. Standard input may be a pipe.`,
 			if err != nil {
 				return err
 			}
-			o.Out = filepath.Join(os.TempDir(), fmt.Sprintf("lkmtest-shell-%d", os.Getpid()))
-			defer os.RemoveAll(o.Out)
 			if s != nil && s.Boot.Config != "" {
 				frag, err := harness.ReadFragment(filepath.Join(s.Dir, s.Boot.Config))
 				if err != nil {
@@ -48,8 +47,12 @@ test, a plain VM of --kernel and --arch. Standard input may be a pipe.`,
 				}
 				o.Extra = append(o.Extra, frag)
 			}
+			if o.Out, err = os.MkdirTemp("", "lkmtest-shell-"); err != nil {
+				return err
+			}
 			t, err := harness.Prepare(cmd.Context(), o)
 			if err != nil {
+				_ = cache.RemoveAll(o.Out)
 				return err
 			}
 			sio := harness.ShellIO{In: os.Stdin, Out: os.Stdout, Note: os.Stderr}
@@ -66,7 +69,12 @@ test, a plain VM of --kernel and --arch. Standard input may be a pipe.`,
 			start := time.Now()
 			err = harness.Shell(cmd.Context(), t, s, sio)
 			fmt.Fprintf(os.Stderr, "\r\nlkmtest shell: VM ended after %.1fs\r\n", time.Since(start).Seconds())
-			return err
+			if err != nil {
+				// Keep the logs the error points to.
+				fmt.Fprintf(os.Stderr, "lkmtest shell: logs kept in %s\r\n", o.Out)
+				return err
+			}
+			return cache.RemoveAll(o.Out)
 		},
 	}
 	c.addTargetFlags(cmd)

@@ -258,6 +258,9 @@ func Merge(runs ...*Run) (*Run, error) {
 			out.Results = append(out.Results, t)
 		}
 	}
+	if err := checkShards(runs); err != nil {
+		return nil, err
+	}
 	out.DurationNS = end.Sub(out.Started).Nanoseconds()
 	sort.Strings(out.Shards)
 	sort.SliceStable(out.Results, func(a, b int) bool {
@@ -269,6 +272,42 @@ func Merge(runs ...*Run) (*Run, error) {
 	})
 	out.count()
 	return out, nil
+}
+
+// checkShards refuses a merge in which a (kernel, arch) has some shards of
+// N but not all: a shard whose job died before writing its results must
+// not let the merge say "all passed".
+func checkShards(runs []*Run) error {
+	type key struct{ kernel, arch string }
+	seen := map[key]map[int]bool{}
+	total := map[key]int{}
+	for _, r := range runs {
+		for _, sh := range r.Shards {
+			var i, n int
+			if _, err := fmt.Sscanf(sh, "%d/%d", &i, &n); err != nil || n < 1 {
+				return fmt.Errorf("merge: shard %q is not I/N", sh)
+			}
+			for _, c := range r.Cells {
+				k := key{c.Kernel, c.Arch}
+				if total[k] != 0 && total[k] != n {
+					return fmt.Errorf("merge: %s %s was split into %d and into %d shards", c.Kernel, c.Arch, total[k], n)
+				}
+				total[k] = n
+				if seen[k] == nil {
+					seen[k] = map[int]bool{}
+				}
+				seen[k][i] = true
+			}
+		}
+	}
+	for k, n := range total {
+		for i := 1; i <= n; i++ {
+			if !seen[k][i] {
+				return fmt.Errorf("merge: shard %d/%d of kernel %s %s is missing (did its job end before writing results.json?)", i, n, k.kernel, k.arch)
+			}
+		}
+	}
+	return nil
 }
 
 func cellIndex(cells []Cell, label string) int {

@@ -290,4 +290,9 @@ func TestMerge(t *testing.T) {
 	if _, err := Merge(&a, r); err == nil || !strings.Contains(err.Error(), "overlapping") {
 		t.Errorf("overlapping shards merged: %v", err)
 	}
+	// A shard whose job wrote nothing: the merge must not say all passed.
+	if _, err := Merge(&a); err == nil || !strings.Contains(err.Error(), "shard 2/2 of kernel 6.1 arm64 is missing") &&
+		!strings.Contains(err.Error(), "shard 2/2 of kernel 6.1 x86_64 is missing") {
+		t.Errorf("merge without shard 2/2: %v", err)
+	}
 }
