@@ -3,7 +3,6 @@ package harness
 import (
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -48,25 +47,29 @@ func TestTruncatedConsole(t *testing.T) {
 }
 
 // TestSocketDirSweep: the socket directory of a process that is gone (kill
-// -9 leaves it) is removed by the next lkmtest; a live one's is kept.
+// -9 leaves it; nobody holds its lock) is removed by the next lkmtest; one
+// whose lock is held (a live run, maybe in another PID namespace) is kept.
 func TestSocketDirSweep(t *testing.T) {
-	dead := exec.Command("true")
-	if err := dead.Run(); err != nil {
+	stale := filepath.Join(os.TempDir(), fmt.Sprintf("lkmtest-vm-%d-123", os.Getpid()))
+	if err := os.MkdirAll(stale, 0o700); err != nil {
 		t.Fatal(err)
 	}
-	stale := filepath.Join(os.TempDir(), fmt.Sprintf("lkmtest-vm-%d-123", dead.Process.Pid))
-	live := filepath.Join(os.TempDir(), fmt.Sprintf("lkmtest-snap-%d-456", os.Getppid()))
-	for _, d := range []string{stale, live} {
-		if err := os.MkdirAll(d, 0o700); err != nil {
-			t.Fatal(err)
-		}
+	os.WriteFile(filepath.Join(stale, socketOwnerFile), nil, 0o600)
+	live, err := socketDir("snap")
+	if err != nil {
+		t.Fatal(err)
 	}
-	defer os.RemoveAll(live)
+	defer releaseSocketDir(live)
 	sweepSocketDirs()
 	if _, err := os.Stat(stale); err == nil {
-		t.Errorf("%s (of a process that is gone) was kept", stale)
+		os.RemoveAll(stale)
+		t.Errorf("%s (nobody holds its lock) was kept", stale)
 	}
 	if _, err := os.Stat(live); err != nil {
-		t.Errorf("%s (of a live process) was removed", live)
+		t.Errorf("%s (its lock is held) was removed", live)
+	}
+	releaseSocketDir(live)
+	if _, err := os.Stat(live); err == nil {
+		t.Errorf("%s stays after its release", live)
 	}
 }

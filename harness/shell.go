@@ -69,7 +69,7 @@ func Shell(ctx context.Context, t *Target, s *spec.Spec, sio ShellIO) error {
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(sockDir)
+	defer releaseSocketDir(sockDir)
 	fns := []qemu.Fn{
 		qemu.WithKernel(t.Kernel.Image), qemu.WithInitramfs(t.Initramfs), qemu.WithAccel(t.Accel.Accel),
 		qemu.WithSocketDir(sockDir), qemu.WithAgent(), qemu.WithConsole(sw), qemu.WithStdin(inR),

@@ -85,7 +85,7 @@ func (t *Target) snapshot(ctx context.Context, fns []qemu.Fn) (dir string, err e
 		if err != nil {
 			return err
 		}
-		defer os.RemoveAll(sock)
+		defer releaseSocketDir(sock)
 		all := append(append(t.vmQuirks(), fns...), qemu.WithSocketDir(sock), qemu.WithConsole(console), qemu.WithTimeout(bootTimeout))
 		vm, err := qemu.Start(ctx, t.Options.Arch, all...)
 		if err != nil {

@@ -291,7 +291,7 @@ func chooseAccel(ctx context.Context, t *Target) (qemu.AccelChoice, error) {
 		if err != nil {
 			return err
 		}
-		defer os.RemoveAll(sock)
+		defer releaseSocketDir(sock)
 		var console strings.Builder
 		vm, err := qemu.Start(ctx, o.Arch, append(t.vmQuirks(), qemu.WithAccel(qemu.AccelKVM), qemu.WithKernel(t.Kernel.Image),
 			qemu.WithInitramfs(t.Initramfs), qemu.WithSocketDir(sock), qemu.WithInitArgs("probe"),
