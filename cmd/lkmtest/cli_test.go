@@ -14,6 +14,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/lkmtest/lkmtest/harness/cache"
@@ -66,6 +67,8 @@ func cliEnv(t *testing.T, stdin io.Reader, env []string, args ...string) (string
 	cmd.Dir = "../.."
 	cmd.Stdin = stdin
 	cmd.Env = append(append(os.Environ(), "GITHUB_ACTIONS=", "GITHUB_STEP_SUMMARY="), env...)
+	// If the test binary dies (a test timeout), lkmtest goes with it.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()

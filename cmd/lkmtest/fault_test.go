@@ -42,7 +42,7 @@ func start(t testing.TB, env []string, args ...string) *proc {
 	p := &proc{cmd: exec.Command(lkmtestBin, args...), lines: make(chan string, 1000), done: make(chan struct{})}
 	p.cmd.Dir = "../.."
 	p.cmd.Env = append(append(os.Environ(), "GITHUB_ACTIONS="), env...)
-	p.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	p.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	p.cmd.Stdout = &lockedBuffer{mu: &p.mu, b: &p.stdout}
 	errPipe, err := p.cmd.StderrPipe()
 	if err != nil {
