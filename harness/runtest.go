@@ -123,6 +123,30 @@ func buildModuleDir(ctx context.Context, t *Target, src, out string) ([]string, 
 	return copied, nil
 }
 
+// copyIn puts the built modules into /lkm and the helpers into HelperDir
+// through the agent (call sends one put request).
+func copyIn(call func(guest.Request) error, mods builtModules) error {
+	for name, ko := range mods.kos {
+		if err := putFile(call, ko, "/lkm/"+name+".ko", 0o644); err != nil {
+			return fmt.Errorf("copy module %s into the guest: %w", name, err)
+		}
+	}
+	for name, bin := range mods.helpers {
+		if err := putFile(call, bin, HelperDir+"/"+name, 0o755); err != nil {
+			return fmt.Errorf("copy helper %s into the guest: %w", name, err)
+		}
+	}
+	return nil
+}
+
+func putFile(call func(guest.Request) error, src, dst string, mode uint32) error {
+	data, err := os.ReadFile(src)
+	if err != nil {
+		return err
+	}
+	return call(guest.Request{Op: guest.OpPut, Path: dst, Data: data, Mode: mode})
+}
+
 // session reads the agent's messages in its own goroutine.
 type session struct {
 	conn *guest.Conn
@@ -407,36 +431,19 @@ func RunTest(ctx context.Context, t *Target, s *spec.Spec) (res verdict.Result) 
 		}
 		return resp, nil
 	}
-	for name, ko := range mods.kos {
-		data, err := os.ReadFile(ko)
-		if err == nil {
-			var resp guest.Response
-			resp, err = call(guest.Request{Op: guest.OpPut, Path: "/lkm/" + name + ".ko", Data: data, Mode: 0o644}, 30*time.Second)
-			if err == nil && resp.Error != "" {
-				err = errors.New(resp.Error)
-			}
+	put := func(req guest.Request) error {
+		resp, err := call(req, 30*time.Second)
+		if err == nil && resp.Error != "" {
+			err = errors.New(resp.Error)
 		}
-		if err != nil {
-			lost(&res, vm, console.Name(), "while copying modules into the guest", err)
-			return res
-		}
+		return err
+	}
+	if err := copyIn(put, mods); err != nil {
+		lost(&res, vm, console.Name(), "while copying modules and helpers into the guest", err)
+		return res
 	}
 	judge := verdict.NewJudge(s)
 	judge.Env = model.Env{Arch: string(o.Arch), Kernel: t.Kernel.Meta.KernelVersion}
-	for name, bin := range mods.helpers {
-		data, err := os.ReadFile(bin)
-		if err == nil {
-			var resp guest.Response
-			resp, err = call(guest.Request{Op: guest.OpPut, Path: HelperDir + "/" + name, Data: data, Mode: 0o755}, 30*time.Second)
-			if err == nil && resp.Error != "" {
-				err = errors.New(resp.Error)
-			}
-		}
-		if err != nil {
-			lost(&res, vm, console.Name(), "while copying helpers into the guest", err)
-			return res
-		}
-	}
 	for i := range s.Steps {
 		st := &s.Steps[i]
 		progress.Send(ctx, progress.Event{Task: task, Phase: fmt.Sprintf("step %d/%d: %s", i+1, len(s.Steps), st.String())})

@@ -110,17 +110,12 @@ func Shell(ctx context.Context, t *Target, s *spec.Spec, sio ShellIO) error {
 		}
 		return nil
 	}
-	var names []string
-	for name, ko := range mods.kos {
-		names = append(names, name+".ko")
-		if err := putFile(call, ko, "/lkm/"+name+".ko", 0o644); err != nil {
-			return fmt.Errorf("copy %s into the guest: %w", name, err)
-		}
+	if err := copyIn(call, mods); err != nil {
+		return err
 	}
-	for name, bin := range mods.helpers {
-		if err := putFile(call, bin, HelperDir+"/"+name, 0o755); err != nil {
-			return fmt.Errorf("copy helper %s into the guest: %w", name, err)
-		}
+	var names []string
+	for name := range mods.kos {
+		names = append(names, name+".ko")
 	}
 	sort.Strings(names)
 	if sio.Note != nil {
@@ -148,14 +143,6 @@ func Shell(ctx context.Context, t *Target, s *spec.Spec, sio ShellIO) error {
 		return fmt.Errorf("the VM ended badly: %s; console log: %s", exit, console.Name())
 	}
 	return nil
-}
-
-func putFile(call func(guest.Request) error, src, dst string, mode uint32) error {
-	data, err := os.ReadFile(src)
-	if err != nil {
-		return err
-	}
-	return call(guest.Request{Op: guest.OpPut, Path: dst, Data: data, Mode: mode})
 }
 
 // switchWriter writes to w, and also to a second writer once attached.

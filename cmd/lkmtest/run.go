@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"os"
@@ -11,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/lkmtest/lkmtest/harness"
+	"github.com/lkmtest/lkmtest/harness/cache"
 	"github.com/lkmtest/lkmtest/harness/report"
 	"github.com/lkmtest/lkmtest/harness/spec"
 	"github.com/lkmtest/lkmtest/harness/verdict"
@@ -153,35 +155,22 @@ func moduleDirs(rep *report.Run, specs []*spec.Spec) {
 	}
 }
 
-// writeReports writes results.json and junit.xml into the run directory.
+// writeReports writes results.json and junit.xml into the run directory,
+// each through a temporary file renamed in place.
 func writeReports(dir string, rep *report.Run) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return err
 	}
 	for name, write := range map[string]func(io.Writer) error{"results.json": rep.WriteJSON, "junit.xml": rep.WriteJUnit} {
-		if err := writeFileAtomic(filepath.Join(dir, name), write); err != nil {
+		var b bytes.Buffer
+		if err := write(&b); err != nil {
+			return fmt.Errorf("write %s: %w", name, err)
+		}
+		if err := cache.WriteFileAtomic(filepath.Join(dir, name), b.Bytes(), 0o600); err != nil {
 			return fmt.Errorf("write %s: %w", name, err)
 		}
 	}
 	return nil
-}
-
-// writeFileAtomic writes a file through a temporary one renamed in place:
-// a reader never sees half a report.
-func writeFileAtomic(path string, write func(io.Writer) error) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(f.Name())
-	if err := write(f); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), path)
 }
 
 // github writes annotations and the step summary when running under GitHub
