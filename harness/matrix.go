@@ -13,6 +13,7 @@ import (
 	"github.com/lkmtest/lkmtest/harness/kbuild"
 	"github.com/lkmtest/lkmtest/harness/spec"
 	"github.com/lkmtest/lkmtest/harness/verdict"
+	kernelconfigs "github.com/lkmtest/lkmtest/kernel-configs"
 	"github.com/lkmtest/lkmtest/qemu"
 )
 
@@ -93,7 +94,7 @@ func RunMatrix(ctx context.Context, base *Options, cells []Cell, specs []*spec.S
 					continue
 				}
 				o.Extra = append(append([]kbuild.Fragment(nil), o.Extra...), frag)
-				o.Variant = strings.TrimSuffix(filepath.Base(v), filepath.Ext(v))
+				o.Variant = VariantName(v)
 			}
 			t, err := Prepare(ctx, &o)
 			if err != nil {
@@ -155,10 +156,12 @@ queue:
 	return m, err
 }
 
-// specVariant is the absolute path of a spec's boot.config ("" for none).
+// specVariant is the absolute path of a spec's boot.config, or the
+// reference itself for lkmtest's own fragments ("lkmtest:debug"); "" for
+// none.
 func specVariant(s *spec.Spec) string {
-	if s.Boot.Config == "" {
-		return ""
+	if s.Boot.Config == "" || kernelconfigs.IsRef(s.Boot.Config) {
+		return s.Boot.Config
 	}
 	p, err := filepath.Abs(filepath.Join(s.Dir, s.Boot.Config))
 	if err != nil {

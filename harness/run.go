@@ -2,6 +2,7 @@ package harness
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -37,6 +38,15 @@ func SelectSpecs(suite string, args []string) ([]*spec.Spec, error) {
 		if st, err := os.Stat(p); err == nil {
 			if st.IsDir() {
 				p = filepath.Join(p, spec.FileName)
+				if _, err := os.Stat(p); errors.Is(err, os.ErrNotExist) {
+					// A module directory without a spec: a smoke test.
+					s, err := spec.SpecLess(a)
+					if err != nil {
+						return nil, err
+					}
+					out = append(out, s)
+					continue
+				}
 			}
 			s, err := spec.Load(p)
 			if err != nil {

@@ -8,7 +8,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"sync"
 	"syscall"
@@ -16,7 +15,6 @@ import (
 
 	"github.com/lkmtest/lkmtest/harness/cache"
 	"github.com/lkmtest/lkmtest/harness/guest"
-	"github.com/lkmtest/lkmtest/harness/kbuild"
 	"github.com/lkmtest/lkmtest/harness/klog"
 	"github.com/lkmtest/lkmtest/harness/model"
 	"github.com/lkmtest/lkmtest/harness/progress"
@@ -37,91 +35,6 @@ const bootTimeout = 60 * time.Second
 // stepGrace is how long the host waits past a step's own timeout before it
 // gives up on the agent.
 const stepGrace = 5 * time.Second
-
-// builtModules is the outcome of building a test's modules.
-type builtModules struct {
-	kos     map[string]string // module name -> .ko path
-	helpers map[string]string // helper name -> static binary
-	err     error
-	done    time.Time // when the build finished
-}
-
-// buildModules builds every module directory of s against the target kernel.
-func buildModules(ctx context.Context, t *Target, s *spec.Spec, dir string) builtModules {
-	res := builtModules{kos: map[string]string{}}
-	if res.helpers, res.err = buildHelpers(ctx, t, s); res.err != nil {
-		return res
-	}
-	for i, m := range s.Modules {
-		src, err := filepath.Abs(filepath.Join(s.Dir, m))
-		if err != nil {
-			res.err = err
-			return res
-		}
-		kos, err := buildModuleDir(ctx, t, src, filepath.Join(dir, "build", fmt.Sprintf("%d-%s", i, filepath.Base(src))))
-		if err != nil {
-			res.err = err
-			return res
-		}
-		for _, ko := range kos {
-			res.kos[strings.TrimSuffix(filepath.Base(ko), ".ko")] = ko
-		}
-	}
-	return res
-}
-
-// buildModuleDir builds one module directory and copies the .ko files and
-// the build log to out. The .ko files are cached by (kernel, source
-// content): a re-run of unchanged sources runs no make at all. On a miss
-// the build runs in a directory kept per (kernel, source directory), so
-// that only what an edit touched is recompiled.
-func buildModuleDir(ctx context.Context, t *Target, src, out string) ([]string, error) {
-	c := t.Options.Cache
-	digest, err := kbuild.SourceDigest(src)
-	if err != nil {
-		return nil, fmt.Errorf("build module %s: %w", src, err)
-	}
-	work := c.Path("modbuild", cache.Key("modbuild/v1", t.Kernel.Key, src))
-	entry, _, err := c.Ensure(ctx, "modules", cache.Key("modules/v2", t.Kernel.Key, digest), func(ctx context.Context, tmp string) error {
-		if err := os.MkdirAll(work, 0o700); err != nil {
-			return err
-		}
-		unlock, err := cache.Lock(ctx, work+".lock")
-		if err != nil {
-			return err
-		}
-		defer unlock()
-		kos, err := kbuild.BuildModules(ctx, t.Kernel, t.Options.Arch, src, work, t.Options.verbose())
-		if err != nil {
-			return err
-		}
-		for _, ko := range append(kos, filepath.Join(work, "build.log")) {
-			if err := cache.CopyFile(filepath.Join(tmp, filepath.Base(ko)), ko, 0o600); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if mkErr := os.MkdirAll(out, 0o700); mkErr != nil {
-		return nil, mkErr
-	}
-	if err != nil {
-		_ = cache.CopyFile(filepath.Join(out, "build.log"), filepath.Join(work, "build.log"), 0o600)
-		return nil, err
-	}
-	_ = cache.CopyFile(filepath.Join(out, "build.log"), filepath.Join(entry, "build.log"), 0o600)
-	kos, _ := filepath.Glob(filepath.Join(entry, "*.ko"))
-	sort.Strings(kos)
-	var copied []string
-	for _, ko := range kos {
-		dst := filepath.Join(out, filepath.Base(ko))
-		if err := cache.CopyFile(dst, ko, 0o600); err != nil {
-			return nil, err
-		}
-		copied = append(copied, dst)
-	}
-	return copied, nil
-}
 
 // copyIn puts the built modules into /lkm and the helpers into HelperDir
 // through the agent (call sends one put request).
@@ -299,7 +212,7 @@ func writeCmdline(dir string, arch qemu.Arch, fns []qemu.Fn) {
 func RunTest(ctx context.Context, t *Target, s *spec.Spec) (res verdict.Result) {
 	o := t.Options
 	start := time.Now()
-	res = verdict.Result{Test: s.Name, File: s.File, Kernel: t.Kernel.Meta.KernelVersion, Arch: string(o.Arch), Outcome: verdict.Pass}
+	res = verdict.Result{Test: s.Name, File: s.File, Kernel: t.Kernel.Meta.KernelVersion, Arch: string(o.Arch), Outcome: verdict.Pass, SpecLess: s.SpecLess}
 	dir := filepath.Join(o.Out, t.Name(), s.Name)
 	res.Dir = dir
 	task := s.Name + " on " + t.Name()
@@ -415,6 +328,12 @@ func RunTest(ctx context.Context, t *Target, s *spec.Spec) (res verdict.Result) 
 			return res
 		}
 	}
+	if s.SpecLess {
+		if s, err = smokeSpec(s, mods, dir); err != nil {
+			res.Outcome, res.Reason = verdict.Error, err.Error()
+			return res
+		}
+	}
 	id := 0
 	call := func(req guest.Request, wait time.Duration) (guest.Response, error) {
 		id++
@@ -449,7 +368,7 @@ func RunTest(ctx context.Context, t *Target, s *spec.Spec) (res verdict.Result) 
 		progress.Send(ctx, progress.Event{Task: task, Phase: fmt.Sprintf("step %d/%d: %s", i+1, len(s.Steps), st.String())})
 		if _, ok := mods.kos[st.Module()]; !ok && st.Kind() == spec.StepInsmod {
 			res.Add(verdict.StepResult{Index: i + 1, Line: st.Line, Step: st.String(), Outcome: verdict.Error,
-				Reason: fmt.Sprintf("no module %s.ko was built (built: %s)", st.Module(), strings.Join(keys(mods.kos), ", "))})
+				Reason: mods.missing(st.Module())})
 			return res
 		}
 		stepTimeout := st.Timeout.Std()

@@ -55,7 +55,7 @@ type Options struct {
 	// then a spec's boot.config); they are part of the kernel's cache key.
 	Extra []kbuild.Fragment
 	// Variant names the Extra of a spec's boot.config in directory names
-	// ("debug" gives 6.1.192-x86_64+debug).
+	// ("debug" gives 6.1.192-x86_64+debug; see VariantName).
 	Variant string
 }
 
@@ -89,7 +89,24 @@ func Fragments(arch qemu.Arch) ([]kbuild.Fragment, error) {
 
 // ReadFragment reads a user's config fragment (--kconfig, boot.config),
 // checking its syntax so that a mistake is reported with its file and line.
+// "lkmtest:NAME" is lkmtest's own kernel-configs/NAME.config (see
+// kernelconfigs.Lookup); anything else is a file.
 func ReadFragment(path string) (kbuild.Fragment, error) {
+	if kernelconfigs.IsRef(path) {
+		_, file, err := kernelconfigs.Lookup(path)
+		if err != nil {
+			return kbuild.Fragment{}, err
+		}
+		text, err := kernelconfigs.Read(file)
+		if err != nil {
+			return kbuild.Fragment{}, err
+		}
+		name := "kernel-configs/" + file
+		if _, err := kconfig.Parse(name, text); err != nil {
+			return kbuild.Fragment{}, err
+		}
+		return kbuild.Fragment{Name: name, Text: text}, nil
+	}
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return kbuild.Fragment{}, fmt.Errorf("config fragment: %w", err)
@@ -98,6 +115,16 @@ func ReadFragment(path string) (kbuild.Fragment, error) {
 		return kbuild.Fragment{}, err
 	}
 	return kbuild.Fragment{Name: path, Text: string(b)}, nil
+}
+
+// VariantName names the kernel variant of a fragment (a spec's
+// boot.config) in target names: "debug" for lkmtest:debug and for
+// .../debug.config alike (6.1.192-x86_64+debug).
+func VariantName(ref string) string {
+	if name, ok := strings.CutPrefix(ref, kernelconfigs.Prefix); ok {
+		return name
+	}
+	return strings.TrimSuffix(filepath.Base(ref), filepath.Ext(ref))
 }
 
 // Source resolves the kernel source tree of o.Kernel.

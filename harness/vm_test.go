@@ -31,7 +31,10 @@ type preparedTarget struct {
 	err  error
 }
 
-var targets = map[qemu.Arch]*preparedTarget{qemu.ArchX86_64: {}, qemu.ArchARM64: {}}
+var (
+	targetsMu sync.Mutex
+	targets   = map[string]*preparedTarget{}
+)
 
 // testTarget prepares the x86_64 6.1 target once for all VM tests.
 func testTarget(t *testing.T) *Target { return archTarget(t, qemu.ArchX86_64) }
@@ -39,12 +42,22 @@ func testTarget(t *testing.T) *Target { return archTarget(t, qemu.ArchX86_64) }
 // archTarget prepares the 6.1 target of arch once for all VM tests, in the
 // user's cache ($LKMTEST_CACHE_DIR overrides) so make run and make test
 // share kernels.
-func archTarget(t *testing.T, arch qemu.Arch) *Target {
+func archTarget(t *testing.T, arch qemu.Arch) *Target { return kernelTarget(t, arch, "6.1") }
+
+// kernelTarget prepares the target of arch and kernel once for all VM
+// tests.
+func kernelTarget(t *testing.T, arch qemu.Arch, kernel string) *Target {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("VM test: skipped with -short")
 	}
-	pt := targets[arch]
+	targetsMu.Lock()
+	pt := targets[string(arch)+"/"+kernel]
+	if pt == nil {
+		pt = &preparedTarget{}
+		targets[string(arch)+"/"+kernel] = pt
+	}
+	targetsMu.Unlock()
 	pt.once.Do(func() {
 		c, err := cache.Open(os.Getenv("LKMTEST_CACHE_DIR"))
 		if err != nil {
@@ -58,12 +71,12 @@ func archTarget(t *testing.T, arch qemu.Arch) *Target {
 			return
 		}
 		vmtestDirs = append(vmtestDirs, out)
-		o := &Options{Cache: c, Arch: arch, Kernel: "6.1", Accel: "auto", Out: out,
+		o := &Options{Cache: c, Arch: arch, Kernel: kernel, Accel: "auto", Out: out,
 			Log: testLog{}, SrcRoot: initramfs.SourceRoot(wd)}
 		pt.t, pt.err = Prepare(context.Background(), o)
 	})
 	if pt.err != nil {
-		t.Fatalf("prepare the 6.1 %s target: %v", arch, pt.err)
+		t.Fatalf("prepare the %s %s target: %v", kernel, arch, pt.err)
 	}
 	return pt.t
 }

@@ -206,6 +206,9 @@ func (o *Options) Cmdline() []string {
 	if !o.NoPanicDevice {
 		args = append(args, "-device", "pvpanic-pci")
 	}
+	// Entropy from the host (/dev/urandom): the guest's RNG is seeded at
+	// boot, so %p hashes pointers and getrandom() does not block.
+	args = append(args, "-device", "virtio-rng-pci")
 	args = append(args,
 		"-chardev", "stdio,id=con,signal=off",
 		"-serial", "chardev:con",

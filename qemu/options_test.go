@@ -44,7 +44,7 @@ func TestCmdline(t *testing.T) {
 			want: map[string][]string{
 				"-machine": {"q35"}, "-accel": {"tcg"}, "-m": {"256"}, "-smp": {"1"},
 				"-kernel": {"/k/bzImage"}, "-initrd": {"/i.cpio"}, "-action": {"panic=exit-failure"},
-				"-device": {"pvpanic-pci", "virtio-serial-pci", "virtserialport,chardev=agent,name=lkmtest"},
+				"-device": {"pvpanic-pci", "virtio-rng-pci", "virtio-serial-pci", "virtserialport,chardev=agent,name=lkmtest"},
 				"-qmp":    {"unix:/s/qmp.sock,server=on,wait=off"},
 			},
 			kcmd: "console=ttyS0 panic=-1 printk.devkmsg=on",
@@ -54,14 +54,14 @@ func TestCmdline(t *testing.T) {
 			arch: ArchARM64,
 			fns: []Fn{WithKernel("/k/Image"), WithSocketDir("/s"), WithMemory(512), WithCPUs(2),
 				WithAppend("nokaslr"), WithInitArgs("probe")},
-			want: map[string][]string{"-machine": {"virt"}, "-cpu": {"max"}, "-m": {"512"}, "-smp": {"2"}, "-device": {"pvpanic-pci"}},
+			want: map[string][]string{"-machine": {"virt"}, "-cpu": {"max"}, "-m": {"512"}, "-smp": {"2"}, "-device": {"pvpanic-pci", "virtio-rng-pci"}},
 			kcmd: "console=ttyAMA0 panic=-1 printk.devkmsg=on nokaslr -- probe",
 		},
 		{
 			name: "old arm64 kernel: cpu model override, no pvpanic",
 			arch: ArchARM64,
 			fns:  []Fn{WithKernel("/k/Image"), WithSocketDir("/s"), WithCPUModel("max,lpa2=off"), WithoutPanicDevice(), WithAgent()},
-			want: map[string][]string{"-cpu": {"max,lpa2=off"}, "-device": {"virtio-serial-pci", "virtserialport,chardev=agent,name=lkmtest"}},
+			want: map[string][]string{"-cpu": {"max,lpa2=off"}, "-device": {"virtio-rng-pci", "virtio-serial-pci", "virtserialport,chardev=agent,name=lkmtest"}},
 			kcmd: "console=ttyAMA0 panic=-1 printk.devkmsg=on",
 		},
 		{

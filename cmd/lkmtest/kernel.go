@@ -3,18 +3,21 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
+	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/lkmtest/lkmtest/harness"
 	"github.com/lkmtest/lkmtest/harness/cache"
+	kernelconfigs "github.com/lkmtest/lkmtest/kernel-configs"
 )
 
 func newKernelCmd(c *common) *cobra.Command {
-	k := &cobra.Command{Use: "kernel", Short: "Kernel stages: src, config, build"}
+	k := &cobra.Command{Use: "kernel", Short: "Kernel stages: src, config, build; the fragments tests can name"}
 	var jsonOut bool
 	build := &cobra.Command{
 		Use:   "build",
@@ -84,6 +87,11 @@ olddefconfig, then a check that every requested option survived. The
 				}
 				made = true
 			}
+			// make runs with -C <kernel source>: a relative O= (and the
+			// KCONFIG_ALLCONFIG file in it) would resolve inside the tree.
+			if out, err = filepath.Abs(out); err != nil {
+				return fmt.Errorf("--out: %w", err)
+			}
 			final, err := harness.Configure(cmd.Context(), o, out)
 			if err != nil {
 				if made {
@@ -116,8 +124,31 @@ olddefconfig, then a check that every requested option survived. The
 		},
 	}
 	c.addTargetFlags(src)
-	k.AddCommand(build, config, src)
+	fragments := &cobra.Command{
+		Use:   "fragments",
+		Short: "List lkmtest's kernel config fragments that tests and --kconfig can name (lkmtest:NAME)",
+		Long: `List the kernel config fragments lkmtest ships (kernel-configs/NAME.config)
+that a spec's boot.config or --kconfig can name as lkmtest:NAME, with the first
+sentence of each one's comment. base.config and the arch fragments are applied
+to every kernel and are not listed.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			printFragments(cmd.OutOrStdout())
+			return nil
+		},
+	}
+	k.AddCommand(build, config, src, fragments)
 	return k
+}
+
+// printFragments lists the nameable fragments: lkmtest:NAME, description.
+func printFragments(w io.Writer) {
+	tw := tabwriter.NewWriter(w, 0, 0, 3, ' ', 0)
+	fmt.Fprintln(tw, "FRAGMENT\tDESCRIPTION")
+	for _, n := range kernelconfigs.Names() {
+		fmt.Fprintf(tw, "%s%s\t%s\n", kernelconfigs.Prefix, n, kernelconfigs.Description(n))
+	}
+	tw.Flush()
 }
 
 // oneCell is options for commands that act on one kernel and arch.

@@ -2,8 +2,10 @@ package main
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"text/tabwriter"
@@ -30,6 +32,9 @@ directory holding a test.yaml. With no arguments every test of the suite runs.
 
 The run directory (--out) gets results.json, junit.xml, the kernel .config of
 each cell and, per test, console.log, agent.log, result.json and the build logs.
+By default it is a new directory lkmtest-out/<time> (<time>-2, -3... for runs
+started in the same second); an --out that holds an earlier run's results.json
+is refused rather than mixed with this run.
 Under GitHub Actions (GITHUB_ACTIONS=true) failures are also printed as
 annotations on the spec line (and on the module source line a crash report
 names) and a summary goes to $GITHUB_STEP_SUMMARY.`,
@@ -55,13 +60,18 @@ names) and a summary goes to $GITHUB_STEP_SUMMARY.`,
 				}
 				specs, shards = harness.Shard(specs, i, n), []string{shard}
 			}
-			if out == "" {
-				out = filepath.Join("lkmtest-out", time.Now().Format("20060102-150405"))
-			}
-			o, cells, err := c.options(cmd, out)
+			o, cells, err := c.options(cmd, "")
 			if err != nil {
 				return err
 			}
+			if out == "" {
+				if out, err = newRunDir("lkmtest-out", time.Now()); err != nil {
+					return err
+				}
+			} else if err := checkOutReuse(out); err != nil {
+				return err
+			}
+			o.Out = out
 			o.Timeout = timeout
 			started := time.Now()
 			ctx, logw, endLive := c.liveView(cmd.Context())
@@ -104,12 +114,52 @@ names) and a summary goes to $GITHUB_STEP_SUMMARY.`,
 	}
 	c.addTargetFlags(cmd)
 	cmd.Flags().StringVar(&suite, "suite", "", "directory searched for test.yaml files (default: ./modules)")
-	cmd.Flags().StringVar(&out, "out", "", "run directory for logs and results (default ./lkmtest-out/<time>)")
+	cmd.Flags().StringVar(&out, "out", "", "run directory for logs and results, new or empty (default: a new ./lkmtest-out/<time>, <time>-2... when taken)")
 	cmd.Flags().DurationVar(&timeout, "timeout", 0, "override every test's timeout (e.g. 60s)")
 	cmd.Flags().StringVar(&format, "format", "text", "what to print on stdout: text, json (results.json) or ktap")
 	cmd.Flags().BoolVar(&jsonOut, "json", false, "same as --format json")
 	cmd.Flags().StringVar(&shard, "shard", "", "run shard I of N of the tests (I/N, e.g. 2/3); see 'lkmtest matrix'")
 	return cmd
+}
+
+// runDirLayout names default run directories: the start time, to the
+// second, so that they sort by time.
+const runDirLayout = "20060102-150405"
+
+// newRunDir creates a new run directory under parent named after now
+// ("20250102-150405"), or "20250102-150405-2", "-3"... when that name is
+// taken: os.Mkdir fails on an existing directory, so two runs started in
+// the same second, by one process or two, never share one.
+func newRunDir(parent string, now time.Time) (string, error) {
+	if err := os.MkdirAll(parent, 0o700); err != nil {
+		return "", fmt.Errorf("run directory: %w", err)
+	}
+	base := filepath.Join(parent, now.Format(runDirLayout))
+	for n := 1; n <= 1000; n++ {
+		dir := base
+		if n > 1 {
+			dir = fmt.Sprintf("%s-%d", base, n)
+		}
+		err := os.Mkdir(dir, 0o700)
+		if err == nil {
+			return dir, nil
+		}
+		if !errors.Is(err, fs.ErrExist) {
+			return "", fmt.Errorf("run directory: %w", err)
+		}
+	}
+	return "", fmt.Errorf("run directory: %s and 999 more names are taken: give --out", base)
+}
+
+// checkOutReuse refuses an --out directory that holds another run's
+// results: their test directories would mix with this run's (and
+// 'lkmtest verdict' would judge both). An empty or new directory is fine.
+func checkOutReuse(dir string) error {
+	if _, err := os.Lstat(filepath.Join(dir, "results.json")); err == nil {
+		return fmt.Errorf("--out %s holds the results of an earlier run (%s): remove it first (rm -r %s), give another directory, or leave out --out for a new one under lkmtest-out/",
+			dir, filepath.Join(dir, "results.json"), dir)
+	}
+	return nil
 }
 
 // printMachine prints the report in a machine format (--format json or
@@ -227,6 +277,12 @@ func printMatrix(cmd *cobra.Command, m *harness.Matrix) {
 	}
 	fmt.Fprintln(tw)
 	for i, name := range m.Tests {
+		for j := range m.Cells {
+			if m.Result(i, j).SpecLess {
+				name += " (no spec)"
+				break
+			}
+		}
 		fmt.Fprint(tw, name)
 		for j := range m.Cells {
 			r := m.Result(i, j)

@@ -12,6 +12,7 @@ import (
 	"github.com/lkmtest/lkmtest/harness"
 	"github.com/lkmtest/lkmtest/harness/cache"
 	"github.com/lkmtest/lkmtest/harness/spec"
+	kernelconfigs "github.com/lkmtest/lkmtest/kernel-configs"
 )
 
 func newShellCmd(c *common) *cobra.Command {
@@ -41,7 +42,11 @@ test, a plain VM of --kernel and --arch. Standard input may be a pipe.`,
 				return err
 			}
 			if s != nil && s.Boot.Config != "" {
-				frag, err := harness.ReadFragment(filepath.Join(s.Dir, s.Boot.Config))
+				ref := s.Boot.Config
+				if !kernelconfigs.IsRef(ref) {
+					ref = filepath.Join(s.Dir, ref)
+				}
+				frag, err := harness.ReadFragment(ref)
 				if err != nil {
 					return err
 				}

@@ -164,6 +164,10 @@ func Configure(ctx context.Context, c *cache.Dir, req KernelRequest, out string)
 	if err != nil {
 		return nil, err
 	}
+	// make runs in the source tree (-C): a relative O= would land there.
+	if out, err = filepath.Abs(out); err != nil {
+		return nil, err
+	}
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		return nil, err
 	}

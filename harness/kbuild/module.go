@@ -9,70 +9,326 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/lkmtest/lkmtest/qemu"
 )
 
-// ModuleBuildError is a module that failed to compile; Output holds the
-// compiler's messages with paths pointing at the module's own directory.
+// ModuleBuildError is a module directory of which no module compiled;
+// Output holds the build's messages with paths of the user's tree.
 type ModuleBuildError struct {
 	// Dir is the module's source directory.
 	Dir string
 	// Output is the build output.
 	Output string
+	// FirstError is the first compiler or linker error line ("" when none
+	// was recognised).
+	FirstError string
 	// Err is the make failure.
 	Err error
 }
 
 func (e *ModuleBuildError) Error() string {
+	if e.FirstError != "" {
+		return fmt.Sprintf("build module %s: %s (full log: build.log)", e.Dir, e.FirstError)
+	}
 	return fmt.Sprintf("build module %s: %v\n%s", e.Dir, e.Err, strings.TrimRight(e.Output, "\n"))
 }
 
 func (e *ModuleBuildError) Unwrap() error { return e.Err }
 
-// BuildModules syncs the module directory src into scratch (so src stays
-// clean) and builds it with make -C <kernel build dir> M=<scratch>. scratch
-// may persist between calls: files whose content did not change keep their
-// modification time, so make rebuilds only what an edit touched. The caller
-// must not build in the same scratch directory concurrently. It returns the
-// paths of the .ko files, sorted.
-func BuildModules(ctx context.Context, k *Kernel, arch qemu.Arch, src, scratch string, log io.Writer) ([]string, error) {
+// ModuleBuild is the outcome of building one module directory.
+type ModuleBuild struct {
+	// Kos are the built .ko files (in the build directory), sorted. Modules
+	// in Kbuild subdirectories (obj-m += sub/) are included.
+	Kos []string
+	// Partial is true when some modules of the directory did not build;
+	// FirstError then names the first compiler error.
+	Partial    bool
+	FirstError string
+	// Errors are the first error of each module known to have failed, by
+	// module name (from its own single-target build, or a compiler error
+	// in a source file of its name).
+	Errors map[string]string
+	// Symvers is the build's Module.symvers ("" when none), for modules
+	// of other directories that use these modules' exports.
+	Symvers string
+	// Outside are the files outside the module directory that the build
+	// read (relative to the module directory, e.g. "../../klib.h").
+	Outside []string
+}
+
+// BuildModules builds the module directory tree.Dir with make -C <kernel
+// build dir> M=<its mirror>, inside a mirror of tree.Root kept in work (see
+// tree.go: the user's tree is never written to). work may persist between
+// calls, so make rebuilds only what an edit touched; the caller must not
+// build in the same work directory concurrently. extraSymbols are
+// Module.symvers files of modules this directory's modules use.
+//
+// When some modules of the directory fail to compile, the others are still
+// built (Partial): a step that needs only those runs. When none builds, the
+// error is a *ModuleBuildError with the first compiler error.
+func BuildModules(ctx context.Context, k *Kernel, arch qemu.Arch, tree ModuleTree, work string, extraSymbols []string, log io.Writer) (*ModuleBuild, error) {
 	if log == nil {
 		log = io.Discard
 	}
-	if err := syncTree(src, scratch); err != nil {
-		return nil, fmt.Errorf("build module %s: copy to %s: %w", src, scratch, err)
+	rel, err := tree.Rel()
+	if err != nil {
+		return nil, err
 	}
+	mirror := filepath.Join(work, "tree")
+	if err := mirrorTree(tree.Root, mirror); err != nil {
+		return nil, fmt.Errorf("build module %s: mirror %s: %w", tree.Dir, tree.Root, err)
+	}
+	mdir := filepath.Join(mirror, rel)
 	var out bytes.Buffer
-	args := append([]string{"-C", k.BuildDir, "M=" + scratch}, archArgs(arch, k.Meta.KernelVersion)...)
-	// __FILE__ (in BUG and WARNING reports) names the module's own files,
-	// not the build directory: "kernel BUG at crashers.c:34".
-	args = append(args, "KCFLAGS=-fmacro-prefix-map="+scratch+"/=")
+	base := append([]string{"-C", k.BuildDir, "M=" + mdir}, archArgs(arch, k.Meta.KernelVersion)...)
+	// __FILE__ (in BUG and WARNING reports) names the module's own files
+	// relative to its directory ("kernel BUG at crashers.c:34") and other
+	// files of the tree by their real path (GCC uses the last match).
+	base = append(base, "KCFLAGS=-fmacro-prefix-map="+mirror+"/="+tree.Root+"/ -fmacro-prefix-map="+mdir+"/=")
+	if len(extraSymbols) > 0 {
+		base = append(base, "KBUILD_EXTRA_SYMBOLS="+strings.Join(extraSymbols, " "))
+	}
 	// (ccache was measured and left out: hashing the kernel headers costs
 	// more than the .mod.c compile it would save.)
 	if os.Getenv("LKMTEST_NO_PROBE_MEMO") == "" && k.ProbeDir != "" && os.MkdirAll(k.ProbeDir, 0o700) == nil {
 		if arg := probeMemoArg(k.ProbeDir); arg != "" {
-			args = append(args, arg)
+			base = append(base, arg)
 		}
 	}
-	args = append(args, "modules")
-	err := run(ctx, io.MultiWriter(&out, log), "", "make", args...)
-	_ = os.WriteFile(filepath.Join(scratch, "build.log"), out.Bytes(), 0o600)
-	if err != nil {
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
-		}
-		msg := strings.ReplaceAll(out.String(), scratch+"/", src+"/")
-		return nil, &ModuleBuildError{Dir: src, Output: msg, Err: err}
+	userPaths := func(s string) string { return strings.ReplaceAll(s, mirror+"/", tree.Root+"/") }
+	logw := io.MultiWriter(&out, log)
+	buildErr := run(ctx, logw, "", "make", append(append([]string{}, base...), "-k", "modules")...)
+	defer func() { _ = os.WriteFile(filepath.Join(work, "build.log"), []byte(userPaths(out.String())), 0o600) }()
+	if ctx.Err() != nil {
+		return nil, ctx.Err()
 	}
-	kos, _ := filepath.Glob(filepath.Join(scratch, "*.ko"))
+	res := &ModuleBuild{}
+	if buildErr == nil {
+		res.Kos = orderedModules(mdir)
+	} else {
+		// Some module failed: build the others one by one as kbuild's
+		// single targets (make M=... name.ko: modpost for those alone).
+		res.Partial = true
+		res.FirstError = FirstCompilerError(userPaths(out.String()))
+		res.Errors = errorsByFile(userPaths(out.String()))
+		for _, m := range compiledModules(mdir) {
+			relKo, _ := filepath.Rel(mdir, m)
+			_ = os.Remove(m)
+			var one bytes.Buffer
+			err := run(ctx, io.MultiWriter(&one, logw), "", "make", append(append([]string{}, base...), relKo)...)
+			out.Write(one.Bytes())
+			if _, serr := os.Stat(m); err == nil && serr == nil {
+				res.Kos = append(res.Kos, m)
+			} else if first := FirstCompilerError(userPaths(one.String())); first != "" {
+				res.Errors[strings.TrimSuffix(filepath.Base(m), ".ko")] = first
+			}
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+		}
+		sort.Strings(res.Kos)
+	}
+	if len(res.Kos) == 0 {
+		e := &ModuleBuildError{Dir: tree.Dir, Output: userPaths(out.String()), FirstError: res.FirstError, Err: buildErr}
+		if buildErr == nil {
+			e.Err = fmt.Errorf("no .ko produced: does its Kbuild or Makefile set obj-m (obj-m += name.o)?")
+		}
+		if hint := outsideHint(e.Output, tree); hint != "" {
+			e.FirstError += "; " + hint
+		}
+		return nil, e
+	}
+	if st, err := os.Stat(filepath.Join(mdir, "Module.symvers")); err == nil && st.Size() > 0 {
+		res.Symvers = filepath.Join(mdir, "Module.symvers")
+	}
+	res.Outside = outsideDeps(mirror, mdir)
+	return res, nil
+}
+
+// orderedModules lists the .ko files of the last successful build of
+// mdir, from kbuild's modules.order (".ko" entries up to 6.1, ".o" from
+// 6.2), or every .ko under mdir when there is none.
+func orderedModules(mdir string) []string {
+	var kos []string
+	if b, err := os.ReadFile(filepath.Join(mdir, "modules.order")); err == nil {
+		for _, l := range strings.Fields(string(b)) {
+			l = strings.TrimSuffix(strings.TrimSuffix(l, ".o"), ".ko") + ".ko"
+			if !filepath.IsAbs(l) {
+				l = filepath.Join(mdir, l)
+			}
+			if _, err := os.Stat(l); err == nil {
+				kos = append(kos, l)
+			}
+		}
+	}
 	if len(kos) == 0 {
-		return nil, &ModuleBuildError{Dir: src, Output: out.String(), Err: fmt.Errorf("no .ko produced (does its Kbuild/Makefile set obj-m?)")}
+		kos = findFiles(mdir, ".ko")
 	}
 	sort.Strings(kos)
-	return kos, nil
+	return kos
+}
+
+// compiledModules lists the modules under mdir whose objects compiled
+// (kbuild writes name.mod once they have): the .ko each would be.
+func compiledModules(mdir string) []string {
+	var kos []string
+	for _, m := range findFiles(mdir, ".mod") {
+		kos = append(kos, strings.TrimSuffix(m, ".mod")+".ko")
+	}
+	sort.Strings(kos)
+	return kos
+}
+
+// findFiles lists the files under dir whose names end in suffix, outside
+// hidden directories.
+func findFiles(dir, suffix string) []string {
+	var out []string
+	_ = filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			return nil
+		}
+		if d.IsDir() && p != dir && strings.HasPrefix(d.Name(), ".") {
+			return filepath.SkipDir
+		}
+		if !d.IsDir() && strings.HasSuffix(d.Name(), suffix) {
+			out = append(out, p)
+		}
+		return nil
+	})
+	return out
+}
+
+// compilerError matches a GCC or Clang error ("file.c:12:5: error: ..."),
+// a fatal error, or modpost's ("ERROR: modpost: ...").
+var compilerError = regexp.MustCompile(`^(\S+?:\d+(?::\d+)?: (?:fatal )?error: .*|ERROR: modpost: .*|\S+?:\d+: \*\*\* .*)$`)
+
+// FirstCompilerError is the first compiler, modpost or make error line of
+// a build log ("" when there is none).
+func FirstCompilerError(log string) string {
+	for _, l := range strings.Split(log, "\n") {
+		l = strings.TrimSpace(l)
+		if compilerError.MatchString(l) {
+			return l
+		}
+	}
+	return ""
+}
+
+// errorsByFile maps the base name of each source file with a compiler
+// error ("x86_only" for x86_only.c) to its first error.
+func errorsByFile(log string) map[string]string {
+	out := map[string]string{}
+	for _, l := range strings.Split(log, "\n") {
+		l = strings.TrimSpace(l)
+		if f, _, _, ok := CompilerErrorLocation(l); ok {
+			name := strings.TrimSuffix(filepath.Base(f), filepath.Ext(f))
+			if _, seen := out[name]; !seen {
+				out[name] = l
+			}
+		}
+	}
+	return out
+}
+
+// CompilerErrorLocation splits a compiler error line into its file, line
+// and message; ok is false when the line names no source position.
+func CompilerErrorLocation(line string) (file string, lineNo int, msg string, ok bool) {
+	m := compilerErrorPos.FindStringSubmatch(line)
+	if m == nil {
+		return "", 0, "", false
+	}
+	n, _ := strconv.Atoi(m[2])
+	return m[1], n, m[3], true
+}
+
+var compilerErrorPos = regexp.MustCompile(`^(\S+?):(\d+)(?::\d+)?: ((?:fatal )?error: .*)$`)
+
+// outsideHint explains a missing file that lies outside the mirrored tree:
+// the module reaches above the tree root.
+func outsideHint(output string, tree ModuleTree) string {
+	for _, l := range strings.Split(output, "\n") {
+		if !strings.Contains(l, "No such file or directory") {
+			continue
+		}
+		for _, f := range strings.Fields(l) {
+			f = strings.Trim(f, ":'\"‘’`")
+			if !strings.Contains(f, "..") {
+				continue
+			}
+			p := f
+			if !filepath.IsAbs(p) {
+				p = filepath.Join(tree.Dir, p)
+			}
+			p = filepath.Clean(p)
+			if r, err := filepath.Rel(tree.Root, p); err == nil && (r == ".." || strings.HasPrefix(r, "../")) {
+				return fmt.Sprintf("%s is outside the tree lkmtest mirrors for the build (%s): set root: in test.yaml to a directory that contains it", f, tree.Root)
+			}
+		}
+	}
+	return ""
+}
+
+// outsideDeps lists the files of the mirror outside mdir that kbuild
+// recorded as dependencies of the build (the .cmd files' deps_ and
+// source_ lists), relative to mdir.
+func outsideDeps(mirror, mdir string) []string {
+	seen := map[string]bool{}
+	_ = filepath.WalkDir(mirror, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(d.Name(), ".cmd") || !strings.HasPrefix(d.Name(), ".") {
+			return nil
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return nil
+		}
+		for _, f := range strings.Fields(string(b)) {
+			f = strings.TrimSuffix(f, ")")
+			if i := strings.Index(f, "$(wildcard "); i >= 0 {
+				continue
+			}
+			if !strings.HasPrefix(f, mirror+"/") {
+				continue
+			}
+			f = filepath.Clean(f)
+			if strings.HasPrefix(f, mdir+"/") || isBuildProduct(filepath.Base(f)) {
+				continue
+			}
+			if st, err := os.Lstat(f); err != nil || st.Mode()&os.ModeSymlink == 0 {
+				continue // only sources are links in the mirror
+			}
+			if r, err := filepath.Rel(mdir, f); err == nil {
+				seen[r] = true
+			}
+		}
+		return nil
+	})
+	var out []string
+	for f := range seen {
+		out = append(out, f)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// OutsideDigest hashes the contents of files named relative to dir (as
+// ModuleBuild.Outside lists them); a missing file hashes as missing.
+func OutsideDigest(dir string, files []string) string {
+	h := sha256.New()
+	for _, f := range files {
+		b, err := os.ReadFile(filepath.Join(dir, f))
+		if err != nil {
+			fmt.Fprintf(h, "%d:%s:missing:", len(f), f)
+			continue
+		}
+		fmt.Fprintf(h, "%d:%s:%d:", len(f), f, len(b))
+		h.Write(b)
+	}
+	return hex.EncodeToString(h.Sum(nil))[:24]
 }
 
 // SourceDigest hashes the names and contents of a module directory's source
@@ -91,8 +347,9 @@ func SourceDigest(src string) (string, error) {
 	return hex.EncodeToString(h.Sum(nil))[:24], nil
 }
 
-// walkSources calls fn for every source file under src: regular files
-// that are not build products, outside hidden directories.
+// walkSources calls fn for every source file under src: regular files (or
+// links to them) that are not build products, outside hidden directories
+// and lkmtest's run directories.
 func walkSources(src string, fn func(rel string, data []byte) error) error {
 	return filepath.WalkDir(src, func(p string, d os.DirEntry, err error) error {
 		if err != nil {
@@ -100,12 +357,19 @@ func walkSources(src string, fn func(rel string, data []byte) error) error {
 		}
 		rel, _ := filepath.Rel(src, p)
 		if d.IsDir() {
-			if strings.HasPrefix(d.Name(), ".") && rel != "." {
+			if rel != "." && skipInTree(d.Name(), true) {
 				return filepath.SkipDir
 			}
 			return nil
 		}
-		if !d.Type().IsRegular() || isBuildProduct(d.Name()) {
+		if skipInTree(d.Name(), false) {
+			return nil
+		}
+		if d.Type()&os.ModeSymlink != 0 {
+			if st, err := os.Stat(p); err != nil || !st.Mode().IsRegular() {
+				return nil
+			}
+		} else if !d.Type().IsRegular() {
 			return nil
 		}
 		b, err := os.ReadFile(p)
@@ -113,38 +377,6 @@ func walkSources(src string, fn func(rel string, data []byte) error) error {
 			return err
 		}
 		return fn(rel, b)
-	})
-}
-
-// syncTree makes the source files of dst equal to those of src: it writes
-// files that are new or differ, leaves identical ones untouched (their
-// mtimes matter to make) and removes sources that src no longer has. Build
-// products are neither copied nor removed.
-func syncTree(src, dst string) error {
-	want := map[string]bool{}
-	err := walkSources(src, func(rel string, b []byte) error {
-		target := filepath.Join(dst, rel)
-		if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
-			return err
-		}
-		want[rel] = true
-		if old, err := os.ReadFile(target); err == nil && bytes.Equal(old, b) {
-			return nil
-		}
-		return os.WriteFile(target, b, 0o644)
-	})
-	if err != nil {
-		return err
-	}
-	return filepath.WalkDir(dst, func(p string, d os.DirEntry, err error) error {
-		if err != nil || d.IsDir() || isBuildProduct(d.Name()) || d.Name() == "build.log" {
-			return err
-		}
-		rel, _ := filepath.Rel(dst, p)
-		if !want[rel] {
-			return os.Remove(p)
-		}
-		return nil
 	})
 }
 

@@ -44,6 +44,9 @@ type Test struct {
 	Diagnostics []string
 	// Problems are format violations (plan mismatch, bad numbering).
 	Problems []string
+
+	// result: Outcome comes from the test's own result line.
+	result bool
 }
 
 var (
@@ -51,19 +54,54 @@ var (
 	planRE    = regexp.MustCompile(`^1\.\.(\d+)`)
 	resultRE  = regexp.MustCompile(`^(ok|not ok) (\d+)(?: -)?(?: ([^#]*?))?\s*(?:#\s*(.*))?$`)
 	subtestRE = regexp.MustCompile(`^# Subtest: (.*)$`)
+	// initFailRE is the line KUnit prints for a suite whose suite_init
+	// failed, before the suite's "not ok" line and instead of its block.
+	initFailRE = regexp.MustCompile(`^ {4}# \S+: +# failed to initialize \(-?\d+\)$`)
 )
 
 // IsStart reports whether line opens a KTAP document.
 func IsStart(line string) bool { return versionRE.MatchString(strings.TrimSpace(line)) }
 
-// Parse reads the KTAP document in lines (anything before its first
-// version line is ignored) and returns the top-level test holding the
+// Parse reads the KTAP in lines and returns the top-level test holding the
 // document's tests as subtests. It returns nil when there is no KTAP.
+//
+// The document starts at the first version line, at any indentation
+// (without one, at KUnit's "    # NAME: # failed to initialize (ERR)"
+// line); anything before it is ignored. Lines are kernel log lines without their
+// record prefix (the text of /dev/kmsg records, split at newlines), with
+// their leading spaces. Two shapes of KUnit modules are read:
+//
+//   - 6.12 prints "KTAP version 1" and "1..N" at column 0 when a module is
+//     loaded, then each suite as an indented subtest followed by its result
+//     line at column 0, numbered from 1.
+//   - 6.1 prints no top-level version line or plan: the first line is the
+//     first suite's indented "    KTAP version 1", each suite's result
+//     line at column 0 carries a counter that only restarts at 1 when a
+//     KUnit module is unloaded. Such a top level has no plan, and its
+//     numbering may start anywhere and restart at 1.
+//
+// A version line at column 0 after results starts a new top-level part
+// (a second module's tests) with its own plan and numbering. The suites'
+// "# name: pass:P fail:F skip:S total:T" and "# Totals: ..." lines between
+// a suite's block and its result line are the suite's diagnostics. Lines
+// of a shallower indentation that do not end the test (KUnit prints a
+// parameterized case's failure messages four spaces less deep than its
+// parameters' results; other kernel messages interleave at column 0) are
+// diagnostics too.
 func Parse(lines []string) *Test {
 	start := -1
 	for i, l := range lines {
-		if strings.HasPrefix(l, "KTAP version ") || strings.HasPrefix(l, "TAP version ") {
-			if IsStart(l) {
+		if strings.Contains(l, "TAP version ") && IsStart(l) {
+			start = i
+			break
+		}
+	}
+	if start < 0 {
+		// 6.1 prints no version line at all for a module whose only
+		// suite failed to initialize: its failure line and "not ok" are
+		// the document.
+		for i, l := range lines {
+			if initFailRE.MatchString(l) {
 				start = i
 				break
 			}
@@ -72,107 +110,209 @@ func Parse(lines []string) *Test {
 	if start < 0 {
 		return nil
 	}
-	p := &parser{lines: lines[start+1:]}
+	p := newParser(lines[start:])
 	root := &Test{Name: "", Plan: -1}
-	p.body(root, 0)
+	// An indented first line: KUnit 6.1's top level (see above).
+	p.body(root, 0, p.lines[0].depth > 0)
 	finish(root)
 	return root
 }
 
+// kind classifies a KTAP line.
+type kind int
+
+const (
+	blank   kind = iota
+	text         // a diagnostic ("# ...") or any other line
+	version      // "KTAP version 1", "TAP version 14"
+	plan         // "1..N"
+	subtest      // "# Subtest: NAME"
+	result       // "ok N NAME", "not ok N NAME # SKIP why"
+)
+
+// structural reports whether k shapes the tree (as opposed to diagnostics).
+func (k kind) structural() bool { return k >= version }
+
+// line is one input line: its depth (4 spaces per level), trimmed text and
+// kind.
+type line struct {
+	depth int
+	text  string
+	kind  kind
+}
+
+func classify(s string) line {
+	n := len(s) - len(strings.TrimLeft(s, " "))
+	l := line{depth: n / 4, text: strings.TrimSpace(s)}
+	switch {
+	case l.text == "":
+		l.kind = blank
+	case versionRE.MatchString(l.text):
+		l.kind = version
+	case planRE.MatchString(l.text):
+		l.kind = plan
+	case subtestRE.MatchString(l.text):
+		l.kind = subtest
+	case resultRE.MatchString(l.text):
+		l.kind = result
+	default:
+		l.kind = text
+	}
+	return l
+}
+
+// diagText is a diagnostic line as kept: without its "#".
+func diagText(l line) string {
+	return strings.TrimSpace(strings.TrimPrefix(l.text, "#"))
+}
+
 type parser struct {
-	lines []string
+	lines []line
 	pos   int
+	// next[i] is the index of the first structural line at or after i
+	// (len(lines) when there is none).
+	next []int
 }
 
-// indentOf returns the depth (4 spaces per level) and the rest of line.
-func indentOf(line string) (int, string) {
-	n := len(line) - len(strings.TrimLeft(line, " "))
-	return n / 4, strings.TrimSpace(line)
+func newParser(in []string) *parser {
+	p := &parser{lines: make([]line, len(in)), next: make([]int, len(in)+1)}
+	for i, s := range in {
+		p.lines[i] = classify(s)
+	}
+	p.next[len(in)] = len(in)
+	for i := len(in) - 1; i >= 0; i-- {
+		p.next[i] = p.next[i+1]
+		if p.lines[i].kind.structural() {
+			p.next[i] = i
+		}
+	}
+	return p
 }
 
-// body parses the lines of t at depth until a line of a shallower depth.
-func (p *parser) body(t *Test, depth int) {
+// segment is a run of a test's subtests under one plan: the whole of a
+// nested test, or one part of the top level.
+type segment struct {
+	start int // index in Subtests of its first test
+	plan  int // announced number of tests (-1 when none)
+	// loose: KUnit 6.1's top level, whose numbering may start anywhere
+	// and restart at 1.
+	loose bool
+	last  int // number of the last result
+}
+
+// body parses the lines of t at depth until a line that ends t: a
+// structural line of a shallower depth or, below the top level, a version
+// or "# Subtest:" line of its own depth once it has content (the next
+// test, t's result line missing).
+func (p *parser) body(t *Test, depth int, loose bool) {
+	seg := &segment{plan: -1, loose: loose}
 	var diag []string // diagnostics since the last result line
-	defer func() { t.Diagnostics = append(t.Diagnostics, diag...) }()
+	defer func() {
+		p.endSegment(t, seg)
+		t.Diagnostics = append(t.Diagnostics, diag...)
+	}()
 	for p.pos < len(p.lines) {
-		d, text := indentOf(p.lines[p.pos])
-		if text == "" {
-			p.pos++
-			continue
-		}
-		if d < depth {
-			return
-		}
-		if d > depth && !versionRE.MatchString(text) && !subtestRE.MatchString(text) {
-			// A deeper line that opens nothing: part of a diagnostic.
-			diag = append(diag, text)
-			p.pos++
-			continue
-		}
-		if d > depth {
-			// A nested test opens with its version line or "# Subtest:".
-			sub := &Test{Plan: -1}
-			if versionRE.MatchString(text) {
-				p.pos++
-			}
-			p.body(sub, d)
-			// The subtest's own result line follows at our depth, perhaps
-			// after diagnostics (KUnit prints "# suite: pass:N fail:N ...").
-			j := p.pos
-			var between []string
-			for j < len(p.lines) {
-				d2, text2 := indentOf(p.lines[j])
-				if d2 != depth || !strings.HasPrefix(text2, "#") || subtestRE.MatchString(text2) {
-					break
-				}
-				between = append(between, strings.TrimSpace(strings.TrimPrefix(text2, "#")))
-				j++
-			}
-			if j < len(p.lines) {
-				if d2, text2 := indentOf(p.lines[j]); d2 == depth && resultRE.MatchString(text2) {
-					p.pos = j + 1
-					p.result(t, sub, text2)
-					sub.Diagnostics = append(append(sub.Diagnostics, diag...), between...)
-					diag = nil
-					continue
-				}
-			}
-			sub.Problems = append(sub.Problems, "no result line after the subtest")
-			t.Subtests = append(t.Subtests, sub)
-			continue
-		}
-		p.pos++
+		l := p.lines[p.pos]
 		switch {
-		case versionRE.MatchString(text):
-			// A repeated version line at the same depth starts nothing new.
-		case planRE.MatchString(text):
-			n, _ := strconv.Atoi(planRE.FindStringSubmatch(text)[1])
-			if t.Plan >= 0 {
-				t.Problems = append(t.Problems, fmt.Sprintf("second plan %q", text))
+		case l.kind == blank:
+			p.pos++
+			continue
+		case l.depth < depth:
+			if l.kind == text && p.continues(p.pos, depth) {
+				diag = append(diag, diagText(l))
+				p.pos++
+				continue
 			}
-			t.Plan = n
-		case subtestRE.MatchString(text):
+			return
+		case l.depth > depth:
+			if l.kind != version && l.kind != subtest {
+				// A deeper line that opens nothing: part of a diagnostic.
+				diag = append(diag, diagText(l))
+				p.pos++
+				continue
+			}
+			p.nested(t, seg, depth, diag)
+			diag = nil
+			continue
+		}
+		content := seg.plan >= 0 || len(t.Subtests) > seg.start
+		switch l.kind {
+		case version:
+			if content {
+				if depth > 0 {
+					return
+				}
+				// A second document at the top level (another module).
+				p.endSegment(t, seg)
+				seg = &segment{start: len(t.Subtests), plan: -1}
+			}
+		case subtest:
+			if content && depth > 0 {
+				return
+			}
 			// "# Subtest: NAME" names the test it opens (the result line's
 			// description, when there is one, wins).
 			if t.Name == "" && len(t.Subtests) == 0 {
-				t.Name = subtestRE.FindStringSubmatch(text)[1]
+				t.Name = subtestRE.FindStringSubmatch(l.text)[1]
 			}
-		case resultRE.MatchString(text):
+		case plan:
+			n, _ := strconv.Atoi(planRE.FindStringSubmatch(l.text)[1])
+			if seg.plan >= 0 {
+				t.Problems = append(t.Problems, fmt.Sprintf("second plan %q", l.text))
+			}
+			seg.plan = n
+		case result:
 			sub := &Test{Plan: -1, Diagnostics: diag}
 			diag = nil
-			p.result(t, sub, text)
-		case strings.HasPrefix(text, "#"):
-			diag = append(diag, strings.TrimSpace(strings.TrimPrefix(text, "#")))
+			p.result(t, seg, sub, l.text)
 		default:
-			diag = append(diag, text)
+			diag = append(diag, diagText(l))
 		}
+		p.pos++
 	}
 }
 
+// continues reports whether the test at depth goes on after the
+// diagnostic line at i: the next structural line is at depth or deeper.
+func (p *parser) continues(i, depth int) bool {
+	j := p.next[i]
+	return j < len(p.lines) && p.lines[j].depth >= depth
+}
+
+// nested parses the subtest that opens at p.pos (a deeper version or
+// "# Subtest:" line) and its result line, which follows at depth, perhaps
+// after diagnostics (KUnit prints the suite's "# name: pass:N ..." and
+// "# Totals: ..." lines first). diag are t's pending diagnostics: they go
+// to the subtest.
+func (p *parser) nested(t *Test, seg *segment, depth int, diag []string) {
+	sub := &Test{Plan: -1}
+	d := p.lines[p.pos].depth
+	if p.lines[p.pos].kind == version {
+		p.pos++
+	}
+	p.body(sub, d, false)
+	sub.Diagnostics = append(append([]string(nil), diag...), sub.Diagnostics...)
+	j := p.next[p.pos]
+	if j < len(p.lines) && p.lines[j].kind == result && p.lines[j].depth == depth {
+		for k := p.pos; k < j; k++ {
+			if p.lines[k].kind == text {
+				sub.Diagnostics = append(sub.Diagnostics, diagText(p.lines[k]))
+			}
+		}
+		p.pos = j + 1
+		p.result(t, seg, sub, p.lines[j].text)
+		return
+	}
+	sub.Problems = append(sub.Problems, "no result line after the subtest")
+	t.Subtests = append(t.Subtests, sub)
+	seg.last++
+}
+
 // result fills sub from a result line and appends it to t.
-func (p *parser) result(t, sub *Test, text string) {
+func (p *parser) result(t *Test, seg *segment, sub *Test, text string) {
 	m := resultRE.FindStringSubmatch(text)
 	sub.Number, _ = strconv.Atoi(m[2])
+	sub.result = true
 	if name := strings.TrimSpace(m[3]); name != "" {
 		sub.Name = name
 	}
@@ -194,32 +334,54 @@ func (p *parser) result(t, sub *Test, text string) {
 			sub.Diagnostics = append(sub.Diagnostics, dir)
 		}
 	}
-	if want := len(t.Subtests) + 1; sub.Number != want {
+	n := len(t.Subtests) - seg.start // results of the segment before this one
+	want := n + 1
+	ok := sub.Number == want
+	if seg.loose {
+		want = seg.last + 1
+		ok = n == 0 || sub.Number == want || sub.Number == 1
+	}
+	if !ok {
 		t.Problems = append(t.Problems, fmt.Sprintf("test %q is numbered %d, expected %d", sub.Name, sub.Number, want))
 	}
+	seg.last = sub.Number
 	t.Subtests = append(t.Subtests, sub)
 }
 
 // maxMissing bounds the MISSING tests listed one by one for a plan.
 const maxMissing = 1000
 
-// finish checks plans, adds MISSING tests and gives suites without a
-// result line the worst outcome of their subtests.
+// endSegment checks a segment's plan, adds its MISSING tests, and adds
+// the plan to t's.
+func (p *parser) endSegment(t *Test, seg *segment) {
+	if seg.plan < 0 {
+		return
+	}
+	if t.Plan < 0 {
+		t.Plan = 0
+	}
+	t.Plan += seg.plan
+	got := len(t.Subtests) - seg.start
+	if got == seg.plan {
+		return
+	}
+	t.Problems = append(t.Problems, fmt.Sprintf("plan 1..%d but %d results", seg.plan, got))
+	first := got + 1
+	for n := first; n <= seg.plan; n++ {
+		if n-first == maxMissing {
+			// A plan can claim billions of tests: list a range instead.
+			t.Subtests = append(t.Subtests, &Test{Name: fmt.Sprintf("#%d..#%d", n, seg.plan), Number: n, Outcome: Missing, Plan: -1})
+			break
+		}
+		t.Subtests = append(t.Subtests, &Test{Name: fmt.Sprintf("#%d", n), Number: n, Outcome: Missing, Plan: -1})
+	}
+}
+
+// finish gives tests without a result line the worst outcome of their
+// subtests.
 func finish(t *Test) {
 	for _, s := range t.Subtests {
 		finish(s)
-	}
-	if t.Plan >= 0 && len(t.Subtests) != t.Plan {
-		t.Problems = append(t.Problems, fmt.Sprintf("plan 1..%d but %d results", t.Plan, len(t.Subtests)))
-		first := len(t.Subtests) + 1
-		for n := first; n <= t.Plan; n++ {
-			if n-first == maxMissing {
-				// A plan can claim billions of tests: list a range instead.
-				t.Subtests = append(t.Subtests, &Test{Name: fmt.Sprintf("#%d..#%d", n, t.Plan), Number: n, Outcome: Missing, Plan: -1})
-				break
-			}
-			t.Subtests = append(t.Subtests, &Test{Name: fmt.Sprintf("#%d", n), Number: n, Outcome: Missing, Plan: -1})
-		}
 	}
 	if t.Outcome == "" {
 		t.Outcome = Pass
@@ -256,7 +418,8 @@ type Case struct {
 }
 
 // Cases lists the leaf tests under t, depth first, with dotted paths. A
-// test with problems of its own is listed too, as FAIL.
+// test with problems of its own is listed too, as FAIL, and so is a test
+// whose own result line says "not ok" while none of its subtests failed.
 func (t *Test) Cases() []Case {
 	var out []Case
 	var walk func(t *Test, prefix string)
@@ -281,12 +444,29 @@ func (t *Test) Cases() []Case {
 			}
 			return
 		}
+		if t.result && t.Outcome == Fail && !failedBelow(t) {
+			why := "not ok, though none of its subtests failed"
+			if len(t.Diagnostics) > 0 {
+				why += ": " + strings.Join(t.Diagnostics, "; ")
+			}
+			out = append(out, Case{Path: nonEmpty(path, "ktap"), Outcome: Fail, Reason: why})
+		}
 		for _, s := range t.Subtests {
 			walk(s, path)
 		}
 	}
 	walk(t, "")
 	return out
+}
+
+// failedBelow reports whether a test under t failed or is missing.
+func failedBelow(t *Test) bool {
+	for _, s := range t.Subtests {
+		if s.Outcome == Fail || s.Outcome == Missing || len(s.Problems) > 0 || failedBelow(s) {
+			return true
+		}
+	}
+	return false
 }
 
 func nonEmpty(s, def string) string {

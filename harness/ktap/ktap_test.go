@@ -111,6 +111,8 @@ func TestParseNumbering(t *testing.T) {
 
 func FuzzParse(f *testing.F) {
 	f.Add(kunit61)
+	f.Add(kunit61TwoSuites)
+	f.Add(kunit612Example)
 	f.Add("KTAP version 1\n1..1\n    KTAP version 1\nok 1 x # SKIP\n")
 	f.Add("TAP version 14\n        deep\nnot ok 9 - ### #\n1..")
 	f.Fuzz(func(t *testing.T, s string) {

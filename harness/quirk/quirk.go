@@ -67,6 +67,16 @@ var Table = []Quirk{
 		Why:  "KFENCE was merged in 5.12",
 		Drop: []string{"CONFIG_KFENCE"},
 	},
+	{
+		ID: "no-kunit", Before: "5.5",
+		Why:  "KUnit (lib/kunit, CONFIG_KUNIT) was merged in 5.5",
+		Drop: []string{"CONFIG_KUNIT", "CONFIG_KUNIT_DEFAULT_ENABLED"},
+	},
+	{
+		ID: "no-kunit-enable", Since: "5.5", Before: "6.1",
+		Why:  "the kunit.enable boot parameter and CONFIG_KUNIT_DEFAULT_ENABLED appeared in 6.1; before, KUnit suites always ran",
+		Drop: []string{"CONFIG_KUNIT_DEFAULT_ENABLED"},
+	},
 }
 
 // Set is the merged effect of the quirks that apply to one arch and version.

@@ -15,10 +15,10 @@ func TestFor(t *testing.T) {
 		cpu     string
 		panic   bool
 	}{
-		{qemu.ArchARM64, "5.4.302", []string{"arm64-lpa2", "no-pvpanic-pci", "debug-info-choice", "gcc10-fcommon", "kfence"}, "max,lpa2=off", false},
-		{qemu.ArchX86_64, "5.4.302", []string{"no-pvpanic-pci", "debug-info-choice", "gcc10-fcommon", "kfence"}, "", false},
-		{qemu.ArchX86_64, "5.15.147", []string{"debug-info-choice"}, "", true},
-		{qemu.ArchARM64, "5.12", []string{"debug-info-choice"}, "", true},
+		{qemu.ArchARM64, "5.4.302", []string{"arm64-lpa2", "no-pvpanic-pci", "debug-info-choice", "gcc10-fcommon", "kfence", "no-kunit"}, "max,lpa2=off", false},
+		{qemu.ArchX86_64, "5.4.302", []string{"no-pvpanic-pci", "debug-info-choice", "gcc10-fcommon", "kfence", "no-kunit"}, "", false},
+		{qemu.ArchX86_64, "5.15.147", []string{"debug-info-choice", "no-kunit-enable"}, "", true},
+		{qemu.ArchARM64, "5.12", []string{"debug-info-choice", "no-kunit-enable"}, "", true},
 		{qemu.ArchARM64, "6.1.192", nil, "", true},
 		{qemu.ArchX86_64, "6.12.57", nil, "", true},
 	} {

@@ -101,6 +101,9 @@ type Test struct {
 	Excerpt []string `json:"excerpt,omitempty"`
 	// Dir holds the test's artefacts (console.log, agent.log, result.json).
 	Dir string `json:"dir,omitempty"`
+	// SpecLess is true for the smoke test of a module directory that has
+	// no test.yaml (its steps were written by lkmtest: spec.yaml in Dir).
+	SpecLess bool `json:"spec_less,omitempty"`
 }
 
 // Step is one judged step.
@@ -153,7 +156,7 @@ func New(version string, started time.Time, cells []Cell, results []verdict.Resu
 func fromResult(v *verdict.Result) Test {
 	t := Test{Test: v.Test, File: v.File, Line: v.Line, Cell: v.Kernel + "-" + v.Arch, Kernel: v.Kernel, Arch: v.Arch,
 		Outcome: v.Outcome, Reason: v.Reason, DurationNS: v.Duration.Nanoseconds(), BootNS: v.Boot.Nanoseconds(),
-		ModulesNS: v.Modules.Nanoseconds(), Snapshot: v.Snapshot, Excerpt: v.Excerpt, Dir: v.Dir}
+		ModulesNS: v.Modules.Nanoseconds(), Snapshot: v.Snapshot, Excerpt: v.Excerpt, Dir: v.Dir, SpecLess: v.SpecLess}
 	if v.Dir != "" {
 		// The run directory names the cell (6.1.192-x86_64+debug for a
 		// spec's own kernel variant).

@@ -3,6 +3,7 @@ package spec
 import (
 	"fmt"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -61,18 +62,54 @@ func LevelName(n int) string {
 	return strconv.Itoa(n)
 }
 
-var varRef = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)
+// refName matches a ${name} reference at the start of a string.
+var refName = regexp.MustCompile(`^\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)
+
+// substitute is the one rule for ${name} in a spec (README, "Writing a
+// test"): every ${name} of s is replaced by ref(name), and $${ stands for
+// a literal ${. A ${ that does not close a name (letters, digits, _, not
+// starting with a digit) with } is literal as well: "${t##*/}" in a shell
+// command stays as it is.
+func substitute(s string, ref func(name string) string) string {
+	if !strings.Contains(s, "${") {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		if strings.HasPrefix(s[i:], "$${") {
+			b.WriteString("${")
+			i += 3
+			continue
+		}
+		if m := refName.FindStringSubmatch(s[i:]); m != nil {
+			b.WriteString(ref(m[1]))
+			i += len(m[0])
+			continue
+		}
+		b.WriteByte(s[i])
+		i++
+	}
+	return b.String()
+}
+
+// Refs lists the names s refers to as ${name}, in order.
+func Refs(s string) []string {
+	var names []string
+	substitute(s, func(name string) string {
+		names = append(names, name)
+		return ""
+	})
+	return names
+}
 
 // Regexp compiles the expectation with ${name} replaced by the quoted
 // captured values; an unknown name is an error.
 func (e *LogExpect) Regexp(vars map[string]string) (*regexp.Regexp, error) {
 	var missing string
-	src := varRef.ReplaceAllStringFunc(e.Match, func(ref string) string {
-		name := varRef.FindStringSubmatch(ref)[1]
+	src := substitute(e.Match, func(name string) string {
 		v, ok := vars[name]
-		if !ok {
+		if !ok && missing == "" {
 			missing = name
-			return ""
 		}
 		return regexp.QuoteMeta(v)
 	})
@@ -83,13 +120,12 @@ func (e *LogExpect) Regexp(vars map[string]string) (*regexp.Regexp, error) {
 }
 
 // Expand replaces ${name} in s by the captured value (as it is, not
-// quoted); an unknown name is an error.
+// quoted) and $${ by ${; an unknown name is an error.
 func Expand(s string, vars map[string]string) (string, error) {
 	var missing string
-	out := varRef.ReplaceAllStringFunc(s, func(ref string) string {
-		name := varRef.FindStringSubmatch(ref)[1]
+	out := substitute(s, func(name string) string {
 		v, ok := vars[name]
-		if !ok {
+		if !ok && missing == "" {
 			missing = name
 		}
 		return v
@@ -100,33 +136,53 @@ func Expand(s string, vars map[string]string) (string, error) {
 	return out, nil
 }
 
-// checkRefs fails on a ${name} in s that no earlier pattern captures.
-func checkRefs(s string, captured map[string]bool) error {
-	for _, m := range varRef.FindAllStringSubmatch(s, -1) {
-		if !captured[m[1]] {
-			return fmt.Errorf("%q uses ${%s}, which no earlier log pattern captures (with (?P<%s>...))", s, m[1], m[1])
+// capturedSoFar lists the names captured so far, for messages.
+func capturedSoFar(captured map[string]bool) string {
+	if len(captured) == 0 {
+		return "nothing is captured before it"
+	}
+	names := make([]string, 0, len(captured))
+	for n := range captured {
+		names = append(names, "${"+n+"}")
+	}
+	sort.Strings(names)
+	return "captured before it: " + strings.Join(names, ", ")
+}
+
+// checkRefs fails on a ${name} in the value of a step's field (params,
+// run, write, data, read, stdout, content) that no log or log_any pattern
+// of an earlier step captures: these values are used before the step's
+// own kernel log is matched.
+func checkRefs(field, s string, captured map[string]bool) error {
+	for _, name := range Refs(s) {
+		if !captured[name] {
+			return fmt.Errorf("%s %q uses ${%s}, which no log or log_any pattern of an earlier step captures (with (?P<%s>...)); %s", field, s, name, name, capturedSoFar(captured))
 		}
 	}
 	return nil
 }
 
-// check validates the expectation; captured collects the names its
-// pattern captures (for later ${name} references).
-func (e *LogExpect) check(captured map[string]bool) error {
+// check validates the expectation of the list field (log, log_any,
+// log_absent). Its ${name} references must be captured by an earlier
+// pattern: of an earlier step, or before it in this step's log and
+// log_any lists, which are matched in that order. With capture set, the
+// names it captures are added to captured (log_absent patterns capture
+// nothing: they never match in a step that passes).
+func (e *LogExpect) check(field string, captured map[string]bool, capture bool) error {
 	if e.Match == "" {
 		return fmt.Errorf("a log expectation needs a pattern (match:)")
 	}
-	for _, m := range varRef.FindAllStringSubmatch(e.Match, -1) {
-		if !captured[m[1]] {
-			return fmt.Errorf("log pattern %q uses ${%s}, which no earlier pattern captures (with (?P<%s>...))", e.Match, m[1], m[1])
+	for _, name := range Refs(e.Match) {
+		if !captured[name] {
+			return fmt.Errorf("%s pattern %q uses ${%s}, which no earlier pattern captures (with (?P<%s>...) in log or log_any); %s", field, e.Match, name, name, capturedSoFar(captured))
 		}
 	}
-	re, err := regexp.Compile(varRef.ReplaceAllString(e.Match, "x"))
+	re, err := regexp.Compile(substitute(e.Match, func(string) string { return "x" }))
 	if err != nil {
-		return fmt.Errorf("log pattern %q is not a valid regular expression: %v", e.Match, err)
+		return fmt.Errorf("%s pattern %q is not a valid regular expression: %v", field, e.Match, err)
 	}
 	for _, name := range re.SubexpNames() {
-		if name != "" {
+		if name != "" && capture {
 			captured[name] = true
 		}
 	}

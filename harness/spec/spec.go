@@ -18,7 +18,11 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/lkmtest/lkmtest/harness/model"
+	kernelconfigs "github.com/lkmtest/lkmtest/kernel-configs"
 )
+
+// defaultTimeout bounds a whole test when its spec gives no timeout.
+const defaultTimeout = 120 * time.Second
 
 // FileName is the name of a spec file in a module directory.
 const FileName = "test.yaml"
@@ -36,6 +40,11 @@ type Spec struct {
 	// Modules are directories (relative to the spec) to build with M=;
 	// default: the spec's own directory; [] for none.
 	Modules []string `yaml:"modules"`
+	// Root is the tree the modules are built in a mirror of (relative to
+	// the spec): their builds see every file under it as it is in place.
+	// Default: the smallest directory holding the spec, the modules and
+	// every path their sources and Makefiles reach with "../".
+	Root string `yaml:"root"`
 	// Helpers are C programs (files relative to the spec) built statically
 	// for the guest's arch and installed as /lkmtest/helpers/<name without
 	// .c>, on the PATH of run steps.
@@ -54,6 +63,10 @@ type Spec struct {
 	// Steps run in order in the guest.
 	Steps []Step `yaml:"steps"`
 
+	// SpecLess marks the smoke test of a module directory without a
+	// test.yaml (see SpecLess): its steps are written once the modules
+	// are built.
+	SpecLess bool `yaml:"-"`
 	// File is the spec's path; Dir its directory.
 	File string `yaml:"-"`
 	Dir  string `yaml:"-"`
@@ -99,9 +112,10 @@ type Boot struct {
 	CPUs int `yaml:"cpus"`
 	// Cmdline holds extra kernel command-line arguments.
 	Cmdline []string `yaml:"cmdline"`
-	// Config is a kernel config fragment (a file relative to the spec)
-	// merged into the kernel the test runs on: tests with one get a kernel
-	// of their own (built once, cached), e.g. a debug kernel.
+	// Config is a kernel config fragment (a file relative to the spec, or
+	// "lkmtest:NAME" for lkmtest's kernel-configs/NAME.config) merged into
+	// the kernel the test runs on: tests with one get a kernel of their own
+	// (built once, cached), e.g. a debug kernel.
 	Config string `yaml:"config"`
 	// Fresh asks for a VM of the test's own. Every test gets one (restored
 	// from the target's snapshot, as good as a fresh boot), so it is
@@ -480,10 +494,13 @@ func (s *Spec) check(checkDirs bool) error {
 			bad(s.line("modules", strconv.Itoa(mi)), "module directory %q must be relative to the spec", m)
 			continue
 		}
-		if st, err := os.Stat(filepath.Join(s.Dir, m)); checkDirs && (err != nil || !st.IsDir()) {
+		if st, err := os.Stat(filepath.Join(s.Dir, m)); checkDirs && err != nil {
 			bad(s.line("modules", strconv.Itoa(mi)), "module directory %q does not exist next to the spec", m)
+		} else if checkDirs && !st.IsDir() {
+			bad(s.line("modules", strconv.Itoa(mi)), "module directory %q is a file: give the directory that holds its Kbuild or Makefile", m)
 		}
 	}
+	s.checkRoot(checkDirs, bad)
 	helperNames := map[string]bool{}
 	for hi, h := range s.Helpers {
 		name := strings.TrimSuffix(filepath.Base(h), ".c")
@@ -499,7 +516,13 @@ func (s *Spec) check(checkDirs bool) error {
 		}
 		helperNames[name] = true
 	}
-	if s.Boot.Config != "" {
+	if kernelconfigs.IsRef(s.Boot.Config) {
+		// lkmtest's own fragment: an unknown name matters only where the
+		// test will run (a saved spec is judged again, never built).
+		if _, _, err := kernelconfigs.Lookup(s.Boot.Config); err != nil && (checkDirs || !errors.Is(err, kernelconfigs.ErrUnknown)) {
+			bad(s.line("boot", "config"), "boot.config %v", err)
+		}
+	} else if s.Boot.Config != "" {
 		if filepath.IsAbs(s.Boot.Config) {
 			bad(s.line("boot", "config"), "boot.config %q must be relative to the spec", s.Boot.Config)
 		} else if _, err := os.Stat(filepath.Join(s.Dir, s.Boot.Config)); checkDirs && err != nil {
@@ -517,7 +540,7 @@ func (s *Spec) check(checkDirs bool) error {
 		bad(s.line("boot", "cpus"), "boot.cpus %d is out of range (1..64)", s.Boot.CPUs)
 	}
 	if s.Timeout == 0 {
-		s.Timeout = Duration(120 * time.Second)
+		s.Timeout = Duration(defaultTimeout)
 	}
 	captured := map[string]bool{}
 	handles := map[string]bool{}

@@ -102,6 +102,8 @@ type Result struct {
 	Snapshot bool `json:"snapshot,omitempty"`
 	// Dir holds the run's artefacts (console log, qemu command line).
 	Dir string `json:"dir,omitempty"`
+	// SpecLess: the smoke test of a module directory without a test.yaml.
+	SpecLess bool `json:"spec_less,omitempty"`
 }
 
 // Add folds a step result into the test result: the first step that does
@@ -202,7 +204,7 @@ func (j *Judge) Step(index int, resp guest.Response) StepResult {
 			r.Outcome, r.Reason = Fail, why
 		} else if why := judgeKTAP(st, texts, &r); why != "" {
 			r.Outcome, r.Reason = Fail, why
-		} else if why := j.checkTaint(resp, r.Allowed); why != "" {
+		} else if why := j.checkTaint(st, resp, r.Allowed); why != "" {
 			r.Outcome, r.Reason = Fail, why
 		}
 	}
@@ -444,11 +446,17 @@ func levelNote(e *spec.LogExpect) string {
 }
 
 // checkTaint fails a step that added taint flags other than O and E, those
-// the spec lists, and those implied by the allowed reports of the step (W
-// for a warning, D for an oops, L for a soft lockup).
-func (j *Judge) checkTaint(resp guest.Response, allowed []klog.Report) string {
+// the spec lists, those implied by the allowed reports of the step (W for
+// a warning, D for an oops, L for a soft lockup), and, on a step with
+// ktap: true, N (TAINT_TEST: the kernel adds it when KUnit tests run, or a
+// module marked as a test loads). The step's ktap: key decides, not its
+// output: a step that runs KUnit tests says so, and its cases are judged.
+func (j *Judge) checkTaint(st *spec.Step, resp guest.Response, allowed []klog.Report) string {
 	added := resp.TaintAfter &^ resp.TaintBefore
 	ok := "OE" + strings.Join(j.spec.Taint, "")
+	if st.KTAP {
+		ok += "N"
+	}
 	for _, a := range allowed {
 		switch {
 		case a.Oops:
@@ -469,7 +477,11 @@ func (j *Judge) checkTaint(resp guest.Response, allowed []klog.Report) string {
 	if len(bad) == 0 {
 		return ""
 	}
-	return fmt.Sprintf("the step tainted the kernel: %s; list the flags under taint: if that is intended", strings.Join(bad, ", "))
+	hint := ""
+	if added&(1<<strings.IndexByte(spec.TaintLetters, 'N')) != 0 && !strings.ContainsRune(ok, 'N') {
+		hint = " (N: the step ran KUnit tests; say ktap: true on it to judge them)"
+	}
+	return fmt.Sprintf("the step tainted the kernel: %s; list the flags under taint: if that is intended%s", strings.Join(bad, ", "), hint)
 }
 
 // excerpt is the kernel log to show for a failure: from the first crash
@@ -491,6 +503,9 @@ func excerpt(recs []klog.Record, reports []klog.Report, n int) []string {
 // Summary is a one-line description of a result.
 func (r *Result) Summary() string {
 	s := fmt.Sprintf("%-7s %s [%s %s]", r.Outcome, r.Test, r.Kernel, r.Arch)
+	if r.SpecLess {
+		s += " (no test.yaml: smoke test)"
+	}
 	if r.Reason != "" {
 		s += ": " + r.Reason
 	}

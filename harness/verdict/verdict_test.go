@@ -88,6 +88,9 @@ func TestJudgeStep(t *testing.T) {
 		{"ktap missing", "  - insmod: m\n    ktap: true\n", guest.Response{Records: recs("KTAP version 1", "1..3", "ok 1 a")}, Fail, "#2 MISSING"},
 		{"ktap absent", "  - insmod: m\n    ktap: true\n", guest.Response{Records: recs("hello")}, Fail, "printed no KTAP"},
 		{"write errno", "  - write: /proc/x\n    data: '1'\n", guest.Response{Errno: "EINVAL"}, Fail, "write failed with EINVAL"},
+		{"ktap step may add N", "  - insmod: m\n    ktap: true\n", guest.Response{Records: recs("KTAP version 1", "1..1", "ok 1 a"), TaintAfter: 1<<12 | 1<<18}, Pass, ""},
+		{"N without ktap", "  - insmod: m\n", guest.Response{TaintAfter: 1<<12 | 1<<18}, Fail, "tainted the kernel: N (in-kernel test); list the flags under taint: if that is intended (N: the step ran KUnit tests; say ktap: true"},
+		{"ktap step, other taint", "  - insmod: m\n    ktap: true\n", guest.Response{Records: recs("KTAP version 1", "1..1", "ok 1 a"), TaintAfter: 1<<18 | 1<<9}, Fail, "tainted the kernel: W (kernel warning); list"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -175,5 +178,58 @@ func TestJudgeWaitWindow(t *testing.T) {
 		if r := j.Step(i+1, resp); r.Outcome != Pass {
 			t.Fatalf("step %d: %s %q", i+1, r.Outcome, r.Reason)
 		}
+	}
+}
+
+// taint: [N] allows N on any step.
+func TestJudgeTaintListed(t *testing.T) {
+	s := loadSpec(t, "taint: [N]\n", "  - insmod: m\n")
+	if r := NewJudge(s).Step(1, guest.Response{TaintAfter: 1 << 18}); r.Outcome != Pass {
+		t.Errorf("Step = %s %q, want PASS", r.Outcome, r.Reason)
+	}
+}
+
+// A KUnit module on 6.1: the records as the agent returns them (a failed
+// expectation is one record of three lines), no top-level version line;
+// each case reaches the step's result, and the taint N KUnit adds is
+// allowed on a ktap: true step.
+func TestJudgeKUnit61(t *testing.T) {
+	records := recs(
+		"demo_test: loading test module taints kernel.",
+		"    KTAP version 1",
+		"    # Subtest: demo",
+		"    1..3",
+		"    ok 1 demo_add",
+		"    # demo_mul: EXPECTATION FAILED at /tmp/lkm/demo_test.c:21\n    Expected demo_mul(2, 3) == 7, but\n        demo_mul(2, 3) == 6",
+		"    not ok 2 demo_mul",
+		"    ok 3 demo_div # SKIP no divider",
+		"# demo: pass:1 fail:1 skip:1 total:3",
+		"# Totals: pass:1 fail:1 skip:1 total:3",
+		"not ok 1 demo",
+	)
+	s := loadSpec(t, "", "  - insmod: demo_test\n    ktap: true\n")
+	r := NewJudge(s).Step(1, guest.Response{Records: records, TaintAfter: 1<<12 | 1<<18})
+	want := "KTAP: 1 of 3 cases failed: demo.demo_mul FAIL (demo_mul: EXPECTATION FAILED at /tmp/lkm/demo_test.c:21; Expected demo_mul(2, 3) == 7, but; demo_mul(2, 3) == 6)"
+	if r.Outcome != Fail || r.Reason != want {
+		t.Errorf("Step = %s %q, want FAIL %q", r.Outcome, r.Reason, want)
+	}
+	if len(r.Cases) != 3 || r.Cases[0].Path != "demo.demo_add" || r.Cases[2].Outcome != "SKIP" {
+		t.Errorf("cases = %+v", r.Cases)
+	}
+	// Fixed, the same step passes with its N taint.
+	records = recs(
+		"    KTAP version 1",
+		"    # Subtest: demo",
+		"    1..3",
+		"    ok 1 demo_add",
+		"    ok 2 demo_mul",
+		"    ok 3 demo_div # SKIP no divider",
+		"# demo: pass:2 fail:0 skip:1 total:3",
+		"# Totals: pass:2 fail:0 skip:1 total:3",
+		"ok 1 demo",
+	)
+	r = NewJudge(s).Step(1, guest.Response{Records: records, TaintAfter: 1<<12 | 1<<18})
+	if r.Outcome != Pass || len(r.Cases) != 3 {
+		t.Errorf("fixed: %s %q, cases %+v", r.Outcome, r.Reason, r.Cases)
 	}
 }

@@ -1,0 +1,146 @@
+package kbuild
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// A module is built inside a mirror of the tree that contains it, so that
+// relative includes and objects reaching up (`#include "../../convenient.h"`,
+// `foo-objs := main.o ../../klib.o`, `ccflags-y += -I$(src)/../include`)
+// find the files around it as they are in place, while kbuild writes its
+// objects into the mirror and never into the user's tree. The mirror has a
+// real directory for every directory of the tree and a symbolic link for
+// every source file: creating it copies nothing, make follows the links to
+// the sources' own modification times (so only what an edit touched is
+// rebuilt), and the compiler's messages name paths that map back to the
+// user's tree by one prefix.
+
+// MaxTreeFiles bounds the files of a mirrored tree: a module inside a kernel
+// checkout or a home directory would otherwise mirror far too much.
+const MaxTreeFiles = 50000
+
+// ModuleTree is a module directory and the tree root it may reach into.
+type ModuleTree struct {
+	// Root is the tree's top directory (absolute).
+	Root string
+	// Dir is the module directory (absolute), inside Root.
+	Dir string
+}
+
+// Rel is Dir relative to Root ("." when they are the same).
+func (t ModuleTree) Rel() (string, error) {
+	rel, err := filepath.Rel(t.Root, t.Dir)
+	if err != nil || rel == ".." || strings.HasPrefix(rel, "../") {
+		return "", fmt.Errorf("module directory %s is not inside the tree root %s: set root: in test.yaml to a directory that contains it", t.Dir, t.Root)
+	}
+	return rel, nil
+}
+
+// skipInTree reports whether a directory entry of a user's tree stays out
+// of the mirror: hidden files and directories (.git, editor state, kbuild's
+// own .cmd files), build products of an earlier host build, and lkmtest's
+// run directories (which hold copies of module build directories).
+func skipInTree(name string, dir bool) bool {
+	if strings.HasPrefix(name, ".") {
+		return true
+	}
+	if dir {
+		return name == "lkmtest-out"
+	}
+	return isBuildProduct(name) || name == "modules.order" || name == "Module.symvers"
+}
+
+// mirrorTree makes mirror a mirror of root (see above): it creates missing
+// directories and links, repoints links whose target changed, and removes
+// links to sources that are gone. Build products in the mirror are kept. A
+// symbolic link to a directory is mirrored as a directory (kbuild may write
+// into it); a link that leads back into a directory being mirrored is a
+// loop and an error.
+func mirrorTree(root, mirror string) error {
+	want := map[string]bool{}
+	files := 0
+	var walk func(src, dst string, stack []string) error
+	walk = func(src, dst string, stack []string) error {
+		real, err := filepath.EvalSymlinks(src)
+		if err != nil {
+			return err
+		}
+		for _, s := range stack {
+			if s == real {
+				return fmt.Errorf("symlink loop: %s leads back to %s", src, s)
+			}
+		}
+		stack = append(stack, real)
+		ents, err := os.ReadDir(src)
+		if err != nil {
+			return err
+		}
+		if err := os.MkdirAll(dst, 0o755); err != nil {
+			return err
+		}
+		for _, e := range ents {
+			s, d := filepath.Join(src, e.Name()), filepath.Join(dst, e.Name())
+			isDir := e.IsDir()
+			if e.Type()&os.ModeSymlink != 0 {
+				if st, err := os.Stat(s); err == nil && st.IsDir() {
+					isDir = true
+				}
+			}
+			if skipInTree(e.Name(), isDir) {
+				continue
+			}
+			if isDir {
+				if err := walk(s, d, stack); err != nil {
+					return err
+				}
+				continue
+			}
+			if !e.Type().IsRegular() && e.Type()&os.ModeSymlink == 0 {
+				continue // sockets, fifos, devices
+			}
+			if files++; files > MaxTreeFiles {
+				return fmt.Errorf("the tree %s has more than %d files: set root: in test.yaml to the smallest directory that holds the module and what it includes", root, MaxTreeFiles)
+			}
+			want[d] = true
+			if cur, err := os.Readlink(d); err == nil {
+				if cur == s {
+					continue
+				}
+				if err := os.Remove(d); err != nil {
+					return err
+				}
+			} else if _, err := os.Lstat(d); err == nil {
+				// A regular file where a source now is (a build product
+				// of the same name, or an older copy): replace it.
+				if err := os.RemoveAll(d); err != nil {
+					return err
+				}
+			}
+			if err := os.Symlink(s, d); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if err := walk(root, mirror, nil); err != nil {
+		return err
+	}
+	// Links whose source is gone go (else make would find a dangling
+	// source and the build would differ from the tree's).
+	return filepath.WalkDir(mirror, func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			if errors.Is(err, os.ErrNotExist) {
+				return nil
+			}
+			return err
+		}
+		if d.Type()&os.ModeSymlink != 0 && !want[p] {
+			return os.Remove(p)
+		}
+		return nil
+	})
+}

@@ -1,0 +1,19 @@
+// SPDX-License-Identifier: GPL-2.0
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/init.h>
+#include <linux/module.h>
+
+static int __init ex_beta_init(void)
+{
+	pr_info("example beta loaded\n");
+	return 0;
+}
+
+static void __exit ex_beta_exit(void)
+{
+}
+
+module_init(ex_beta_init);
+module_exit(ex_beta_exit);
+MODULE_LICENSE("GPL");

@@ -1,0 +1,1 @@
+#define SUBHELLO_GREETING "hello from a Kbuild subdirectory"
