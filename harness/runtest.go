@@ -146,9 +146,11 @@ func stepRequest(st *spec.Step, timeout time.Duration, vars map[string]string) (
 	req := guest.Request{Op: guest.Op(st.Kind()), TimeoutMS: timeout.Milliseconds()}
 	switch st.Kind() {
 	case spec.StepInsmod:
-		req.Path, req.Params = "/lkm/"+st.Module()+".ko", st.Params
+		req.Path, req.Params = "/lkm/"+st.Module()+".ko", x(st.Params)
 	case spec.StepRmmod:
-		req.Module = st.Module()
+		// The kernel names hello-1.ko's module hello_1; like rmmod(8),
+		// take either spelling.
+		req.Module = strings.ReplaceAll(st.Module(), "-", "_")
 	case spec.StepRun:
 		for _, a := range st.Run {
 			req.Args = append(req.Args, x(a))

@@ -279,6 +279,22 @@ func Prepare(ctx context.Context, o *Options) (*Target, error) {
 	if err != nil {
 		return nil, err
 	}
+	busyboxPath, err := initramfs.Busybox(ctx, o.Cache, o.Arch, o.log())
+	if err != nil {
+		return nil, err
+	}
+	busybox, err := os.ReadFile(busyboxPath)
+	if err != nil {
+		return nil, err
+	}
+	chrtPath, err := initramfs.Chrt(ctx, o.Cache, o.Arch)
+	if err != nil {
+		return nil, err
+	}
+	chrt, err := os.ReadFile(chrtPath)
+	if err != nil {
+		return nil, err
+	}
 	if o.Out, err = filepath.Abs(o.Out); err != nil {
 		return nil, err
 	}
@@ -288,7 +304,8 @@ func Prepare(ctx context.Context, o *Options) (*Target, error) {
 		return nil, err
 	}
 	t.Initramfs = filepath.Join(dir, "initramfs.cpio")
-	if err := initramfs.Assemble(t.Initramfs, base, initramfs.Overlay{Init: init, Child: child}); err != nil {
+	if err := initramfs.Assemble(t.Initramfs, base, initramfs.Overlay{Init: init, Child: child, Busybox: busybox,
+		Files: []initramfs.File{{Path: "bin/chrt", Data: chrt, Mode: 0o755}}}); err != nil {
 		return nil, fmt.Errorf("pack initramfs: %w", err)
 	}
 	_ = cache.CopyFile(filepath.Join(dir, "kernel.config"), filepath.Join(k.BuildDir, ".config"), 0o600)

@@ -111,3 +111,15 @@ func testSpecLess(t *testing.T, tg *Target) {
 		t.Errorf("SpecLess of a directory with nothing to build: %v", err)
 	}
 }
+
+// The guest behaves like a Linux machine: %p hashes (virtio-rng seeds the
+// RNG), grep/awk/sed/ls have GNU-compatible flags and exit statuses, and
+// bash features work.
+func TestVMGuestTools(t *testing.T) {
+	forEachArch(t, func(t *testing.T, tg *Target) {
+		r := runFixture(t, tg, "testdata/modules/guest-tools")
+		if r.Outcome != verdict.Pass {
+			t.Fatalf("%s\n%s", r.Summary(), strings.Join(r.Excerpt, "\n"))
+		}
+	})
+}

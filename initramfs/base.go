@@ -26,7 +26,7 @@ import (
 const ModulePath = "github.com/lkmtest/lkmtest"
 
 // BaseCommands are the u-root core commands of the base image, compiled into
-// one busybox-style binary. /bin/sh is gosh.
+// one busybox-style binary. The overlay replaces /bin/sh (gosh) by busybox ash.
 var BaseCommands = []string{
 	"cat", "chmod", "cmp", "cp", "date", "dd", "df", "dmesg", "du", "echo", "false", "find",
 	"free", "gosh", "grep", "head", "hexdump", "id", "insmod", "kill", "ln", "ls", "lsmod",

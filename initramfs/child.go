@@ -16,6 +16,19 @@ import (
 //go:embed child/lkmtest-child.c
 var childSource []byte
 
+//go:embed child/chrt.c
+var chrtSource []byte
+
+// Chrt returns the guest's chrt (child/chrt.c: Debian's busybox has none)
+// for arch, compiled statically once per compiler and cached.
+func Chrt(ctx context.Context, c *cache.Dir, arch qemu.Arch) (string, error) {
+	p, err := StaticC(ctx, c, arch, "chrt", chrtSource, "initramfs/child/chrt.c")
+	if err != nil {
+		return "", fmt.Errorf("build the guest's chrt: %w", err)
+	}
+	return p, nil
+}
+
 // ChildName is the module helper's file name in HelperDir.
 const ChildName = "lkmtest-child"
 

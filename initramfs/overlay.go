@@ -38,6 +38,9 @@ type Overlay struct {
 	// Child is the static module helper (see Child); without it the agent
 	// runs its own Go code in the child processes, which starts slower.
 	Child []byte
+	// Busybox is a static busybox (see Busybox), installed as /bin/busybox
+	// with a link per BusyboxApplets; nil for none.
+	Busybox []byte
 	// Files are extra files (helpers, data).
 	Files []File
 }
@@ -50,6 +53,9 @@ func (o Overlay) Records() []cpio.Record {
 	if len(o.Child) > 0 {
 		files = append(files, File{Path: HelperDir + "/" + ChildName, Data: o.Child, Mode: 0o755})
 		target = "/" + HelperDir + "/" + ChildName
+	}
+	if len(o.Busybox) > 0 {
+		files = append(files, File{Path: "bin/busybox", Data: o.Busybox, Mode: 0o755})
 	}
 	files = append(files, o.Files...)
 	for _, f := range files {
@@ -80,6 +86,18 @@ func (o Overlay) Records() []cpio.Record {
 	}
 	for _, h := range Helpers {
 		recs = append(recs, cpio.Symlink(HelperDir+"/"+h, target))
+	}
+	if len(o.Busybox) > 0 {
+		for _, a := range BusyboxApplets {
+			recs = append(recs, cpio.Symlink("bin/"+a, "busybox"))
+		}
+		// The shell is busybox's ash, over the base image's /bin/sh
+		// (u-root's gosh, which passes no arguments to scripts): POSIX sh
+		// with the bash features scripts use ([[ ]], $(( )), functions).
+		// bash is a script, not a link: busybox knows a command by the
+		// name it runs as, and has no "bash".
+		recs = append(recs, cpio.Symlink("bin/sh", "busybox"), cpio.Symlink("bin/ash", "busybox"),
+			cpio.StaticFile("bin/bash", "#!/bin/busybox ash\nexec /bin/busybox ash \"$@\"\n", 0o755))
 	}
 	cpio.MakeAllReproducible(recs)
 	return recs

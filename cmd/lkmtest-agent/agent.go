@@ -111,9 +111,12 @@ func runAgent() {
 	defer f.Close()
 	conn := guest.NewConn(f)
 
+	waitRNG()
 	var uts unix.Utsname
 	_ = unix.Uname(&uts)
-	kmsg.drain()
+	// The boot's records are not a request's; the marker ends them (and a
+	// line left without its newline).
+	kmsg.finish()
 	hello := guest.Hello{
 		Release: unix.ByteSliceToString(uts.Release[:]),
 		Machine: unix.ByteSliceToString(uts.Machine[:]),
@@ -183,7 +186,9 @@ func serve(kmsg *kmsgReader, req guest.Request) guest.Response {
 		resp.Error = fmt.Sprintf("unknown operation %q", req.Op)
 	}
 	resp.DurationUS = time.Since(start).Microseconds()
-	recs, lost := kmsg.drain()
+	// Up to the agent's end-of-request marker: a line the request printed
+	// without a trailing newline is its own, whatever the operation.
+	recs, lost := kmsg.finish()
 	addRecords(&resp, recs, lost)
 	var dropped uint64
 	resp.Records, dropped = guest.CapRecords(resp.Records, guest.MaxRecords)
@@ -310,4 +315,37 @@ func addRecords(resp *guest.Response, recs []klog.Record, lost uint64) {
 		resp.Records, dropped = guest.CapRecords(resp.Records, guest.MaxRecords)
 		resp.Dropped += dropped
 	}
+}
+
+// waitRNG blocks until the kernel's RNG is seeded (getrandom without
+// GRND_NONBLOCK returns then) and %p hashes pointers, at most 5 s in all:
+// the VM's virtio-rng device seeds the RNG within a fraction of a second of
+// boot, but 6.1 fills %p's hash key from a work item that polls the RNG
+// every 2 s (6.12 fills it at once). The hello, and so a VM snapshot,
+// comes after it: tests see hashed %p and a getrandom() that does not
+// block. A kernel without a seed source goes on after 5 s.
+func waitRNG() {
+	deadline := time.Now().Add(5 * time.Second)
+	done := make(chan struct{})
+	go func() {
+		var b [1]byte
+		_, _ = unix.Getrandom(b[:], 0)
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(time.Until(deadline)):
+		logf("the kernel's RNG is not seeded after 5 s (no virtio-rng?): going on")
+		return
+	}
+	// /proc/vmallocinfo prints addresses with %pK, which hashes like %p
+	// (kptr_restrict is 0): "(____ptrval____)" until the key is filled.
+	for time.Now().Before(deadline) {
+		b, err := os.ReadFile("/proc/vmallocinfo")
+		if err != nil || !strings.Contains(string(b), "ptrval") {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	logf("%%p still prints (____ptrval____) after 5 s: going on")
 }

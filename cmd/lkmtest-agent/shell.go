@@ -45,7 +45,10 @@ func startShell(req guest.Request) error {
 	_ = unix.IoctlSetWinsize(int(tty.Fd()), unix.TIOCSWINSZ, &ws)
 	args := req.Args
 	if len(args) == 0 {
-		args = []string{"/bin/sh"}
+		// u-root's gosh, not /bin/sh (busybox ash): ash edits lines in raw
+		// mode, and a Ctrl-D that arrives before it switches (a piped
+		// shell session) is lost as a NUL byte, so the session never ends.
+		args = []string{"/bbin/gosh"}
 	}
 	cmd := exec.Command(args[0], args[1:]...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = tty, tty, tty

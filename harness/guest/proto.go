@@ -89,7 +89,8 @@ type Request struct {
 	Data []byte `json:"data,omitempty"`
 	// Mode is the permission bits of put.
 	Mode uint32 `json:"mode,omitempty"`
-	// Module is the module name of rmmod.
+	// Module is the module name of rmmod, as the kernel spells it (the
+	// host sends hello_1 for a step's "rmmod: hello-1").
 	Module string `json:"module,omitempty"`
 	// Params are the module parameters of insmod, passed as they are.
 	Params string `json:"params,omitempty"`
@@ -122,7 +123,10 @@ type Response struct {
 	Signal string `json:"signal,omitempty"`
 	// Timeout is true when the request did not finish within TimeoutMS.
 	Timeout bool `json:"timeout,omitempty"`
-	// Records are the kernel log records written while the request ran.
+	// Records are the kernel log records written while the request ran:
+	// from the end of the previous request up to the marker record the
+	// agent logs at the end of this one (left out: its sequence number is
+	// the only one missing between two responses).
 	Records []klog.Record `json:"records,omitempty"`
 	// Lost counts records overwritten before the agent could read them.
 	Lost uint64 `json:"lost,omitempty"`

@@ -18,8 +18,10 @@ import (
 //
 //	{match: REGEX, level: warning, count: 2}
 //
-// Named groups, (?P<pid>[0-9]+), capture values that later patterns of the
-// test use as ${pid} (matched literally).
+// Named groups, (?P<pid>[0-9]+), of log and log_any patterns capture
+// values that later patterns use as ${pid} (matched literally) and later
+// steps' params, run, write, data and read use as they are (substitute
+// has the rule).
 type LogExpect struct {
 	// Match is the regular expression, before ${name} substitution.
 	Match string `yaml:"match"`

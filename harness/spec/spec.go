@@ -193,7 +193,8 @@ type Step struct {
 	Insmod string `yaml:"insmod"`
 	// Rmmod names a module to unload.
 	Rmmod string `yaml:"rmmod"`
-	// Params are the module parameters of insmod, passed literally.
+	// Params are the module parameters of insmod, passed literally once
+	// ${name} references are replaced (substitute).
 	Params string `yaml:"params"`
 	// Run is a program to run in the guest; with Background it keeps
 	// running under that handle while the next steps run.
@@ -590,7 +591,7 @@ func (s *Spec) check(checkDirs bool) error {
 			handles[st.Background] = true
 		}
 		for field, re := range map[string]string{"stdout": st.Stdout, "content": st.Content} {
-			if _, err := regexp.Compile(re); err != nil {
+			if _, err := regexp.Compile(substitute(re, func(string) string { return "x" })); err != nil {
 				bad(st.Line, "%s: %q is not a valid regular expression: %v", field, re, err)
 			}
 		}
@@ -610,15 +611,27 @@ func (s *Spec) check(checkDirs bool) error {
 		if st.Timeout == 0 {
 			st.Timeout = Duration(30 * time.Second)
 		}
-		// ${name} in a step's program, data or paths: captured by an earlier step.
-		for _, v := range append(append([]string{st.Data, st.Write, st.Read}, st.Run...), st.Stdout, st.Content) {
-			if err := checkRefs(v, captured); err != nil {
+		// ${name} (see substitute): in what the step sends to the guest and
+		// in stdout and content, a value an earlier step captured; in log
+		// patterns, also one an earlier pattern of this step captured.
+		type field struct{ name, value string }
+		fields := []field{{"params", st.Params}, {"write", st.Write}, {"data", st.Data}, {"read", st.Read}}
+		for _, a := range st.Run {
+			fields = append(fields, field{"run", a})
+		}
+		fields = append(fields, field{"stdout", st.Stdout}, field{"content", st.Content})
+		for _, f := range fields {
+			if err := checkRefs(f.name, f.value, captured); err != nil {
 				bad(st.Line, "%v", err)
 			}
 		}
-		for _, list := range [][]LogExpect{st.Log, st.LogAny, st.LogAbsent} {
-			for k := range list {
-				if err := list[k].check(captured); err != nil {
+		for _, list := range []struct {
+			field   string
+			exps    []LogExpect
+			capture bool
+		}{{"log", st.Log, true}, {"log_any", st.LogAny, true}, {"log_absent", st.LogAbsent, false}} {
+			for k := range list.exps {
+				if err := list.exps[k].check(list.field, captured, list.capture); err != nil {
 					bad(st.Line, "%v", err)
 				}
 			}

@@ -217,3 +217,56 @@ steps:
 		})
 	}
 }
+
+// ${name} follows one rule in every field: a value captured by an earlier
+// step (and, in log patterns, by an earlier pattern of the same step); $${
+// is a literal ${.
+func TestCaptureRule(t *testing.T) {
+	p := writeSpec(t, `name: captures
+steps:
+  - insmod: m
+    log:
+      - '^addr=(?P<addr>[0-9a-f]+)$'
+      - '^again ${addr}$'
+    log_any: ['^pid=(?P<pid>[0-9]+)$']
+    log_absent: ['^bad ${pid}$']
+  - insmod: n
+    params: 'func_ptr=0x${addr} literal=$${addr}'
+  - run: [kill, '-0', '${pid}']
+    stdout: '^${pid}$'
+  - run: 'for t in /proc/[0-9]*; do echo ${t##*/} $$; done; echo $${HOME}'
+  - write: '/proc/${pid}/comm'
+    data: '${addr}'
+  - read: '/proc/${pid}/status'
+    content: '^Pid:\s+${pid}$'
+`)
+	s, err := Load(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Steps[1].Params != "func_ptr=0x${addr} literal=$${addr}" {
+		t.Errorf("params are kept as written: %q", s.Steps[1].Params)
+	}
+	vars := map[string]string{"addr": "ffff", "pid": "42"}
+	for _, c := range []struct{ in, want string }{
+		{s.Steps[1].Params, "func_ptr=0xffff literal=${addr}"},
+		{s.Steps[3].Run[2], "for t in /proc/[0-9]*; do echo ${t##*/} $$; done; echo ${HOME}"},
+		{"$$${pid}", "$${pid}"},
+		{"${pid}${addr}", "42ffff"},
+		{"${ pid} ${1x} ${", "${ pid} ${1x} ${"},
+	} {
+		if got, err := Expand(c.in, vars); err != nil || got != c.want {
+			t.Errorf("Expand(%q) = %q, %v; want %q", c.in, got, err, c.want)
+		}
+	}
+	if _, err := Expand("a=${nope}", vars); err == nil || !strings.Contains(err.Error(), "${nope}") {
+		t.Errorf("Expand of an unknown name: %v", err)
+	}
+	re, err := (&LogExpect{Match: `^\$${pid} is ${pid}$`}).Regexp(vars)
+	if err != nil || !re.MatchString("${pid} is 42") || re.MatchString("42 is 42") {
+		t.Errorf("escaped pattern = %v, %v", re, err)
+	}
+	if got := Refs("a ${x} $${y} ${z}"); strings.Join(got, ",") != "x,z" {
+		t.Errorf("Refs = %q", got)
+	}
+}

@@ -1,0 +1,109 @@
+package spec
+
+import (
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+func mkfile(t *testing.T, dir, name, text string) {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// The tree root defaults to where the modules' files reach with "../",
+// and root: overrides it.
+func TestTreeRoot(t *testing.T) {
+	repo := t.TempDir()
+	mkfile(t, repo, "convenient.h", "")
+	mkfile(t, repo, "ch5/mod/mod.c", `#include "../../convenient.h"`+"\n")
+	mkfile(t, repo, "ch5/mod/Makefile", "obj-m += mod.o\nmod-objs := main.o ../../klib.o\n")
+	mkfile(t, repo, "ch5/plain/plain.c", "/* no relative paths: 1..4, a...b */\n")
+	mkfile(t, repo, "ch5/plain/Kbuild", "obj-m += plain.o\n")
+	mkfile(t, repo, "ch5/sub/sub/Kbuild", "ccflags-y += -I$(src)/../include\n")
+	mkfile(t, repo, "ch5/sub/Kbuild", "obj-m += sub/\n")
+	for _, tc := range []struct {
+		dir, yaml, want string
+	}{
+		{"ch5/mod", "", "."},
+		{"ch5/plain", "", "ch5/plain"},
+		{"ch5/sub", "", "ch5/sub"},
+		{"ch5/plain", "modules: [., ../mod]\n", "."},
+		{"ch5/plain", "modules: [., ../sub]\n", "ch5"},
+		{"ch5/plain", "root: ..\n", "ch5"},
+	} {
+		s, err := Parse(filepath.Join(repo, tc.dir, FileName), []byte("name: x\n"+tc.yaml+"steps:\n  - insmod: m\n"))
+		if err != nil {
+			t.Fatalf("%s %q: %v", tc.dir, tc.yaml, err)
+		}
+		got, err := s.TreeRoot()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := filepath.Join(repo, tc.want); got != want {
+			t.Errorf("%s %q: TreeRoot = %s, want %s", tc.dir, tc.yaml, got, want)
+		}
+	}
+}
+
+func TestBadRoot(t *testing.T) {
+	repo := t.TempDir()
+	mkfile(t, repo, "a/mod/Kbuild", "obj-m += m.o\n")
+	mkfile(t, repo, "a/file", "")
+	mkfile(t, repo, "b/other/Kbuild", "obj-m += o.o\n")
+	for _, tc := range []struct{ yaml, want string }{
+		{"root: ../nope\n", `:2: root "../nope" does not exist`},
+		{"root: ../file\n", `:2: root "../file" is a file, not a directory`},
+		{"root: /abs\n", `:2: root "/abs" must be relative to the spec`},
+		{"modules: [., ../../b/other]\nroot: ..\n", `:3: root ".." does not contain the module directory "../../b/other"`},
+		{"modules: [../file]\n", `:2: module directory "../file" is a file`},
+	} {
+		_, err := Parse(filepath.Join(repo, "a", "mod", FileName), []byte("name: x\n"+tc.yaml+"steps:\n  - insmod: m\n"))
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%q: error %v, want %q", tc.yaml, err, tc.want)
+		}
+	}
+}
+
+func TestSmokeYAML(t *testing.T) {
+	dir := t.TempDir()
+	mkfile(t, dir, "Kbuild", "obj-m += a.o b.o\n")
+	p, err := SpecLess(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, text, err := Smoke(p, []string{"b", "a"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, st := range s.Steps {
+		got = append(got, st.String())
+	}
+	if strings.Join(got, ", ") != "insmod b, insmod a, rmmod a, rmmod b" || !s.SpecLess {
+		t.Errorf("smoke steps = %v (spec-less %v)\n%s", got, s.SpecLess, text)
+	}
+	// With a run's log lines, each becomes an exact pattern that parses.
+	y := SmokeYAML("x", "header", []string{"a"}, [][]string{{"it's (1+1) = 2 [ok]"}, nil})
+	s, err = Parse(filepath.Join(dir, FileName), y)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, y)
+	}
+	if len(s.Steps[0].Log) != 1 || !regexp.MustCompile(s.Steps[0].Log[0].Match).MatchString("it's (1+1) = 2 [ok]") {
+		t.Errorf("the written pattern does not match its line:\n%s", y)
+	}
+	if _, err := SpecLess(filepath.Join(dir, "Kbuild")); err == nil || !strings.Contains(err.Error(), "is a file") {
+		t.Errorf("SpecLess of a file: %v", err)
+	}
+	if _, err := SpecLess(t.TempDir()); err == nil || !strings.Contains(err.Error(), "no Kbuild or Makefile") {
+		t.Errorf("SpecLess of an empty directory: %v", err)
+	}
+}

@@ -1,0 +1,101 @@
+package initramfs
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+
+	"github.com/lkmtest/lkmtest/harness/cache"
+	"github.com/lkmtest/lkmtest/qemu"
+)
+
+// The guest's everyday tools with GNU-compatible flags and exit statuses
+// (grep -E -q -w -v -c, awk, sed, cut, ls failing on a missing path,
+// taskset, chrt...) come from Debian's busybox-static package for the
+// guest's arch, on top of u-root's commands: u-root stays the base, and
+// these applets, installed in /bin, come first on the PATH. /bin/sh (and
+// bash) is busybox's ash.
+
+// BusyboxPackage is the Debian package the guest tools come from.
+const BusyboxPackage = "busybox-static"
+
+// BusyboxApplets are the commands taken from busybox instead of u-root (or
+// that u-root lacks). chrt, which Debian's busybox lacks, is lkmtest's own
+// (child/chrt.c).
+var BusyboxApplets = []string{
+	"awk", "basename", "cut", "diff", "dirname", "egrep", "env", "expr", "fgrep", "grep",
+	"head", "ls", "nproc", "od", "printf", "sed", "seq", "sort", "stat", "tac", "tail", "taskset",
+	"test", "tr", "uniq", "wc",
+}
+
+// debianArch is Debian's name for a guest arch.
+func debianArch(arch qemu.Arch) string {
+	if arch == qemu.ArchARM64 {
+		return "arm64"
+	}
+	return "amd64"
+}
+
+// Busybox returns the static busybox binary of Debian's busybox-static
+// package for arch, downloaded once with apt-get into the cache (a private
+// apt state: the host's package lists and architectures are not touched)
+// and unpacked with dpkg-deb.
+func Busybox(ctx context.Context, c *cache.Dir, arch qemu.Arch, log io.Writer) (string, error) {
+	deb := debianArch(arch)
+	dir, _, err := c.Ensure(ctx, "busybox", cache.Key("busybox/v1", deb), func(ctx context.Context, tmp string) error {
+		fmt.Fprintf(log, "downloading Debian's %s for %s (the guest's grep, awk, sed...; once)\n", BusyboxPackage, deb)
+		state := filepath.Join(tmp, "apt")
+		for _, d := range []string{"lists/partial", "cache/archives/partial"} {
+			if err := os.MkdirAll(filepath.Join(state, d), 0o755); err != nil {
+				return err
+			}
+		}
+		opts := []string{"-q", "-o", "Dir::State::Lists=" + filepath.Join(state, "lists"), "-o", "Dir::Cache=" + filepath.Join(state, "cache"),
+			"-o", "APT::Architecture=" + deb, "-o", "APT::Architectures::=" + deb, "-o", "Debug::NoLocking=1"}
+		aptRun := func(args ...string) error {
+			var out bytes.Buffer
+			cmd := exec.CommandContext(ctx, "apt-get", append(append([]string{}, opts...), args...)...)
+			cmd.Dir, cmd.Stdout, cmd.Stderr = tmp, &out, &out
+			if err := cmd.Run(); err != nil {
+				return fmt.Errorf("apt-get %s: %w\n%s", strings.Join(args, " "), err, strings.TrimSpace(out.String()))
+			}
+			return nil
+		}
+		if _, err := exec.LookPath("apt-get"); err != nil {
+			return fmt.Errorf("the guest tools come from Debian's %s package, and this host has no apt-get: put its /bin/busybox for %s in %s", BusyboxPackage, deb, filepath.Join(c.Root, "busybox"))
+		}
+		if err := aptRun("update"); err != nil {
+			return fmt.Errorf("the guest tools (Debian's %s for %s): %w", BusyboxPackage, deb, err)
+		}
+		if err := aptRun("download", BusyboxPackage+":"+deb); err != nil {
+			return fmt.Errorf("the guest tools (Debian's %s for %s): %w", BusyboxPackage, deb, err)
+		}
+		debs, _ := filepath.Glob(filepath.Join(tmp, BusyboxPackage+"_*_"+deb+".deb"))
+		if len(debs) != 1 {
+			return fmt.Errorf("apt-get download %s:%s left %d packages", BusyboxPackage, deb, len(debs))
+		}
+		x := filepath.Join(tmp, "x")
+		if out, err := exec.CommandContext(ctx, "dpkg-deb", "-x", debs[0], x).CombinedOutput(); err != nil {
+			return fmt.Errorf("dpkg-deb -x %s: %w: %s", debs[0], err, out)
+		}
+		if err := cache.CopyFile(filepath.Join(tmp, "busybox"), filepath.Join(x, "bin", "busybox"), 0o755); err != nil {
+			return fmt.Errorf("%s has no bin/busybox: %w", debs[0], err)
+		}
+		_ = os.WriteFile(filepath.Join(tmp, "package"), []byte(filepath.Base(debs[0])+"\n"), 0o644)
+		for _, p := range []string{state, x, debs[0]} {
+			if err := os.RemoveAll(p); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(dir, "busybox"), nil
+}
