@@ -282,6 +282,7 @@ func TestOutcomesAndRejudge(t *testing.T) {
 			{"testdata/modules/crash-null", verdict.Crash, "NULL pointer dereference"},
 			{"testdata/modules/crash-panic", verdict.Crash, "kernel panic: crashers: deliberate panic"},
 			{"testdata/modules/warn-allowed", verdict.Pass, ""},
+			{"testdata/modules/partial-line", verdict.Pass, ""},
 			{"testdata/modules/skip-kasan", verdict.Skip, "needs CONFIG_KASAN"},
 			{"testdata/modules/build-error", verdict.Error, "undeclared_identifier"},
 			{"testdata/modules/guest-steps", verdict.Pass, ""},

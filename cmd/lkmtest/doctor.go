@@ -47,6 +47,8 @@ func doctorChecks() []check {
 		{"libelf headers", haveFile("/usr/include/gelf.h"), "libelf-dev"},
 		{"OpenSSL headers", haveFile("/usr/include/openssl/ssl.h"), "libssl-dev"},
 		{"Go toolchain (guest agent, u-root base image)", haveCmd("go"), "golang-go"},
+		{"apt-get (downloads the guest's busybox-static once)", haveCmd("apt-get"), "apt"},
+		{"dpkg-deb (unpacks the guest's busybox-static)", haveCmd("dpkg-deb"), "dpkg"},
 	}
 	for _, a := range qemu.Archs() {
 		spec := a.Spec()

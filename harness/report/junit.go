@@ -31,6 +31,19 @@ func (r *Run) JUnit() junit.Testsuites {
 			suites = append(suites, ts)
 		}
 		suites[i].AddTestcase(testcase(t))
+		// KTAP (KUnit) cases are test cases of their own, named after
+		// the test: "kunit-example/example.example_simple_test".
+		for _, c := range t.Cases() {
+			tc := junit.Testcase{Name: t.Test + "/" + c.Name, Classname: t.Cell, Time: seconds(0)}
+			switch c.Outcome {
+			case "PASS":
+			case "SKIP":
+				tc.Skipped = &junit.Result{Message: c.Reason}
+			default:
+				tc.Failure = &junit.Result{Message: c.Reason, Type: "KTAP " + c.Outcome, Data: c.Name + ": " + c.Outcome + " " + c.Reason}
+			}
+			suites[i].AddTestcase(tc)
+		}
 	}
 	for _, ts := range suites {
 		var d time.Duration

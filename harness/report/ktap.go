@@ -28,6 +28,23 @@ func (r *Run) WriteKTAP(w io.Writer) error {
 		fmt.Fprintf(&b, "    1..%d\n", len(tests))
 		ok := true
 		for j, t := range tests {
+			if cases := t.Cases(); len(cases) > 0 {
+				// The test's KTAP (KUnit) cases, one level deeper.
+				fmt.Fprintf(&b, "        KTAP version 1\n        # Subtest: %s\n        1..%d\n", ktapName(t.Test), len(cases))
+				for k, c := range cases {
+					switch c.Outcome {
+					case "PASS":
+						fmt.Fprintf(&b, "        ok %d %s\n", k+1, ktapName(c.Name))
+					case "SKIP":
+						fmt.Fprintf(&b, "        ok %d %s # SKIP %s\n", k+1, ktapName(c.Name), oneLine(c.Reason))
+					default:
+						if c.Reason != "" {
+							fmt.Fprintf(&b, "        # %s\n", oneLine(c.Reason))
+						}
+						fmt.Fprintf(&b, "        not ok %d %s\n", k+1, ktapName(c.Name))
+					}
+				}
+			}
 			switch t.Outcome {
 			case verdict.Pass:
 				fmt.Fprintf(&b, "    ok %d %s\n", j+1, ktapName(t.Test))

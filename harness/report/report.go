@@ -114,6 +114,24 @@ type Step struct {
 	Outcome    verdict.Outcome `json:"outcome"`
 	Reason     string          `json:"reason,omitempty"`
 	DurationNS int64           `json:"duration_ns"`
+	// Cases are the KTAP (KUnit) test cases the step printed.
+	Cases []Case `json:"cases,omitempty"`
+}
+
+// Case is one KTAP test case of a step ("suite.case").
+type Case struct {
+	Name    string `json:"name"`
+	Outcome string `json:"outcome"`
+	Reason  string `json:"reason,omitempty"`
+}
+
+// Cases lists every KTAP case of the test's steps.
+func (t Test) Cases() []Case {
+	var out []Case
+	for _, s := range t.Steps {
+		out = append(out, s.Cases...)
+	}
+	return out
 }
 
 // Crash is a crash report of the kernel log.
@@ -163,8 +181,12 @@ func fromResult(v *verdict.Result) Test {
 		t.Cell = filepath.Base(filepath.Dir(v.Dir))
 	}
 	for _, s := range v.Steps {
-		t.Steps = append(t.Steps, Step{Index: s.Index, Line: s.Line, Step: s.Step, Outcome: s.Outcome, Reason: s.Reason,
-			DurationNS: s.Duration.Nanoseconds()})
+		st := Step{Index: s.Index, Line: s.Line, Step: s.Step, Outcome: s.Outcome, Reason: s.Reason,
+			DurationNS: s.Duration.Nanoseconds()}
+		for _, c := range s.Cases {
+			st.Cases = append(st.Cases, Case{Name: c.Path, Outcome: string(c.Outcome), Reason: c.Reason})
+		}
+		t.Steps = append(t.Steps, st)
 		for _, rep := range s.Reports {
 			t.Crashes = append(t.Crashes, Crash{Kind: string(rep.Kind), Title: rep.Title, Module: rep.Module,
 				Source: SourceLine(rep.Header), Step: s.Index, Incomplete: rep.Incomplete})

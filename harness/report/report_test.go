@@ -296,3 +296,41 @@ func TestMerge(t *testing.T) {
 		t.Errorf("merge without shard 2/2: %v", err)
 	}
 }
+
+// A test's KTAP (KUnit) cases reach results.json, JUnit (a test case each)
+// and lkmtest's own KTAP (one level below the test).
+func TestKUnitCasesInReports(t *testing.T) {
+	v := verdict.Result{Test: "kunit-example", Kernel: "6.12.117", Arch: "x86_64", Outcome: verdict.Fail, Reason: "KTAP: 1 of 3 cases failed",
+		Steps: []verdict.StepResult{{Index: 1, Step: "insmod kunit-example-test", Outcome: verdict.Fail, Cases: []ktap.Case{
+			{Path: "example.example_simple_test", Outcome: ktap.Pass},
+			{Path: "example.example_skip_test", Outcome: ktap.Skip, Reason: "this test should be skipped"},
+			{Path: "example.example_params_test", Outcome: ktap.Fail, Reason: "Expected 1 == 2"},
+		}}}}
+	r := New("test", time.Now(), []Cell{{Label: "6.12.117-x86_64", Kernel: "6.12", Arch: "x86_64"}}, []verdict.Result{v})
+	if cs := r.Results[0].Cases(); len(cs) != 3 || cs[2].Outcome != "FAIL" || cs[2].Reason != "Expected 1 == 2" {
+		t.Errorf("results.json cases = %+v", cs)
+	}
+	var buf bytes.Buffer
+	if err := r.WriteJUnit(&buf); err != nil {
+		t.Fatal(err)
+	}
+	x := buf.String()
+	for _, want := range []string{`name="kunit-example/example.example_simple_test"`, `name="kunit-example/example.example_params_test"`, `type="KTAP FAIL"`, `<skipped message="this test should be skipped">`} {
+		if !strings.Contains(x, want) {
+			t.Errorf("JUnit lacks %s:\n%s", want, x)
+		}
+	}
+	buf.Reset()
+	if err := r.WriteKTAP(&buf); err != nil {
+		t.Fatal(err)
+	}
+	got := ktap.Parse(strings.Split(buf.String(), "\n")).Cases()
+	var paths []string
+	for _, c := range got {
+		paths = append(paths, c.Path+"="+string(c.Outcome))
+	}
+	want := "6.12.117-x86_64.kunit-example.example.example_simple_test=PASS 6.12.117-x86_64.kunit-example.example.example_skip_test=SKIP 6.12.117-x86_64.kunit-example.example.example_params_test=FAIL"
+	if strings.Join(paths, " ") != want {
+		t.Errorf("KTAP cases = %s\nwant %s\n%s", strings.Join(paths, " "), want, buf.String())
+	}
+}
