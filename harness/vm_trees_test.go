@@ -78,6 +78,10 @@ func testModuleTrees(t *testing.T, tg *Target) {
 	if last.Outcome != verdict.Error || !strings.Contains(last.Reason, "needs_net") || !strings.Contains(last.Reason, "undefined") {
 		t.Errorf("examples step 5 = %s %q: want ERROR naming needs_net and modpost's undefined symbol", last.Outcome, last.Reason)
 	}
+	r = runFixture(t, tg, filepath.Join(trees, "no-objm"))
+	if r.Outcome != verdict.Error || !strings.Contains(r.Reason, "obj-m") {
+		t.Errorf("no-objm: %s, want ERROR saying the Makefile sets no obj-m", r.Summary())
+	}
 	if after := treeDigest(t, trees); after != before {
 		t.Errorf("a run wrote into the module trees (digest %s -> %s)", before, after)
 	}
