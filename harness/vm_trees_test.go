@@ -54,7 +54,16 @@ func treeDigest(t *testing.T, dir string) string {
 // in a Kbuild subdirectory, two module directories with a symbol
 // dependency listed in the wrong order, and an examples directory where
 // some modules cannot build on lkmtest's minimal kernels.
-func TestVMModuleTrees(t *testing.T) { forEachArch(t, testModuleTrees) }
+func TestVMModuleTrees(t *testing.T) { forEachCell(t, testModuleTrees) }
+
+// forEachCell runs fn as a subtest per kernel (6.1, 6.12) and arch.
+func forEachCell(t *testing.T, fn func(t *testing.T, tg *Target)) {
+	for _, k := range []string{"6.1", "6.12"} {
+		for _, a := range vmArchs {
+			t.Run(k+"/"+string(a), func(t *testing.T) { fn(t, kernelTarget(t, a, k)) })
+		}
+	}
+}
 
 func testModuleTrees(t *testing.T, tg *Target) {
 	trees := "testdata/trees"
@@ -89,7 +98,7 @@ func testModuleTrees(t *testing.T, tg *Target) {
 
 // A module directory without a test.yaml runs as a smoke test: every
 // module loaded in dependency order (not name order), unloaded in reverse.
-func TestVMSpecLess(t *testing.T) { forEachArch(t, testSpecLess) }
+func TestVMSpecLess(t *testing.T) { forEachCell(t, testSpecLess) }
 
 func testSpecLess(t *testing.T, tg *Target) {
 	s, err := spec.SpecLess("testdata/trees/nospec")
@@ -120,7 +129,7 @@ func testSpecLess(t *testing.T, tg *Target) {
 // RNG), grep/awk/sed/ls have GNU-compatible flags and exit statuses, and
 // bash features work.
 func TestVMGuestTools(t *testing.T) {
-	forEachArch(t, func(t *testing.T, tg *Target) {
+	forEachCell(t, func(t *testing.T, tg *Target) {
 		r := runFixture(t, tg, "testdata/modules/guest-tools")
 		if r.Outcome != verdict.Pass {
 			t.Fatalf("%s\n%s", r.Summary(), strings.Join(r.Excerpt, "\n"))
