@@ -33,13 +33,37 @@ func (s *Spec) TreeRoot() (string, error) {
 	root := dir
 	for _, m := range s.Modules {
 		md := filepath.Join(dir, m)
-		up := ReachUp(md)
-		for ; up > 0; up-- {
-			md = filepath.Dir(md)
+		reach := md
+		for up := ReachUp(md); up > 0; up-- {
+			reach = filepath.Dir(reach)
 		}
-		root = commonAncestor(root, md)
+		// A "../" that climbs out of the repository (a comment naming a
+		// path elsewhere) stops at its top: a build reads nothing above it.
+		if top := gitTop(md); top != "" && !within(top, reach) {
+			reach = top
+		}
+		root = commonAncestor(root, commonAncestor(md, reach))
 	}
 	return root, nil
+}
+
+// gitTop is the nearest directory at or above dir that holds a .git entry
+// ("" when none).
+func gitTop(dir string) string {
+	for d := dir; ; d = filepath.Dir(d) {
+		if _, err := os.Lstat(filepath.Join(d, ".git")); err == nil {
+			return d
+		}
+		if filepath.Dir(d) == d {
+			return ""
+		}
+	}
+}
+
+// within reports whether p is dir or inside it.
+func within(dir, p string) bool {
+	r, err := filepath.Rel(dir, p)
+	return err == nil && r != ".." && !strings.HasPrefix(r, "../")
 }
 
 // ReachUp is how many directories above dir the build files and sources in

@@ -54,6 +54,22 @@ func TestTreeRoot(t *testing.T) {
 	}
 }
 
+// A "../" climbing out of the enclosing git work tree stops at its top.
+func TestTreeRootStopsAtGitTop(t *testing.T) {
+	home := t.TempDir()
+	repo := filepath.Join(home, "src", "repo")
+	mkfile(t, repo, ".git/HEAD", "ref: refs/heads/main\n")
+	mkfile(t, repo, "drv/drv.c", "/* see ../../../../../../../../docs/x.txt */\n")
+	mkfile(t, repo, "drv/Kbuild", "obj-m += drv.o\n")
+	s, err := Parse(filepath.Join(repo, "drv", FileName), []byte("name: x\nsteps:\n  - insmod: drv\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.TreeRoot(); got != repo {
+		t.Errorf("TreeRoot = %s, want the git top %s", got, repo)
+	}
+}
+
 func TestBadRoot(t *testing.T) {
 	repo := t.TempDir()
 	mkfile(t, repo, "a/mod/Kbuild", "obj-m += m.o\n")
