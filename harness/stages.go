@@ -259,41 +259,28 @@ func Prepare(ctx context.Context, o *Options) (*Target, error) {
 	if err != nil {
 		return nil, err
 	}
-	agent, err := initramfs.Agent(ctx, o.Cache, o.Arch, o.SrcRoot, o.log())
-	if err != nil {
-		return nil, err
-	}
 	base, err := initramfs.Base(ctx, o.Cache, o.Arch, o.SrcRoot, o.log())
 	if err != nil {
 		return nil, err
 	}
-	init, err := os.ReadFile(agent)
-	if err != nil {
-		return nil, err
-	}
-	childPath, err := initramfs.Child(ctx, o.Cache, o.Arch)
-	if err != nil {
-		return nil, err
-	}
-	child, err := os.ReadFile(childPath)
-	if err != nil {
-		return nil, err
-	}
-	busyboxPath, err := initramfs.Busybox(ctx, o.Cache, o.Arch, o.log())
-	if err != nil {
-		return nil, err
-	}
-	busybox, err := os.ReadFile(busyboxPath)
-	if err != nil {
-		return nil, err
-	}
-	chrtPath, err := initramfs.Chrt(ctx, o.Cache, o.Arch)
-	if err != nil {
-		return nil, err
-	}
-	chrt, err := os.ReadFile(chrtPath)
-	if err != nil {
-		return nil, err
+	// The overlay's programs, each built or fetched once and cached.
+	var init, child, busybox, chrt []byte
+	for _, p := range []struct {
+		data *[]byte
+		get  func() (string, error)
+	}{
+		{&init, func() (string, error) { return initramfs.Agent(ctx, o.Cache, o.Arch, o.SrcRoot, o.log()) }},
+		{&child, func() (string, error) { return initramfs.Child(ctx, o.Cache, o.Arch) }},
+		{&busybox, func() (string, error) { return initramfs.Busybox(ctx, o.Cache, o.Arch, o.log()) }},
+		{&chrt, func() (string, error) { return initramfs.Chrt(ctx, o.Cache, o.Arch) }},
+	} {
+		path, err := p.get()
+		if err != nil {
+			return nil, err
+		}
+		if *p.data, err = os.ReadFile(path); err != nil {
+			return nil, err
+		}
 	}
 	if o.Out, err = filepath.Abs(o.Out); err != nil {
 		return nil, err
