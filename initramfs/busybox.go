@@ -57,6 +57,15 @@ func Busybox(ctx context.Context, c *cache.Dir, arch qemu.Arch, log io.Writer) (
 		}
 		opts := []string{"-q", "-o", "Dir::State::Lists=" + filepath.Join(state, "lists"), "-o", "Dir::Cache=" + filepath.Join(state, "cache"),
 			"-o", "APT::Architecture=" + deb, "-o", "APT::Architectures::=" + deb, "-o", "Debug::NoLocking=1"}
+		if list := portsSources(deb); list != "" {
+			// Ubuntu serves other arches than amd64 from its ports
+			// archive, which the host's sources do not name.
+			p := filepath.Join(state, "sources.list")
+			if err := os.WriteFile(p, []byte(list), 0o644); err != nil {
+				return err
+			}
+			opts = append(opts, "-o", "Dir::Etc::SourceList="+p, "-o", "Dir::Etc::SourceParts=/nonexistent")
+		}
 		aptRun := func(args ...string) error {
 			var out bytes.Buffer
 			cmd := exec.CommandContext(ctx, "apt-get", append(append([]string{}, opts...), args...)...)
@@ -98,4 +107,28 @@ func Busybox(ctx context.Context, c *cache.Dir, arch qemu.Arch, log io.Writer) (
 		return "", err
 	}
 	return filepath.Join(dir, "busybox"), nil
+}
+
+// portsSources is the apt source list of Ubuntu's ports archive for a
+// Debian arch other than amd64 and i386 on an Ubuntu host ("" elsewhere:
+// Debian's mirrors carry every arch).
+func portsSources(deb string) string {
+	if deb == "amd64" || deb == "i386" {
+		return ""
+	}
+	b, err := os.ReadFile("/etc/os-release")
+	if err != nil {
+		return ""
+	}
+	fields := map[string]string{}
+	for _, l := range strings.Split(string(b), "\n") {
+		if k, v, ok := strings.Cut(l, "="); ok {
+			fields[k] = strings.Trim(v, `"'`)
+		}
+	}
+	if fields["ID"] != "ubuntu" || fields["VERSION_CODENAME"] == "" {
+		return ""
+	}
+	c := fields["VERSION_CODENAME"]
+	return fmt.Sprintf("deb [arch=%s] http://ports.ubuntu.com/ubuntu-ports %s main universe\ndeb [arch=%s] http://ports.ubuntu.com/ubuntu-ports %s-updates main universe\n", deb, c, deb, c)
 }
