@@ -86,41 +86,72 @@ func buildModules(ctx context.Context, t *Target, s *spec.Spec, dir string) buil
 		}
 		pending = append(pending, job{i, kbuild.ModuleTree{Root: root, Dir: src}})
 	}
-	var symvers []string
-	var lastErr error
+	// Passes over the directories until nothing changes: a directory is
+	// built again when the others' exports grew since it last was (it
+	// failed, or built in part, for want of them).
+	built := map[int]*kbuild.ModuleBuild{}
+	outs := map[int]string{}
 	errs := map[int]error{}
-	for len(pending) > 0 {
-		var next []job
+	with := map[int]int{} // how many other directories' exports it was built with
+	symversFor := func(i int) []string {
+		var out []string
 		for _, j := range pending {
-			out := filepath.Join(dir, "build", fmt.Sprintf("%d-%s", j.i, filepath.Base(j.tree.Dir)))
-			b, err := buildModuleDir(ctx, t, j.tree, symvers, out)
+			if b := built[j.i]; j.i != i && b != nil && b.Symvers != "" {
+				out = append(out, b.Symvers)
+			}
+		}
+		return out
+	}
+	for pass := 0; pass <= len(pending); pass++ {
+		progress := false
+		for _, j := range pending {
+			sv := symversFor(j.i)
+			if n, tried := with[j.i]; tried && n == len(sv) {
+				continue // built with these exports already
+			}
+			if b := built[j.i]; b != nil && !b.Partial {
+				continue
+			}
+			with[j.i] = len(sv)
+			outs[j.i] = filepath.Join(dir, "build", fmt.Sprintf("%d-%s", j.i, filepath.Base(j.tree.Dir)))
+			b, err := buildModuleDir(ctx, t, j.tree, sv, outs[j.i])
 			if err != nil {
 				if ctx.Err() != nil {
 					res.err = ctx.Err()
 					return res
 				}
-				errs[j.i], lastErr = err, err
-				next = append(next, j)
+				errs[j.i] = err
 				continue
 			}
 			delete(errs, j.i)
-			if b.Symvers != "" {
-				symvers = append(symvers, b.Symvers)
+			if old := built[j.i]; old == nil || len(b.Kos) > len(old.Kos) {
+				progress = true
 			}
-			for name, e := range b.Errors {
-				res.errors[name] = fmt.Sprintf("%s (full log: %s)", e, filepath.Join(out, "build.log"))
-			}
-			if b.FirstError != "" {
-				res.failed = append(res.failed, fmt.Sprintf("%s: %s (full log: %s)", j.tree.Dir, b.FirstError, filepath.Join(out, "build.log")))
-			}
-			for _, ko := range b.Kos {
-				res.kos[strings.TrimSuffix(filepath.Base(ko), ".ko")] = ko
-			}
+			built[j.i] = b
 		}
-		if len(next) == len(pending) {
-			break // no progress: what is left fails on its own
+		if !progress {
+			break
 		}
-		pending = next
+	}
+	var lastErr error
+	for _, j := range pending {
+		if err := errs[j.i]; err != nil {
+			lastErr = err
+		}
+		b := built[j.i]
+		if b == nil {
+			continue
+		}
+		log := filepath.Join(outs[j.i], "build.log")
+		for name, e := range b.Errors {
+			res.errors[name] = fmt.Sprintf("%s (full log: %s)", e, log)
+		}
+		if b.FirstError != "" {
+			res.failed = append(res.failed, fmt.Sprintf("%s: %s (full log: %s)", j.tree.Dir, b.FirstError, log))
+		}
+		for _, ko := range b.Kos {
+			res.kos[strings.TrimSuffix(filepath.Base(ko), ".ko")] = ko
+		}
 	}
 	var firsts []string
 	for i := range s.Modules {
@@ -186,24 +217,40 @@ func buildModuleDir(ctx context.Context, t *Target, tree kbuild.ModuleTree, symv
 	if err := os.MkdirAll(out, 0o700); err != nil {
 		return nil, err
 	}
-	digest, err := kbuild.SourceDigest(tree.Dir)
+	rel, err := tree.Rel()
 	if err != nil {
-		return nil, fmt.Errorf("build module %s: %w", tree.Dir, err)
+		return nil, err
 	}
-	parts := []string{"modules/v3", t.Kernel.Key, digest}
-	for _, sv := range symvers {
-		parts = append(parts, kbuild.OutsideDigest("/", []string{sv}))
-	}
-	contentKey := cache.Key(parts...)
-	manifestPath := c.Path("modules", contentKey+".manifest.json")
-	entryKey := func(m moduleManifest) string {
-		return cache.Key(contentKey, kbuild.OutsideDigest(tree.Dir, m.Outside))
-	}
-	if b, err := os.ReadFile(manifestPath); err == nil {
-		var m moduleManifest
-		if json.Unmarshal(b, &m) == nil && c.Exists("modules", entryKey(m)) {
-			return fromEntry(c.Path("modules", entryKey(m)), out)
+	// contentKey names the directory's content; with the manifest of
+	// what its last build read outside it, lookup finds a published build.
+	contentKey := func() (string, error) {
+		digest, err := kbuild.SourceDigest(tree.Dir)
+		if err != nil {
+			return "", fmt.Errorf("build module %s: %w", tree.Dir, err)
 		}
+		parts := []string{"modules/v4", t.Kernel.Key, rel, digest}
+		for _, sv := range symvers {
+			parts = append(parts, kbuild.OutsideDigest("/", []string{sv}))
+		}
+		return cache.Key(parts...), nil
+	}
+	manifestPath := func(ck string) string { return c.Path("modules", ck+".manifest.json") }
+	entryKey := func(ck string, m moduleManifest) string {
+		return cache.Key(ck, kbuild.OutsideDigest(tree.Dir, m.Outside))
+	}
+	lookup := func(ck string) (string, bool) {
+		var m moduleManifest
+		if b, err := os.ReadFile(manifestPath(ck)); err != nil || json.Unmarshal(b, &m) != nil {
+			return "", false
+		}
+		return c.Path("modules", entryKey(ck, m)), c.Exists("modules", entryKey(ck, m))
+	}
+	ck, err := contentKey()
+	if err != nil {
+		return nil, err
+	}
+	if entry, ok := lookup(ck); ok {
+		return fromEntry(entry, out)
 	}
 	work := c.Path("modbuild", cache.Key("modbuild/v2", t.Kernel.Key, tree.Root, tree.Dir))
 	if err := os.MkdirAll(work, 0o700); err != nil {
@@ -214,16 +261,31 @@ func buildModuleDir(ctx context.Context, t *Target, tree kbuild.ModuleTree, symv
 		return nil, err
 	}
 	defer unlock()
+	// Again under the lock: another test may have built it meanwhile, or
+	// the sources changed while this one waited.
+	if ck, err = contentKey(); err != nil {
+		return nil, err
+	}
+	if entry, ok := lookup(ck); ok {
+		return fromEntry(entry, out)
+	}
+	start := time.Now()
 	b, err := kbuild.BuildModules(ctx, t.Kernel, t.Options.Arch, tree, work, symvers, t.Options.verbose())
 	_ = cache.CopyFile(filepath.Join(out, "build.log"), filepath.Join(work, "build.log"), 0o600)
 	if err != nil {
 		return nil, err
 	}
-	if b.Partial {
+	// What was built is what the key says only if no source changed
+	// while make ran; else it is used once and not cached.
+	after, err := contentKey()
+	if err != nil {
+		return nil, err
+	}
+	if b.Partial || after != ck || changedSince(tree.Dir, b.Outside, start) {
 		return copyBuilt(b, out)
 	}
 	m := moduleManifest{Outside: b.Outside}
-	entry, _, err := c.Ensure(ctx, "modules", entryKey(m), func(ctx context.Context, tmp string) error {
+	entry, _, err := c.Ensure(ctx, "modules", entryKey(ck, m), func(ctx context.Context, tmp string) error {
 		if err := os.Mkdir(filepath.Join(tmp, "ko"), 0o700); err != nil {
 			return err
 		}
@@ -243,9 +305,20 @@ func buildModuleDir(ctx context.Context, t *Target, tree kbuild.ModuleTree, symv
 		return nil, err
 	}
 	if mb, err := json.Marshal(m); err == nil {
-		_ = cache.WriteFileAtomic(manifestPath, mb, 0o600)
+		_ = cache.WriteFileAtomic(manifestPath(ck), mb, 0o600)
 	}
 	return fromEntry(entry, out)
+}
+
+// changedSince reports whether a file of files (relative to dir) was
+// modified at or after t.
+func changedSince(dir string, files []string, t time.Time) bool {
+	for _, f := range files {
+		if st, err := os.Stat(filepath.Join(dir, f)); err == nil && !st.ModTime().Before(t) {
+			return true
+		}
+	}
+	return false
 }
 
 // fromEntry copies a cached module build to out.
@@ -259,8 +332,17 @@ func fromEntry(entry, out string) (*kbuild.ModuleBuild, error) {
 	return copyBuilt(b, out)
 }
 
-// copyBuilt copies the .ko files of b into out and returns b with them.
+// copyBuilt copies the .ko files and Module.symvers of b into out and
+// returns b with them (so nothing of a work directory is read after its
+// lock is released).
 func copyBuilt(b *kbuild.ModuleBuild, out string) (*kbuild.ModuleBuild, error) {
+	nb := *b
+	if b.Symvers != "" {
+		nb.Symvers = filepath.Join(out, "Module.symvers")
+		if err := cache.CopyFile(nb.Symvers, b.Symvers, 0o600); err != nil {
+			return nil, err
+		}
+	}
 	var copied []string
 	for _, ko := range b.Kos {
 		dst := filepath.Join(out, filepath.Base(ko))
@@ -270,7 +352,6 @@ func copyBuilt(b *kbuild.ModuleBuild, out string) (*kbuild.ModuleBuild, error) {
 		copied = append(copied, dst)
 	}
 	sort.Strings(copied)
-	nb := *b
 	nb.Kos = copied
 	return &nb, nil
 }

@@ -76,7 +76,9 @@ func Busybox(ctx context.Context, c *cache.Dir, arch qemu.Arch, log io.Writer) (
 			return nil
 		}
 		if _, err := exec.LookPath("apt-get"); err != nil {
-			return fmt.Errorf("the guest tools come from Debian's %s package, and this host has no apt-get: put its /bin/busybox for %s in %s", BusyboxPackage, deb, filepath.Join(c.Root, "busybox"))
+			final := c.Path("busybox", cache.Key("busybox/v1", deb))
+			return fmt.Errorf("the guest tools come from Debian's %s package, and this host has no apt-get: unpack the package's bin/busybox for %s as %s and create the empty file %s",
+				BusyboxPackage, deb, filepath.Join(final, "busybox"), filepath.Join(final, ".complete"))
 		}
 		if err := aptRun("update"); err != nil {
 			return fmt.Errorf("the guest tools (Debian's %s for %s): %w", BusyboxPackage, deb, err)
@@ -126,9 +128,12 @@ func portsSources(deb string) string {
 			fields[k] = strings.Trim(v, `"'`)
 		}
 	}
-	if fields["ID"] != "ubuntu" || fields["VERSION_CODENAME"] == "" {
+	c := fields["UBUNTU_CODENAME"] // Ubuntu's derivatives (Mint, Pop!_OS) name it
+	if c == "" && fields["ID"] == "ubuntu" {
+		c = fields["VERSION_CODENAME"]
+	}
+	if c == "" {
 		return ""
 	}
-	c := fields["VERSION_CODENAME"]
 	return fmt.Sprintf("deb [arch=%s] http://ports.ubuntu.com/ubuntu-ports %s main universe\ndeb [arch=%s] http://ports.ubuntu.com/ubuntu-ports %s-updates main universe\n", deb, c, deb, c)
 }

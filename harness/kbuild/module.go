@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -80,7 +81,7 @@ func BuildModules(ctx context.Context, k *Kernel, arch qemu.Arch, tree ModuleTre
 		return nil, err
 	}
 	mirror := filepath.Join(work, "tree")
-	if err := mirrorTree(tree.Root, mirror); err != nil {
+	if err := mirrorTree(tree.Root, mirror, tree.Dir); err != nil {
 		return nil, fmt.Errorf("build module %s: mirror %s: %w", tree.Dir, tree.Root, err)
 	}
 	mdir := filepath.Join(mirror, rel)
@@ -89,7 +90,13 @@ func BuildModules(ctx context.Context, k *Kernel, arch qemu.Arch, tree ModuleTre
 	// __FILE__ (in BUG and WARNING reports) names the module's own files
 	// relative to its directory ("kernel BUG at crashers.c:34") and other
 	// files of the tree by their real path (GCC uses the last match).
-	base = append(base, "KCFLAGS=-fmacro-prefix-map="+mirror+"/="+tree.Root+"/ -fmacro-prefix-map="+mdir+"/=")
+	kcflags := "-fmacro-prefix-map=" + mdir + "/="
+	if !strings.ContainsAny(tree.Root+mirror, " \t\n'\"\\$`") {
+		kcflags = "-fmacro-prefix-map=" + mirror + "/=" + tree.Root + "/ " + kcflags
+	}
+	if !strings.ContainsAny(mdir, " \t\n'\"\\$`") {
+		base = append(base, "KCFLAGS="+kcflags)
+	}
 	if len(extraSymbols) > 0 {
 		base = append(base, "KBUILD_EXTRA_SYMBOLS="+strings.Join(extraSymbols, " "))
 	}
@@ -116,6 +123,9 @@ func BuildModules(ctx context.Context, k *Kernel, arch qemu.Arch, tree ModuleTre
 		res.Partial = true
 		res.FirstError = FirstCompilerError(userPaths(out.String()))
 		res.Errors = errorsByFile(userPaths(out.String()))
+		// Each single-target build's modpost rewrites Module.symvers with
+		// its module's exports alone: they are gathered here.
+		var symvers bytes.Buffer
 		for _, m := range compiledModules(mdir) {
 			relKo, _ := filepath.Rel(mdir, m)
 			_ = os.Remove(m)
@@ -124,6 +134,9 @@ func BuildModules(ctx context.Context, k *Kernel, arch qemu.Arch, tree ModuleTre
 			out.Write(one.Bytes())
 			if _, serr := os.Stat(m); err == nil && serr == nil {
 				res.Kos = append(res.Kos, m)
+				if b, err := os.ReadFile(filepath.Join(mdir, "Module.symvers")); err == nil {
+					symvers.Write(b)
+				}
 			} else if first := FirstCompilerError(userPaths(one.String())); first != "" {
 				res.Errors[strings.TrimSuffix(filepath.Base(m), ".ko")] = first
 			}
@@ -132,6 +145,9 @@ func BuildModules(ctx context.Context, k *Kernel, arch qemu.Arch, tree ModuleTre
 			}
 		}
 		sort.Strings(res.Kos)
+		if err := os.WriteFile(filepath.Join(mdir, "Module.symvers"), symvers.Bytes(), 0o644); err != nil {
+			return nil, err
+		}
 	}
 	if len(res.Kos) == 0 {
 		e := &ModuleBuildError{Dir: tree.Dir, Output: userPaths(out.String()), FirstError: res.FirstError, Err: buildErr}
@@ -152,10 +168,11 @@ func BuildModules(ctx context.Context, k *Kernel, arch qemu.Arch, tree ModuleTre
 
 // orderedModules lists the .ko files of the last successful build of
 // mdir, from kbuild's modules.order (".ko" entries up to 6.1, ".o" from
-// 6.2), or every .ko under mdir when there is none.
+// 6.2), or every .ko under mdir when there is no modules.order.
 func orderedModules(mdir string) []string {
 	var kos []string
-	if b, err := os.ReadFile(filepath.Join(mdir, "modules.order")); err == nil {
+	b, err := os.ReadFile(filepath.Join(mdir, "modules.order"))
+	if err == nil {
 		for _, l := range strings.Fields(string(b)) {
 			l = strings.TrimSuffix(strings.TrimSuffix(l, ".o"), ".ko") + ".ko"
 			if !filepath.IsAbs(l) {
@@ -166,7 +183,9 @@ func orderedModules(mdir string) []string {
 			}
 		}
 	}
-	if len(kos) == 0 {
+	if errors.Is(err, os.ErrNotExist) {
+		// A kbuild without modules.order: every .ko (an empty
+		// modules.order means none, whatever an earlier build left).
 		kos = findFiles(mdir, ".ko")
 	}
 	sort.Strings(kos)
@@ -288,8 +307,13 @@ func outsideDeps(mirror, mdir string) []string {
 		}
 		for _, f := range strings.Fields(string(b)) {
 			f = strings.TrimSuffix(f, ")")
-			if i := strings.Index(f, "$(wildcard "); i >= 0 {
+			if strings.Contains(f, "$(") || strings.HasSuffix(f, ":=") || f == "\\" {
 				continue
+			}
+			if !filepath.IsAbs(f) {
+				// Kernels that run make in the module directory (6.13
+				// and later) record paths relative to it.
+				f = filepath.Join(mdir, f)
 			}
 			if !strings.HasPrefix(f, mirror+"/") {
 				continue
@@ -302,6 +326,20 @@ func outsideDeps(mirror, mdir string) []string {
 				continue // only sources are links in the mirror
 			}
 			if r, err := filepath.Rel(mdir, f); err == nil {
+				seen[r] = true
+			}
+		}
+		return nil
+	})
+	// Makefiles a Makefile includes (include $(src)/../common.mk) are in
+	// no .cmd file: every makefile of the tree outside mdir counts.
+	_ = filepath.WalkDir(mirror, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() || strings.HasPrefix(p, mdir+"/") {
+			return nil
+		}
+		n := d.Name()
+		if n == "Makefile" || n == "Kbuild" || n == "makefile" || n == "GNUmakefile" || strings.HasSuffix(n, ".mk") || strings.HasSuffix(n, ".mak") {
+			if r, err := filepath.Rel(mdir, p); err == nil {
 				seen[r] = true
 			}
 		}
@@ -349,35 +387,52 @@ func SourceDigest(src string) (string, error) {
 
 // walkSources calls fn for every source file under src: regular files (or
 // links to them) that are not build products, outside hidden directories
-// and lkmtest's run directories.
+// and lkmtest's run directories. Links to directories are followed, as the
+// mirror does (a loop is an error).
 func walkSources(src string, fn func(rel string, data []byte) error) error {
-	return filepath.WalkDir(src, func(p string, d os.DirEntry, err error) error {
+	var walk func(dir, prefix string, stack []string) error
+	walk = func(dir, prefix string, stack []string) error {
+		real, err := filepath.EvalSymlinks(dir)
 		if err != nil {
 			return err
 		}
-		rel, _ := filepath.Rel(src, p)
-		if d.IsDir() {
-			if rel != "." && skipInTree(d.Name(), true) {
-				return filepath.SkipDir
+		for _, s := range stack {
+			if s == real {
+				return fmt.Errorf("symlink loop: %s leads back to %s", dir, s)
 			}
-			return nil
 		}
-		if skipInTree(d.Name(), false) {
-			return nil
-		}
-		if d.Type()&os.ModeSymlink != 0 {
-			if st, err := os.Stat(p); err != nil || !st.Mode().IsRegular() {
-				return nil
-			}
-		} else if !d.Type().IsRegular() {
-			return nil
-		}
-		b, err := os.ReadFile(p)
+		stack = append(stack, real)
+		ents, err := os.ReadDir(dir)
 		if err != nil {
 			return err
 		}
-		return fn(rel, b)
-	})
+		for _, e := range ents {
+			p, rel := filepath.Join(dir, e.Name()), filepath.Join(prefix, e.Name())
+			st, err := os.Stat(p) // follows links
+			if err != nil {
+				continue // a dangling link
+			}
+			if skipInTree(e.Name(), st.IsDir()) {
+				continue
+			}
+			switch {
+			case st.IsDir():
+				if err := walk(p, rel, stack); err != nil {
+					return err
+				}
+			case st.Mode().IsRegular():
+				b, err := os.ReadFile(p)
+				if err != nil {
+					return err
+				}
+				if err := fn(rel, b); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	}
+	return walk(src, "", nil)
 }
 
 func isBuildProduct(name string) bool {

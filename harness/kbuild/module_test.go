@@ -42,7 +42,7 @@ func TestMirrorTree(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	if err := mirrorTree(src, dst); err != nil {
+	if err := mirrorTree(src, dst, ""); err != nil {
 		t.Fatal(err)
 	}
 	read := func(name string) string { b, _ := os.ReadFile(filepath.Join(dst, name)); return string(b) }
@@ -73,7 +73,7 @@ func TestMirrorTree(t *testing.T) {
 	// unchanged tree keeps every link as it was.
 	st1, _ := os.Lstat(filepath.Join(dst, "klib.c"))
 	time.Sleep(10 * time.Millisecond)
-	if err := mirrorTree(src, dst); err != nil {
+	if err := mirrorTree(src, dst, ""); err != nil {
 		t.Fatal(err)
 	}
 	st2, _ := os.Lstat(filepath.Join(dst, "klib.c"))
@@ -88,7 +88,7 @@ func TestMirrorTreeLoop(t *testing.T) {
 	if err := os.Symlink("..", filepath.Join(src, "a", "up")); err != nil {
 		t.Fatal(err)
 	}
-	err := mirrorTree(src, t.TempDir())
+	err := mirrorTree(src, t.TempDir(), "")
 	if err == nil || !strings.Contains(err.Error(), "symlink loop") {
 		t.Fatalf("mirrorTree of a tree with a loop: %v, want a symlink loop error", err)
 	}
@@ -141,14 +141,58 @@ func BenchmarkMirrorUnchanged(b *testing.B) {
 	for i := 0; i < 2000; i++ {
 		writeFile(b, src, fmt.Sprintf("d%02d/s%02d/f%04d.c", i%20, i%7, i), "int x;")
 	}
-	if err := mirrorTree(src, dst); err != nil {
+	if err := mirrorTree(src, dst, ""); err != nil {
 		b.Fatal(err)
 	}
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		if err := mirrorTree(src, dst); err != nil {
+		if err := mirrorTree(src, dst, ""); err != nil {
 			b.Fatal(err)
 		}
 	}
 	b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N), "ms/sync")
+}
+
+// A source that was a file and is now a directory (a checkout of another
+// branch) is mirrored as a directory: the walk never goes through the old
+// link into the user's tree.
+func TestMirrorFileBecomesDir(t *testing.T) {
+	src, dst := t.TempDir(), t.TempDir()
+	writeFile(t, src, "inc", "a file")
+	if err := mirrorTree(src, dst, ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(filepath.Join(src, "inc")); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, src, "inc/a.h", "header")
+	if err := mirrorTree(src, dst, ""); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := os.Lstat(filepath.Join(src, "inc", "a.h")); err != nil || !st.Mode().IsRegular() {
+		t.Fatalf("the user's inc/a.h is no longer a regular file: %v %v", st, err)
+	}
+	if b, _ := os.ReadFile(filepath.Join(dst, "inc", "a.h")); string(b) != "header" {
+		t.Errorf("mirror inc/a.h = %q", b)
+	}
+	if st, err := os.Lstat(filepath.Join(dst, "inc")); err != nil || !st.IsDir() {
+		t.Errorf("mirror inc is not a directory: %v", err)
+	}
+}
+
+// A cache directory inside the tree (it holds the mirror) is not mirrored,
+// but the module directory is, even when the cache is inside it.
+func TestMirrorSkipsCacheInTree(t *testing.T) {
+	src := t.TempDir()
+	writeFile(t, src, "mod/m.c", "int m;")
+	mirror := filepath.Join(src, "mod", "cache", "modbuild", "k", "tree")
+	if err := mirrorTree(src, mirror, filepath.Join(src, "mod")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(mirror, "mod", "m.c")); err != nil {
+		t.Errorf("the module directory was left out: %v", err)
+	}
+	if _, err := os.Lstat(filepath.Join(mirror, "mod", "cache")); !os.IsNotExist(err) {
+		t.Errorf("the cache inside the tree was mirrored: %v", err)
+	}
 }

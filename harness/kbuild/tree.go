@@ -59,10 +59,12 @@ func skipInTree(name string, dir bool) bool {
 // links to sources that are gone. Build products in the mirror are kept. A
 // symbolic link to a directory is mirrored as a directory (kbuild may write
 // into it); a link that leads back into a directory being mirrored is a
-// loop and an error.
-func mirrorTree(root, mirror string) error {
+// loop and an error. A directory holding the mirror (a cache inside the
+// tree) is left out, unless it holds keep (the module directory) too.
+func mirrorTree(root, mirror, keep string) error {
 	want := map[string]bool{}
 	files := 0
+	var work string // the mirror's parent, links resolved
 	var walk func(src, dst string, stack []string) error
 	walk = func(src, dst string, stack []string) error {
 		real, err := filepath.EvalSymlinks(src)
@@ -79,7 +81,15 @@ func mirrorTree(root, mirror string) error {
 		if err != nil {
 			return err
 		}
-		if err := os.MkdirAll(dst, 0o755); err != nil {
+		// dst must be a real directory of the mirror: a link left from
+		// when the source was a file (or a link to one) would lead the
+		// walk into the user's tree.
+		if st, err := os.Lstat(dst); err == nil && !st.IsDir() {
+			if err := os.Remove(dst); err != nil {
+				return err
+			}
+		}
+		if err := os.Mkdir(dst, 0o755); err != nil && !errors.Is(err, os.ErrExist) {
 			return err
 		}
 		for _, e := range ents {
@@ -94,6 +104,9 @@ func mirrorTree(root, mirror string) error {
 				continue
 			}
 			if isDir {
+				if excluded(s, work) && !within(s, keep) {
+					continue // the cache (holding the mirror) inside the tree
+				}
 				if err := walk(s, d, stack); err != nil {
 					return err
 				}
@@ -126,6 +139,10 @@ func mirrorTree(root, mirror string) error {
 		}
 		return nil
 	}
+	if err := os.MkdirAll(filepath.Dir(mirror), 0o755); err != nil {
+		return err
+	}
+	work, _ = filepath.EvalSymlinks(filepath.Dir(mirror))
 	if err := walk(root, mirror, nil); err != nil {
 		return err
 	}
@@ -143,4 +160,24 @@ func mirrorTree(root, mirror string) error {
 		}
 		return nil
 	})
+}
+
+// within reports whether p is dir or inside it ("" is inside nothing).
+func within(dir, p string) bool {
+	if p == "" {
+		return false
+	}
+	r, err := filepath.Rel(dir, p)
+	return err == nil && r != ".." && !strings.HasPrefix(r, "../")
+}
+
+// excluded reports whether the source directory dir holds work, the
+// directory of the mirror (a cache directory inside the user's tree):
+// mirroring it would mirror the mirror.
+func excluded(dir, work string) bool {
+	if work == "" {
+		return false
+	}
+	rd, err := filepath.EvalSymlinks(dir)
+	return err == nil && (work == rd || strings.HasPrefix(work, rd+"/"))
 }

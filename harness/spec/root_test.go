@@ -116,6 +116,19 @@ func TestSmokeYAML(t *testing.T) {
 	if len(s.Steps[0].Log) != 1 || !regexp.MustCompile(s.Steps[0].Log[0].Match).MatchString("it's (1+1) = 2 [ok]") {
 		t.Errorf("the written pattern does not match its line:\n%s", y)
 	}
+	// Control characters, line separators and bytes that are not UTF-8
+	// still give a spec that parses and matches its line.
+	for _, line := range []string{"esc \x1b[1m bold", "tab\there", "bad \xff byte", "sep\u2028x", "cr\rx", "# not a comment: yes"} {
+		y := SmokeYAML("x", "h", []string{"a"}, [][]string{{line}})
+		s, err := Parse(filepath.Join(dir, FileName), y)
+		if err != nil {
+			t.Errorf("line %q: %v\n%s", line, err, y)
+			continue
+		}
+		if !regexp.MustCompile(s.Steps[0].Log[0].Match).MatchString(line) {
+			t.Errorf("line %q: pattern %q does not match it", line, s.Steps[0].Log[0].Match)
+		}
+	}
 	if _, err := SpecLess(filepath.Join(dir, "Kbuild")); err == nil || !strings.Contains(err.Error(), "is a file") {
 		t.Errorf("SpecLess of a file: %v", err)
 	}

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 // A module directory without a test.yaml still runs: as a smoke test that
@@ -81,7 +83,7 @@ func SmokeYAML(name, header string, order []string, logs [][]string) []byte {
 		if step < len(logs) && len(logs[step]) > 0 {
 			b.WriteString("    log:\n")
 			for _, l := range logs[step] {
-				fmt.Fprintf(&b, "      - '%s'\n", strings.ReplaceAll("^"+regexp.QuoteMeta(l)+"$", "'", "''"))
+				fmt.Fprintf(&b, "      - '%s'\n", strings.ReplaceAll("^"+exactPattern(l)+"$", "'", "''"))
 			}
 		}
 		step++
@@ -105,4 +107,23 @@ func Smoke(p *Spec, order []string) (*Spec, []byte, error) {
 	}
 	s.SpecLess = true
 	return s, text, nil
+}
+
+// exactPattern is a regular expression matching exactly line, written with
+// printable characters only (a YAML file may hold no control characters,
+// and line breaks inside a scalar fold): other runes, and bytes that are
+// not UTF-8 (which Go's regexp matches as U+FFFD), become \x{...}.
+func exactPattern(line string) string {
+	var b strings.Builder
+	for _, r := range line {
+		switch {
+		case r == utf8.RuneError:
+			b.WriteString(`\x{fffd}`)
+		case r == ' ' || (unicode.IsPrint(r) && r != '\u2028' && r != '\u2029' && r != '\u0085'):
+			b.WriteString(regexp.QuoteMeta(string(r)))
+		default:
+			fmt.Fprintf(&b, `\x{%x}`, r)
+		}
+	}
+	return b.String()
 }

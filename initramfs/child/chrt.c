@@ -65,6 +65,15 @@ static int show(pid_t pid)
 	return 0;
 }
 
+static int show_max(void)
+{
+	for (size_t k = 0; k < sizeof(policies) / sizeof(policies[0]); k++)
+		printf("%s min/max priority\t: %d/%d\n", policies[k].name,
+		       sched_get_priority_min(policies[k].policy),
+		       sched_get_priority_max(policies[k].policy));
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	int policy = SCHED_RR, use_pid = 0, i = 1;
@@ -74,26 +83,51 @@ int main(int argc, char **argv)
 	for (; i < argc && argv[i][0] == '-' && argv[i][1]; i++) {
 		const char *o = argv[i] + 1;
 
-		if (!strcmp(o, "o") || !strcmp(o, "-other"))
-			policy = SCHED_OTHER;
-		else if (!strcmp(o, "f") || !strcmp(o, "-fifo"))
-			policy = SCHED_FIFO;
-		else if (!strcmp(o, "r") || !strcmp(o, "-rr"))
-			policy = SCHED_RR;
-		else if (!strcmp(o, "b") || !strcmp(o, "-batch"))
-			policy = SCHED_BATCH;
-		else if (!strcmp(o, "i") || !strcmp(o, "-idle"))
-			policy = SCHED_IDLE;
-		else if (!strcmp(o, "p") || !strcmp(o, "-pid"))
-			use_pid = 1;
-		else if (!strcmp(o, "m") || !strcmp(o, "-max")) {
-			for (size_t k = 0; k < sizeof(policies) / sizeof(policies[0]); k++)
-				printf("%s min/max priority\t: %d/%d\n", policies[k].name,
-				       sched_get_priority_min(policies[k].policy),
-				       sched_get_priority_max(policies[k].policy));
-			return 0;
-		} else
-			return usage();
+		if (o[0] == '-') {	/* a long option */
+			if (!strcmp(o, "-other"))
+				policy = SCHED_OTHER;
+			else if (!strcmp(o, "-fifo"))
+				policy = SCHED_FIFO;
+			else if (!strcmp(o, "-rr"))
+				policy = SCHED_RR;
+			else if (!strcmp(o, "-batch"))
+				policy = SCHED_BATCH;
+			else if (!strcmp(o, "-idle"))
+				policy = SCHED_IDLE;
+			else if (!strcmp(o, "-pid"))
+				use_pid = 1;
+			else if (!strcmp(o, "-max"))
+				return show_max();
+			else
+				return usage();
+			continue;
+		}
+		for (; *o; o++) {	/* short options, alone or bundled (-fp) */
+			switch (*o) {
+			case 'o':
+				policy = SCHED_OTHER;
+				break;
+			case 'f':
+				policy = SCHED_FIFO;
+				break;
+			case 'r':
+				policy = SCHED_RR;
+				break;
+			case 'b':
+				policy = SCHED_BATCH;
+				break;
+			case 'i':
+				policy = SCHED_IDLE;
+				break;
+			case 'p':
+				use_pid = 1;
+				break;
+			case 'm':
+				return show_max();
+			default:
+				return usage();
+			}
+		}
 	}
 	if (use_pid && argc - i == 1) {
 		if (number(argv[i], &pid))
