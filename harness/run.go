@@ -42,6 +42,9 @@ func SelectSpecs(suite string, args []string) ([]*spec.Spec, error) {
 					// A module directory without a spec: a smoke test.
 					s, err := spec.SpecLess(a)
 					if err != nil {
+						if found, _ := spec.Find(a); len(found) > 0 {
+							return nil, fmt.Errorf("%w (it holds %d tests below it: lkmtest run --suite %s runs them)", err, len(found), a)
+						}
 						return nil, err
 					}
 					out = append(out, s)

@@ -98,3 +98,25 @@ func TestShard(t *testing.T) {
 		t.Errorf("ParseShard(2/3) = %d, %d, %v", i, n, err)
 	}
 }
+
+// A directory without a test.yaml is a smoke test when it has a Kbuild or
+// Makefile; a directory of tests says how to run them; anything else says
+// what is missing.
+func TestSelectSpecLess(t *testing.T) {
+	mod := t.TempDir()
+	os.WriteFile(filepath.Join(mod, "Kbuild"), []byte("obj-m += m.o\n"), 0o644)
+	specs, err := SelectSpecs(t.TempDir(), []string{mod})
+	if err != nil || len(specs) != 1 || !specs[0].SpecLess || specs[0].Name != filepath.Base(mod) && specs[0].Name == "" {
+		t.Fatalf("SelectSpecs(module dir without a spec) = %+v, %v", specs, err)
+	}
+	suite := t.TempDir()
+	d := filepath.Join(suite, "x")
+	os.MkdirAll(d, 0o755)
+	os.WriteFile(filepath.Join(d, "test.yaml"), []byte("name: x\nsteps:\n  - insmod: m\n"), 0o644)
+	if _, err := SelectSpecs(t.TempDir(), []string{suite}); err == nil || !strings.Contains(err.Error(), "--suite "+suite) {
+		t.Errorf("a directory of tests: %v, want the --suite hint", err)
+	}
+	if _, err := SelectSpecs(t.TempDir(), []string{t.TempDir()}); err == nil || !strings.Contains(err.Error(), "no Kbuild or Makefile") {
+		t.Errorf("an empty directory: %v", err)
+	}
+}
