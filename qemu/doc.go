@@ -7,12 +7,13 @@
 //
 //	vm, err := qemu.Start(ctx, qemu.ArchX86_64,
 //		qemu.WithKernel("bzImage"), qemu.WithInitramfs("initrd.cpio"),
-//		qemu.WithConsoleLog("console.log"))
+//		qemu.WithSocketDir(dir), qemu.WithConsole(consoleFile))
 //
 // The VM is started paused (-S), the QMP monitor is connected, events are
 // drained in their own goroutine and then the CPUs are resumed, so no event
 // is lost. A guest panic makes QEMU exit at once (pvpanic-pci with
 // -action panic=exit-failure); Wait reports how the VM ended as an Exit value.
+// Every VM has a virtio-rng-pci device, so the guest's RNG is seeded at boot.
 //
 // The accelerator is chosen by ChooseAccel: KVM only when a real probe boots
 // a guest under KVM in bounded time, TCG otherwise, with the reason.

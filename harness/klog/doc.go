@@ -3,6 +3,6 @@
 // keyed pattern table in patterns.go.
 //
 // The package is pure: bytes in, values out, no processes and no I/O, so the
-// guest agent, the verdict engine and "lkmtest judge" on a saved log all use
+// guest agent, the verdict engine and "lkmtest verdict" on a saved run all use
 // the same code.
 package klog
