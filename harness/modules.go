@@ -86,13 +86,17 @@ func buildModules(ctx context.Context, t *Target, s *spec.Spec, dir string) buil
 		}
 		pending = append(pending, job{i, kbuild.ModuleTree{Root: root, Dir: src}})
 	}
-	// Passes over the directories until nothing changes: a directory is
-	// built again when the others' exports grew since it last was (it
-	// failed, or built in part, for want of them).
+	// Each directory is built on its own first, as make in it would; one
+	// whose modules use symbols no kernel exports (modpost: "undefined!")
+	// is built again against the other directories' Module.symvers
+	// (KBUILD_EXTRA_SYMBOLS), in passes until nothing changes: so the
+	// order of modules: does not matter. That a directory needs them is
+	// remembered per (kernel, content), so the next run goes straight to it.
 	built := map[int]*kbuild.ModuleBuild{}
 	outs := map[int]string{}
 	errs := map[int]error{}
-	with := map[int]int{} // how many other directories' exports it was built with
+	needs := map[int]bool{}
+	tried := map[int]string{}
 	symversFor := func(i int) []string {
 		var out []string
 		for _, j := range pending {
@@ -102,24 +106,44 @@ func buildModules(ctx context.Context, t *Target, s *spec.Spec, dir string) buil
 		}
 		return out
 	}
-	for pass := 0; pass <= len(pending); pass++ {
+	memo := func(j job) string {
+		d, err := kbuild.SourceDigest(j.tree.Dir)
+		if err != nil {
+			return ""
+		}
+		return t.Options.Cache.Path("modules", cache.Key("needs-symvers/v1", t.Kernel.Key, d)+".needs-symvers")
+	}
+	for _, j := range pending {
+		if m := memo(j); m != "" && len(pending) > 1 {
+			_, err := os.Stat(m)
+			needs[j.i] = err == nil
+		}
+	}
+	for pass := 0; pass <= 2*len(pending); pass++ {
 		progress := false
 		for _, j := range pending {
-			sv := symversFor(j.i)
-			if n, tried := with[j.i]; tried && n == len(sv) {
-				continue // built with these exports already
-			}
 			if b := built[j.i]; b != nil && !b.Partial {
 				continue
 			}
-			with[j.i] = len(sv)
+			var sv []string
+			if needs[j.i] {
+				sv = symversFor(j.i)
+			}
+			if key := fmt.Sprint(needs[j.i], len(sv)); tried[j.i] == key {
+				continue // built like this already
+			} else {
+				tried[j.i] = key
+			}
 			outs[j.i] = filepath.Join(dir, "build", fmt.Sprintf("%d-%s", j.i, filepath.Base(j.tree.Dir)))
 			b, err := buildModuleDir(ctx, t, j.tree, sv, outs[j.i])
+			if ctx.Err() != nil {
+				res.err = ctx.Err()
+				return res
+			}
+			if !needs[j.i] && len(pending) > 1 && undefinedSymbols(b, err) {
+				needs[j.i], progress = true, true
+			}
 			if err != nil {
-				if ctx.Err() != nil {
-					res.err = ctx.Err()
-					return res
-				}
 				errs[j.i] = err
 				continue
 			}
@@ -128,6 +152,11 @@ func buildModules(ctx context.Context, t *Target, s *spec.Spec, dir string) buil
 				progress = true
 			}
 			built[j.i] = b
+			if needs[j.i] && !b.Partial && len(sv) > 0 {
+				if m := memo(j); m != "" {
+					_ = cache.WriteFileAtomic(m, nil, 0o600)
+				}
+			}
 		}
 		if !progress {
 			break
@@ -196,6 +225,27 @@ func smokeSpec(p *spec.Spec, mods builtModules, dir string) (*spec.Spec, error) 
 	}
 	_ = os.WriteFile(filepath.Join(dir, SavedSpec), text, 0o600)
 	return s, nil
+}
+
+// undefinedSymbols reports whether a module build failed, in whole or in
+// part, on symbols modpost could not resolve.
+func undefinedSymbols(b *kbuild.ModuleBuild, err error) bool {
+	var be *kbuild.ModuleBuildError
+	if errors.As(err, &be) {
+		return strings.Contains(be.Output, "undefined!")
+	}
+	if b == nil || !b.Partial {
+		return false
+	}
+	if strings.Contains(b.FirstError, "undefined!") {
+		return true
+	}
+	for _, e := range b.Errors {
+		if strings.Contains(e, "undefined!") {
+			return true
+		}
+	}
+	return false
 }
 
 // moduleManifest is what lkmtest records about the build of a module
