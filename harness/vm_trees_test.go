@@ -136,3 +136,14 @@ func TestVMGuestTools(t *testing.T) {
 		}
 	})
 }
+
+// A printk without a trailing newline belongs to the step that printed it
+// (the agent ends every step with a record of its own), on every kernel.
+func TestVMPartialLine(t *testing.T) {
+	forEachCell(t, func(t *testing.T, tg *Target) {
+		r := runFixture(t, tg, "testdata/modules/partial-line")
+		if r.Outcome != verdict.Pass {
+			t.Fatalf("%s\n%s", r.Summary(), strings.Join(r.Excerpt, "\n"))
+		}
+	})
+}
