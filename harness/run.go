@@ -51,6 +51,9 @@ func SelectSpecs(suite string, args []string) ([]*spec.Spec, error) {
 					continue
 				}
 			}
+			if !st.IsDir() && !strings.HasSuffix(p, ".yaml") && !strings.HasSuffix(p, ".yml") {
+				return nil, fmt.Errorf("%s is a file: give a module directory (with a Kbuild or Makefile), a %s or a test name", a, spec.FileName)
+			}
 			s, err := spec.Load(p)
 			if err != nil {
 				return nil, err

@@ -116,6 +116,9 @@ func TestSelectSpecLess(t *testing.T) {
 	if _, err := SelectSpecs(t.TempDir(), []string{suite}); err == nil || !strings.Contains(err.Error(), "--suite "+suite) {
 		t.Errorf("a directory of tests: %v, want the --suite hint", err)
 	}
+	if _, err := SelectSpecs(t.TempDir(), []string{filepath.Join(mod, "Kbuild")}); err == nil || !strings.Contains(err.Error(), "is a file: give a module directory") {
+		t.Errorf("a file: %v", err)
+	}
 	if _, err := SelectSpecs(t.TempDir(), []string{t.TempDir()}); err == nil || !strings.Contains(err.Error(), "no Kbuild or Makefile") {
 		t.Errorf("an empty directory: %v", err)
 	}
