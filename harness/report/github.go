@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 
@@ -26,6 +27,24 @@ func (r *Run) Annotations(root string) []string {
 		title := fmt.Sprintf("%s: %s on %s", t.Outcome, t.Test, t.Cell)
 		out = append(out, annotation("error", relPath(root, t.File), t.Line, title, t.Reason))
 		seen := map[string]bool{}
+		// A module that did not compile: one annotation at the compiler's
+		// first error ("/src/mod/bad.c:9:2: error: ...") in the reason.
+		reasons := []string{t.Reason}
+		for _, st := range t.Steps {
+			reasons = append(reasons, st.Reason)
+		}
+		for _, reason := range reasons {
+			for _, m := range compilerErrorRE.FindAllStringSubmatch(reason, -1) {
+				if seen[m[1]+":"+m[2]] {
+					continue
+				}
+				seen[m[1]+":"+m[2]] = true
+				var line int
+				fmt.Sscanf(m[2], "%d", &line)
+				out = append(out, annotation("error", relPath(root, m[1]), line,
+					fmt.Sprintf("build error in %s on %s", t.Test, t.Cell), m[3]))
+			}
+		}
 		for _, c := range t.Crashes {
 			if c.Allowed || c.Source == "" || seen[c.Source] {
 				continue
@@ -41,6 +60,10 @@ func (r *Run) Annotations(root string) []string {
 	}
 	return out
 }
+
+// compilerErrorRE finds a compiler error with its absolute source path in
+// a reason: the file, the line and the message.
+var compilerErrorRE = regexp.MustCompile(`(/[^\s:]+\.(?:c|h|S)):(\d+)(?::\d+)?: ((?:fatal )?error: [^\n]*?)(?: \(full log: [^)]*\))?(?:;|$|\n)`)
 
 // moduleSource finds a report's "file.c:123" in the test's directories
 // (the spec's and its modules', or below them) and returns its path.

@@ -334,3 +334,25 @@ func TestKUnitCasesInReports(t *testing.T) {
 		t.Errorf("KTAP cases = %s\nwant %s\n%s", strings.Join(paths, " "), want, buf.String())
 	}
 }
+
+// A module that does not compile gets an annotation on the compiler's
+// first error, in the file and line it names, besides the spec's.
+func TestBuildErrorAnnotation(t *testing.T) {
+	root := t.TempDir()
+	src := filepath.Join(root, "drv", "bad.c")
+	v := verdict.Result{Test: "drv", File: filepath.Join(root, "drv", "test.yaml"), Kernel: "6.1.192", Arch: "x86_64", Outcome: verdict.Error,
+		Reason: "build module " + filepath.Dir(src) + ": " + src + ":9:2: error: implicit declaration of function 'nope' (full log: build.log)"}
+	partial := verdict.Result{Test: "ex", File: filepath.Join(root, "ex", "test.yaml"), Kernel: "6.1.192", Arch: "arm64", Outcome: verdict.Error,
+		Steps: []verdict.StepResult{{Index: 3, Step: "insmod x86_only", Outcome: verdict.Error,
+			Reason: "module x86_only was not built: " + filepath.Join(root, "ex", "x86_only.c") + ":5:10: fatal error: asm/msr.h: No such file or directory (full log: /o/build.log)"}}}
+	r := New("test", time.Now(), nil, []verdict.Result{v, partial})
+	got := strings.Join(r.Annotations(root), "\n")
+	for _, want := range []string{
+		"::error file=drv/bad.c,line=9,title=build error in drv on 6.1.192-x86_64::error: implicit declaration of function 'nope'\n",
+		"::error file=ex/x86_only.c,line=5,title=build error in ex on 6.1.192-arm64::fatal error: asm/msr.h: No such file or directory",
+	} {
+		if !strings.Contains(got+"\n", want) {
+			t.Errorf("annotations lack %q:\n%s", want, got)
+		}
+	}
+}
