@@ -136,3 +136,25 @@ func TestSmokeYAML(t *testing.T) {
 		t.Errorf("SpecLess of an empty directory: %v", err)
 	}
 }
+
+// An unknown key's error lists the keys valid at that place and names no
+// Go type.
+func TestUnknownKeyListsValidKeys(t *testing.T) {
+	_, err := Parse("t.yaml", []byte("name: x\ntimout: 3s\nboot: {memroy: 1}\nrequires: {arhc: [x86_64]}\nsteps:\n  - insmod: m\n"))
+	if err == nil {
+		t.Fatal("no error")
+	}
+	msg := err.Error()
+	for _, want := range []string{
+		"t.yaml:2: field timout not found (valid: allow, boot, chapter,",
+		"t.yaml:3: field memroy not found (valid: cmdline, config, cpus, fresh, memory)",
+		"t.yaml:4: field arhc not found (valid: arch,",
+	} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("error lacks %q:\n%s", want, msg)
+		}
+	}
+	if strings.Contains(msg, "spec.") {
+		t.Errorf("error names a Go type:\n%s", msg)
+	}
+}

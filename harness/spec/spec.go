@@ -323,26 +323,52 @@ func (s *Step) UnmarshalYAML(n *yaml.Node) error {
 	return nil
 }
 
+// keyTypes are the spec's mappings by the type name the YAML decoder puts
+// in its "field X not found in type T" message.
+var keyTypes = map[string]reflect.Type{
+	"spec.Spec": reflectTypeOf[Spec](), "spec.Boot": reflectTypeOf[Boot](), "spec.Requires": reflectTypeOf[Requires](),
+	"spec.Allow": reflectTypeOf[Allow](), "spec.plain": reflectTypeOf[LogExpect](),
+}
+
+var fieldNotFound = regexp.MustCompile(`^field (\S+) not found in type (\S+)$`)
+
+// withValidKeys turns the decoder's "field X not found in type spec.Boot"
+// into "field X not found (valid: cmdline, config, ...)": the keys the
+// user may write there, and no Go type name.
+func withValidKeys(msg string) string {
+	m := fieldNotFound.FindStringSubmatch(msg)
+	if m == nil {
+		return msg
+	}
+	t, ok := keyTypes[m[2]]
+	if !ok {
+		return "field " + m[1] + " not found"
+	}
+	return fmt.Sprintf("field %s not found (valid: %s)", m[1], strings.Join(yamlKeys(t), ", "))
+}
+
+// yamlKeys are the yaml tags of struct type t, sorted.
+func yamlKeys(t reflect.Type) []string {
+	var names []string
+	for i := 0; i < t.NumField(); i++ {
+		name, _, _ := strings.Cut(t.Field(i).Tag.Get("yaml"), ",")
+		if name != "" && name != "-" {
+			names = append(names, name)
+		}
+	}
+	sort.Strings(names)
+	return names
+}
+
 // knownKeys fails on a mapping key that is not a yaml tag of t.
 func knownKeys(n *yaml.Node, t reflect.Type) error {
 	if n.Kind != yaml.MappingNode {
 		return nil // Decode reports the type error
 	}
-	known := map[string]bool{}
-	for i := 0; i < t.NumField(); i++ {
-		name, _, _ := strings.Cut(t.Field(i).Tag.Get("yaml"), ",")
-		if name != "" && name != "-" {
-			known[name] = true
-		}
-	}
+	names := yamlKeys(t)
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k := n.Content[i]
-		if !known[k.Value] {
-			names := make([]string, 0, len(known))
-			for name := range known {
-				names = append(names, name)
-			}
-			sort.Strings(names)
+		if !slices.Contains(names, k.Value) {
 			return &posError{k.Line, fmt.Sprintf("field %s not found (valid: %s)", k.Value, strings.Join(names, ", "))}
 		}
 	}
@@ -417,7 +443,7 @@ func fromYAML(file string, err error) error {
 		}
 		if sm := yamlLine.FindStringSubmatch(m); sm != nil {
 			line, _ := strconv.Atoi(sm[1])
-			errs = append(errs, &Error{File: file, Line: line, Msg: strings.Replace(sm[2], " in type spec.plain", "", 1)})
+			errs = append(errs, &Error{File: file, Line: line, Msg: withValidKeys(sm[2])})
 			continue
 		}
 		errs = append(errs, &Error{File: file, Line: 1, Msg: m})
