@@ -36,7 +36,11 @@ func (e *ModuleBuildError) Error() string {
 	if e.FirstError != "" {
 		return fmt.Sprintf("build module %s: %s (full log: build.log)", e.Dir, e.FirstError)
 	}
-	return fmt.Sprintf("build module %s: %v\n%s", e.Dir, e.Err, strings.TrimRight(e.Output, "\n"))
+	lines := strings.Split(strings.TrimRight(e.Output, "\n"), "\n")
+	if len(lines) > 10 {
+		lines = append([]string{"(last 10 lines; full log: build.log)"}, lines[len(lines)-10:]...)
+	}
+	return fmt.Sprintf("build module %s: %v\n%s", e.Dir, e.Err, strings.Join(lines, "\n"))
 }
 
 func (e *ModuleBuildError) Unwrap() error { return e.Err }
