@@ -606,6 +606,8 @@ func (s *Spec) check(checkDirs bool) error {
 				st.Send = "SIGTERM"
 			} else if !sigName.MatchString(st.Send) {
 				bad(st.Line, "send: %q is not a signal name such as SIGUSR1", st.Send)
+			} else if !knownSignal(st.Send) {
+				bad(st.Line, "send: %s is not a Linux signal (SIGUSR1, SIGTERM, SIGKILL...)", st.Send)
 			}
 		}
 		for _, h := range []string{st.Signal, st.Wait} {
@@ -630,6 +632,14 @@ func (s *Spec) check(checkDirs bool) error {
 			st.Expect = "ok"
 		} else if st.Expect != "ok" && !errnoName.MatchString(st.Expect) && !sigName.MatchString(st.Expect) {
 			bad(st.Line, "expect: %q is neither ok, an errno name such as ENOMEM, nor a signal such as SIGSEGV", st.Expect)
+		} else if errnoName.MatchString(st.Expect) && !knownErrno(st.Expect) {
+			if to, ok := errnoAlias(st.Expect); ok {
+				bad(st.Line, "expect: %s is %s on Linux, and the guest reports it so: write expect: %s", st.Expect, to, to)
+			} else {
+				bad(st.Line, "expect: %s is not a Linux errno name (ENOMEM, EINVAL, ENOENT, EAGAIN...)", st.Expect)
+			}
+		} else if sigName.MatchString(st.Expect) && !knownSignal(st.Expect) {
+			bad(st.Line, "expect: %s is not a Linux signal (SIGSEGV, SIGKILL, SIGTERM...)", st.Expect)
 		}
 		if st.Exit != nil && st.Expect != "ok" {
 			bad(st.Line, "give exit or expect, not both")
