@@ -157,6 +157,11 @@ func TestRunExitCodes(t *testing.T) {
 		!strings.Contains(out, "harness/testdata/modules/build-error/broken_lkm.c:9:16: error: ‘undeclared_identifier’ undeclared") {
 		t.Fatalf("run build-error: exit %d\nstdout:\n%s\nstderr:\n%s", code, out, stderr)
 	}
+	// Every selected test skipped: nothing ran, which must not look green.
+	out, stderr, code = cli(t, "run", "--out", t.TempDir(), "harness/testdata/modules/skip-kasan")
+	if code != 3 || !strings.Contains(out, "0 passed, 0 failed, 1 skipped") || !strings.Contains(stderr, "no test ran") {
+		t.Fatalf("run skip-kasan: exit %d, want 3\nstdout:\n%s\nstderr:\n%s", code, out, stderr)
+	}
 	out, stderr, code = cli(t, "run", "--out", t.TempDir(), "--arch", "arm64", "hello")
 	if code != 0 || !strings.Contains(out, "PASS    hello [6.1") || !strings.Contains(out, "arm64]") {
 		t.Fatalf("run --arch arm64 hello: exit %d\nstdout:\n%s\nstderr:\n%s", code, out, stderr)

@@ -116,10 +116,7 @@ shards' own runs annotated their failures).`,
 			// the summary of the whole.
 			githubSummary(m)
 			fmt.Fprintf(cmd.ErrOrStderr(), "merged reports: %s\n", filepath.Join(out, "results.json"))
-			if !m.OK() {
-				return exitFail
-			}
-			return nil
+			return verdictExit(cmd.ErrOrStderr(), m.OK(), m.Totals.Passed, m.Totals.Skipped)
 		},
 	}
 	cmd.Flags().StringVarP(&out, "out", "o", filepath.Join("lkmtest-out", "merged"), "directory for the merged results.json and junit.xml")

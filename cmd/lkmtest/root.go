@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -22,10 +23,24 @@ func (e exitCode) Error() string { return fmt.Sprintf("exit status %d", int(e)) 
 
 // The documented exit codes.
 const (
-	exitPass  exitCode = 0 // every test passed (or was skipped)
-	exitFail  exitCode = 1 // a test failed, crashed, timed out or was lost
-	exitUsage exitCode = 2 // usage or infrastructure error
+	exitPass    exitCode = 0 // every test that ran passed, and one did
+	exitFail    exitCode = 1 // a test failed, crashed, timed out or was lost
+	exitUsage   exitCode = 2 // usage or infrastructure error
+	exitNoTests exitCode = 3 // no test ran: every selected test was skipped
 )
+
+// verdictExit is the exit status of a run's (or a merge's) totals: a CI
+// job in which every test was skipped ran nothing, and must not look green.
+func verdictExit(w io.Writer, ok bool, passed, skipped int) error {
+	switch {
+	case !ok:
+		return exitFail
+	case passed == 0:
+		fmt.Fprintf(w, "lkmtest: no test ran (%d skipped): exit status %d\n", skipped, int(exitNoTests))
+		return exitNoTests
+	}
+	return nil
+}
 
 // common holds the flags every command shares.
 type common struct {
@@ -50,7 +65,8 @@ func newRootCmd() *cobra.Command {
 QEMU with a u-root initramfs, loads the modules in the guest and checks the
 kernel log against each test's spec (test.yaml beside the module).
 
-Exit status: 0 all tests passed, 1 a test failed, 2 usage or infrastructure error.`,
+Exit status: 0 all tests passed, 1 a test failed, 2 usage or infrastructure error,
+3 no test ran (every selected test was skipped), 130 interrupted.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}

@@ -106,10 +106,7 @@ names) and a summary goes to $GITHUB_STEP_SUMMARY.`,
 					fmt.Fprintf(os.Stderr, "%s: %v\n", c.Label(), c.Err)
 				}
 			}
-			if !rep.OK() {
-				return exitFail
-			}
-			return nil
+			return verdictExit(os.Stderr, rep.OK(), rep.Totals.Passed, rep.Totals.Skipped)
 		},
 	}
 	c.addTargetFlags(cmd)
