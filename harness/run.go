@@ -33,35 +33,21 @@ func Run(ctx context.Context, o *Options, specs []*spec.Spec) ([]verdict.Result,
 func SelectSpecs(suite string, args []string) ([]*spec.Spec, error) {
 	var out []*spec.Spec
 	var names []string
+	var errs []error // every bad argument is reported, not only the first
 	for _, a := range args {
-		p := a
-		if st, err := os.Stat(p); err == nil {
-			if st.IsDir() {
-				p = filepath.Join(p, spec.FileName)
-				if _, err := os.Stat(p); errors.Is(err, os.ErrNotExist) {
-					// A module directory without a spec: a smoke test.
-					s, err := spec.SpecLess(a)
-					if err != nil {
-						if found, _ := spec.Find(a); len(found) > 0 {
-							return nil, fmt.Errorf("%w (it holds %d tests below it: lkmtest run --suite %s runs them)", err, len(found), a)
-						}
-						return nil, err
-					}
-					out = append(out, s)
-					continue
-				}
-			}
-			if !st.IsDir() && !strings.HasSuffix(p, ".yaml") && !strings.HasSuffix(p, ".yml") {
-				return nil, fmt.Errorf("%s is a file: give a module directory (with a Kbuild or Makefile), a %s or a test name", a, spec.FileName)
-			}
-			s, err := spec.Load(p)
+		if st, err := os.Stat(a); err == nil {
+			s, err := selectPath(a, st.IsDir())
 			if err != nil {
-				return nil, err
+				errs = append(errs, err)
+				continue
 			}
 			out = append(out, s)
 			continue
 		}
 		names = append(names, a)
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
 	}
 	if len(args) > 0 && len(names) == 0 {
 		return out, nil
@@ -90,6 +76,28 @@ func SelectSpecs(suite string, args []string) ([]*spec.Spec, error) {
 		out = append(out, s)
 	}
 	return out, nil
+}
+
+// selectPath loads the spec an argument names by path: a test.yaml, a
+// directory holding one, or a module directory without one (a smoke test).
+func selectPath(a string, dir bool) (*spec.Spec, error) {
+	p := a
+	if dir {
+		p = filepath.Join(a, spec.FileName)
+		if _, err := os.Stat(p); errors.Is(err, os.ErrNotExist) {
+			s, err := spec.SpecLess(a)
+			if err != nil {
+				if found, _ := spec.Find(a); len(found) > 0 {
+					return nil, fmt.Errorf("%w (it holds %d tests below it: lkmtest run --suite %s runs them)", err, len(found), a)
+				}
+				return nil, err
+			}
+			return s, nil
+		}
+	} else if !strings.HasSuffix(p, ".yaml") && !strings.HasSuffix(p, ".yml") {
+		return nil, fmt.Errorf("%s is a file: give a module directory (with a Kbuild or Makefile), a %s or a test name", a, spec.FileName)
+	}
+	return spec.Load(p)
 }
 
 // ParseShard parses --shard "I/N" (1 <= I <= N).

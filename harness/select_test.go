@@ -123,3 +123,14 @@ func TestSelectSpecLess(t *testing.T) {
 		t.Errorf("an empty directory: %v", err)
 	}
 }
+
+// Every malformed spec among the arguments is reported in one go.
+func TestSelectReportsEveryBadSpec(t *testing.T) {
+	a, b := t.TempDir(), t.TempDir()
+	os.WriteFile(filepath.Join(a, "test.yaml"), []byte("name: a\nsteps: []\n"), 0o644)
+	os.WriteFile(filepath.Join(b, "test.yaml"), []byte("name: b\ntimout: 1s\nsteps:\n  - insmod: m\n"), 0o644)
+	_, err := SelectSpecs(t.TempDir(), []string{a, b})
+	if err == nil || !strings.Contains(err.Error(), "no steps") || !strings.Contains(err.Error(), "field timout not found") {
+		t.Fatalf("SelectSpecs of two bad specs: %v, want both errors", err)
+	}
+}
