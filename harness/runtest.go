@@ -388,14 +388,16 @@ func RunTest(ctx context.Context, t *Target, s *spec.Spec) (res verdict.Result) 
 		}
 		resp, err := call(req, wait)
 		if err != nil {
-			sr := verdict.StepResult{Index: i + 1, Line: st.Line, Step: st.String()}
-			if errors.Is(err, errAgentTimed) {
-				sr.Outcome, sr.Reason = verdict.Timeout, fmt.Sprintf("did not finish within %s (the guest stopped answering)", stepTimeout)
-				res.Add(sr)
-				return res
-			}
-			res.Add(sr)
+			// The guest stopped answering or went away: the console says
+			// why when the kernel reported something (a soft lockup, an
+			// oops that took a lock with it): CRASH; else TIMEOUT or LOST.
+			res.Add(verdict.StepResult{Index: i + 1, Line: st.Line, Step: st.String()})
 			lost(&res, vm, console.Name(), "during the step", err)
+			if res.Outcome == verdict.Timeout {
+				last := &res.Steps[len(res.Steps)-1]
+				last.Reason = fmt.Sprintf("did not finish within %s (the guest stopped answering)", stepTimeout)
+				res.Reason = fmt.Sprintf("step %d (%s): %s", last.Index, last.Step, last.Reason)
+			}
 			return res
 		}
 		sr := judge.Step(i+1, resp)

@@ -147,3 +147,17 @@ func TestVMPartialLine(t *testing.T) {
 		}
 	})
 }
+
+// A guest that stops answering in a step is judged from its console: a
+// soft lockup report there makes the test CRASH, not TIMEOUT.
+func TestVMLockupInStepIsCrash(t *testing.T) {
+	forEachArch(t, func(t *testing.T, tg *Target) {
+		r := runFixture(t, tg, "testdata/modules/crash-lockup-timeout")
+		if r.Outcome != verdict.Crash || !strings.Contains(r.Reason, "soft lockup") {
+			t.Fatalf("%s, want CRASH naming the soft lockup\n%s", r.Summary(), strings.Join(r.Excerpt, "\n"))
+		}
+		if len(r.Steps) != 1 || r.Steps[0].Outcome != verdict.Crash {
+			t.Errorf("steps = %+v, want the step CRASH", r.Steps)
+		}
+	})
+}

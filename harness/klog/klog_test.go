@@ -168,3 +168,10 @@ func TestTruncatedReports(t *testing.T) {
 		t.Errorf("only %d golden reports could be cut", cut)
 	}
 }
+
+func TestSummaryCountsRepeats(t *testing.T) {
+	rs := []Report{{Title: "soft lockup"}, {Title: "soft lockup"}, {Title: "BUG: oops"}, {Title: "soft lockup"}}
+	if got, want := Summary(rs), "soft lockup (3 times); BUG: oops"; got != want {
+		t.Errorf("Summary = %q, want %q", got, want)
+	}
+}

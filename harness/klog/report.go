@@ -2,6 +2,7 @@ package klog
 
 import (
 	"cmp"
+	"fmt"
 	"slices"
 	"strings"
 )
@@ -167,11 +168,20 @@ func Titles(rs []Report) []string {
 // Summary joins the titles for a one-line reason; an incomplete report
 // says so.
 func Summary(rs []Report) string {
-	out := make([]string, len(rs))
-	for i, r := range rs {
-		out[i] = r.Title
+	var out []string
+	count := map[string]int{}
+	for _, r := range rs {
+		t := r.Title
 		if r.Incomplete {
-			out[i] += " (incomplete: the log ends inside the report)"
+			t += " (incomplete: the log ends inside the report)"
+		}
+		if count[t]++; count[t] == 1 {
+			out = append(out, t)
+		}
+	}
+	for i, t := range out {
+		if n := count[t]; n > 1 {
+			out[i] = fmt.Sprintf("%s (%d times)", t, n)
 		}
 	}
 	return strings.Join(out, "; ")

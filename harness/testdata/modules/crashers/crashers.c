@@ -20,7 +20,7 @@ MODULE_LICENSE("GPL");
 
 static char *kind = "none";
 module_param(kind, charp, 0444);
-MODULE_PARM_DESC(kind, "warn, bug, null, sleep_atomic, sched_atomic, list, refcount, softlockup, panic");
+MODULE_PARM_DESC(kind, "warn, bug, null, sleep_atomic, sched_atomic, list, refcount, softlockup, spin_forever, panic");
 
 static DEFINE_SPINLOCK(crashers_lock);
 
@@ -83,6 +83,14 @@ static noinline void crashers_softlockup(void)
 	preempt_enable();
 }
 
+static noinline void crashers_spin_forever(void)
+{
+	/* Never returns, never schedules: the guest stops answering. */
+	preempt_disable();
+	for (;;)
+		cpu_relax();
+}
+
 static int __init crashers_init(void)
 {
 	pr_info("kind=%s\n", kind);
@@ -102,6 +110,8 @@ static int __init crashers_init(void)
 		crashers_refcount();
 	else if (!strcmp(kind, "softlockup"))
 		crashers_softlockup();
+	else if (!strcmp(kind, "spin_forever"))
+		crashers_spin_forever();
 	else if (!strcmp(kind, "panic"))
 		panic("crashers: deliberate panic");
 	else if (strcmp(kind, "none"))
