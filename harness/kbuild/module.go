@@ -112,8 +112,7 @@ func BuildModules(ctx context.Context, k *Kernel, arch qemu.Arch, tree ModuleTre
 		}
 	}
 	userPaths := func(s string) string { return strings.ReplaceAll(s, mirror+"/", tree.Root+"/") }
-	logw := io.MultiWriter(&out, log)
-	buildErr := run(ctx, logw, "", "make", append(append([]string{}, base...), "-k", "modules")...)
+	buildErr := run(ctx, io.MultiWriter(&out, log), "", "make", append(append([]string{}, base...), "-k", "modules")...)
 	defer func() { _ = os.WriteFile(filepath.Join(work, "build.log"), []byte(userPaths(out.String())), 0o600) }()
 	if ctx.Err() != nil {
 		return nil, ctx.Err()
@@ -127,29 +126,23 @@ func BuildModules(ctx context.Context, k *Kernel, arch qemu.Arch, tree ModuleTre
 		res.Partial = true
 		res.FirstError = FirstCompilerError(userPaths(out.String()))
 		res.Errors = errorsByFile(userPaths(out.String()))
-		// Each single-target build's modpost rewrites Module.symvers with
-		// its module's exports alone: they are gathered here.
-		var symvers bytes.Buffer
-		for _, m := range compiledModules(mdir) {
-			relKo, _ := filepath.Rel(mdir, m)
-			_ = os.Remove(m)
+		single := func(targets []string) (string, error) {
 			var one bytes.Buffer
-			err := run(ctx, io.MultiWriter(&one, logw), "", "make", append(append([]string{}, base...), relKo)...)
+			args := append([]string{}, base...)
+			for _, k := range targets {
+				rel, _ := filepath.Rel(mdir, k)
+				args = append(args, rel)
+			}
+			err := run(ctx, io.MultiWriter(&one, log), "", "make", args...)
 			out.Write(one.Bytes())
-			if _, serr := os.Stat(m); err == nil && serr == nil {
-				res.Kos = append(res.Kos, m)
-				if b, err := os.ReadFile(filepath.Join(mdir, "Module.symvers")); err == nil {
-					symvers.Write(b)
-				}
-			} else if first := FirstCompilerError(userPaths(one.String())); first != "" {
-				res.Errors[strings.TrimSuffix(filepath.Base(m), ".ko")] = first
-			}
-			if ctx.Err() != nil {
-				return nil, ctx.Err()
-			}
+			return userPaths(one.String()), err
 		}
-		sort.Strings(res.Kos)
-		if err := os.WriteFile(filepath.Join(mdir, "Module.symvers"), symvers.Bytes(), 0o644); err != nil {
+		var symvers []byte
+		res.Kos, symvers = singleTargets(single, mdir, compiledModules(mdir), res.Errors)
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		if err := os.WriteFile(filepath.Join(mdir, "Module.symvers"), symvers, 0o644); err != nil {
 			return nil, err
 		}
 	}
@@ -169,6 +162,80 @@ func BuildModules(ctx context.Context, k *Kernel, arch qemu.Arch, tree ModuleTre
 	res.Outside = outsideDeps(mirror, mdir)
 	return res, nil
 }
+
+// singleTargets builds the modules kos (their .ko paths) as kbuild single
+// targets (make M=... a.ko b.ko: modpost for those alone) in as few make
+// runs as it can: all at once; the modules a failing run's errors name
+// (modpost's "[.../name.ko]", a compiler error in name.c) are left out and
+// the rest built again; when a failing run names none of them, one at a
+// time. It returns the .ko files built, sorted, and the exports of all of
+// them (each run's modpost rewrites Module.symvers with its own modules'),
+// and records each left-out module's first error in errs.
+func singleTargets(build func(targets []string) (string, error), mdir string, kos []string, errs map[string]string) ([]string, []byte) {
+	var built []string
+	var symvers []byte
+	succeed := func(ks []string) {
+		for _, k := range ks {
+			if _, err := os.Stat(k); err == nil {
+				built = append(built, k)
+			}
+		}
+		if b, err := os.ReadFile(filepath.Join(mdir, "Module.symvers")); err == nil {
+			symvers = append(symvers, b...)
+		}
+	}
+	name := func(ko string) string { return strings.TrimSuffix(filepath.Base(ko), ".ko") }
+	for pending := kos; len(pending) > 0; {
+		for _, k := range pending {
+			_ = os.Remove(k) // what is left afterwards was built now
+		}
+		out, err := build(pending)
+		if err == nil {
+			succeed(pending)
+			break
+		}
+		named := map[string]string{}
+		for _, l := range strings.Split(out, "\n") {
+			l = strings.TrimSpace(l)
+			if m := modpostModule.FindStringSubmatch(l); m != nil {
+				if n := strings.TrimSuffix(filepath.Base(m[1]), ".ko"); named[n] == "" {
+					named[n] = l
+				}
+			}
+		}
+		for n, e := range errorsByFile(out) {
+			if named[n] == "" {
+				named[n] = e
+			}
+		}
+		var rest []string
+		for _, k := range pending {
+			if e, ok := named[name(k)]; ok {
+				errs[name(k)] = e
+			} else {
+				rest = append(rest, k)
+			}
+		}
+		if len(rest) == len(pending) {
+			// The errors name none of them: one at a time.
+			for _, k := range pending {
+				out, err := build([]string{k})
+				if err == nil {
+					succeed([]string{k})
+				} else if first := FirstCompilerError(out); first != "" {
+					errs[name(k)] = first
+				}
+			}
+			break
+		}
+		pending = rest
+	}
+	sort.Strings(built)
+	return built, symvers
+}
+
+// modpostModule finds the module a modpost error is about.
+var modpostModule = regexp.MustCompile(`^ERROR: modpost: .*\[(\S+\.ko)\]`)
 
 // orderedModules lists the .ko files of the last successful build of
 // mdir, from kbuild's modules.order (".ko" entries up to 6.1, ".o" from
@@ -296,13 +363,28 @@ func outsideHint(output string, tree ModuleTree) string {
 	return ""
 }
 
-// outsideDeps lists the files of the mirror outside mdir that kbuild
-// recorded as dependencies of the build (the .cmd files' deps_ and
-// source_ lists), relative to mdir.
+// outsideDeps lists the files of the mirror outside mdir that the build
+// read, relative to mdir: those kbuild recorded as dependencies (the .cmd
+// files' deps_ and source_ lists), and every makefile of the tree outside
+// mdir (one Makefile includes another, include $(src)/../common.mk, in no
+// .cmd file). One walk of the mirror finds both.
 func outsideDeps(mirror, mdir string) []string {
 	seen := map[string]bool{}
+	add := func(f string) {
+		if r, err := filepath.Rel(mdir, f); err == nil {
+			seen[r] = true
+		}
+	}
 	_ = filepath.WalkDir(mirror, func(p string, d os.DirEntry, err error) error {
-		if err != nil || d.IsDir() || !strings.HasSuffix(d.Name(), ".cmd") || !strings.HasPrefix(d.Name(), ".") {
+		if err != nil || d.IsDir() {
+			return nil
+		}
+		n := d.Name()
+		if !strings.HasPrefix(p, mdir+"/") && (n == "Makefile" || n == "Kbuild" || n == "makefile" || n == "GNUmakefile" || strings.HasSuffix(n, ".mk") || strings.HasSuffix(n, ".mak")) {
+			add(p)
+			return nil
+		}
+		if !strings.HasSuffix(n, ".cmd") || !strings.HasPrefix(n, ".") {
 			return nil
 		}
 		b, err := os.ReadFile(p)
@@ -319,32 +401,11 @@ func outsideDeps(mirror, mdir string) []string {
 				// and later) record paths relative to it.
 				f = filepath.Join(mdir, f)
 			}
-			if !strings.HasPrefix(f, mirror+"/") {
+			if f = filepath.Clean(f); !strings.HasPrefix(f, mirror+"/") || strings.HasPrefix(f, mdir+"/") || isBuildProduct(filepath.Base(f)) {
 				continue
 			}
-			f = filepath.Clean(f)
-			if strings.HasPrefix(f, mdir+"/") || isBuildProduct(filepath.Base(f)) {
-				continue
-			}
-			if st, err := os.Lstat(f); err != nil || st.Mode()&os.ModeSymlink == 0 {
-				continue // only sources are links in the mirror
-			}
-			if r, err := filepath.Rel(mdir, f); err == nil {
-				seen[r] = true
-			}
-		}
-		return nil
-	})
-	// Makefiles a Makefile includes (include $(src)/../common.mk) are in
-	// no .cmd file: every makefile of the tree outside mdir counts.
-	_ = filepath.WalkDir(mirror, func(p string, d os.DirEntry, err error) error {
-		if err != nil || d.IsDir() || strings.HasPrefix(p, mdir+"/") {
-			return nil
-		}
-		n := d.Name()
-		if n == "Makefile" || n == "Kbuild" || n == "makefile" || n == "GNUmakefile" || strings.HasSuffix(n, ".mk") || strings.HasSuffix(n, ".mak") {
-			if r, err := filepath.Rel(mdir, p); err == nil {
-				seen[r] = true
+			if st, err := os.Lstat(f); err == nil && st.Mode()&os.ModeSymlink != 0 {
+				add(f) // only sources are links in the mirror
 			}
 		}
 		return nil
@@ -374,8 +435,8 @@ func OutsideDigest(dir string, files []string) string {
 }
 
 // SourceDigest hashes the names and contents of a module directory's source
-// files (the files syncTree copies): equal digests build equal modules
-// against the same kernel.
+// files (those walkSources finds, as the mirror links them): equal digests
+// build equal modules against the same kernel.
 func SourceDigest(src string) (string, error) {
 	h := sha256.New()
 	err := walkSources(src, func(rel string, data []byte) error {

@@ -196,3 +196,57 @@ func TestMirrorSkipsCacheInTree(t *testing.T) {
 		t.Errorf("the cache inside the tree was mirrored: %v", err)
 	}
 }
+
+// Single-target builds after a failed "make modules": one run for all the
+// modules that compiled, then again without those its errors name; one at a
+// time only when a failing run names none of them.
+func TestSingleTargets(t *testing.T) {
+	mdir := t.TempDir()
+	var runs [][]string
+	bad := map[string]string{
+		"net":  `ERROR: modpost: "register_netdev" [/src/ex/net.ko] undefined!`,
+		"arch": "/src/ex/arch.c:5:10: fatal error: asm/msr.h: No such file or directory",
+	}
+	build := func(targets []string) (string, error) {
+		var names []string
+		var out []string
+		for _, k := range targets {
+			n := strings.TrimSuffix(filepath.Base(k), ".ko")
+			names = append(names, n)
+			if e, ok := bad[n]; ok {
+				out = append(out, e)
+			}
+		}
+		runs = append(runs, names)
+		if len(out) > 0 {
+			return strings.Join(out, "\n"), fmt.Errorf("make: exit status 2")
+		}
+		for _, k := range targets {
+			writeFile(t, mdir, filepath.Base(k), "ko")
+		}
+		writeFile(t, mdir, "Module.symvers", strings.Join(names, ",")+"\n")
+		return "", nil
+	}
+	var kos []string
+	for _, n := range []string{"a", "arch", "b", "net"} {
+		kos = append(kos, filepath.Join(mdir, n+".ko"))
+	}
+	errs := map[string]string{}
+	built, symvers := singleTargets(build, mdir, kos, errs)
+	if len(runs) != 2 || strings.Join(runs[1], ",") != "a,b" {
+		t.Errorf("make runs = %v, want all four, then a,b", runs)
+	}
+	if len(built) != 2 || filepath.Base(built[0]) != "a.ko" || filepath.Base(built[1]) != "b.ko" || string(symvers) != "a,b\n" {
+		t.Errorf("built %v, symvers %q", built, symvers)
+	}
+	if errs["net"] != bad["net"] || errs["arch"] != bad["arch"] {
+		t.Errorf("errors = %v", errs)
+	}
+	// A failure that names no module: one run each.
+	runs, errs = nil, map[string]string{}
+	bad = map[string]string{"b": "make: *** something went wrong"}
+	built, _ = singleTargets(build, mdir, kos[:3], errs)
+	if len(runs) != 4 || len(built) != 2 {
+		t.Errorf("runs %v, built %v: want one batch then three single runs, two built", runs, built)
+	}
+}
