@@ -30,21 +30,6 @@ type builtModules struct {
 	done   time.Time // when the build finished
 }
 
-// module finds the .ko of name; the kernel treats '-' and '_' in module
-// names alike, and so does this lookup.
-func (m builtModules) module(name string) (string, bool) {
-	if ko, ok := m.kos[name]; ok {
-		return ko, true
-	}
-	norm := func(s string) string { return strings.ReplaceAll(s, "-", "_") }
-	for k, ko := range m.kos {
-		if norm(k) == norm(name) {
-			return ko, true
-		}
-	}
-	return "", false
-}
-
 // missing explains why the module a step needs was not built.
 func (m builtModules) missing(name string) string {
 	norm := func(s string) string { return strings.ReplaceAll(s, "-", "_") }

@@ -89,12 +89,10 @@ func ReachUp(dir string) int {
 		if err != nil {
 			return nil
 		}
+		// How deep the file is below dir: its "../" start from there.
 		depth := 0
-		if rel != "." {
-			depth = strings.Count(filepath.Dir(rel), "/") + 1
-			if filepath.Dir(rel) == "." {
-				depth = 0
-			}
+		if d := filepath.Dir(rel); d != "." {
+			depth = strings.Count(d, "/") + 1
 		}
 		for _, m := range reachUp.FindAllSubmatch(b, -1) {
 			if n := strings.Count(string(m[1]), "..") - depth; n > most {
@@ -120,7 +118,7 @@ func isBuildFile(name string) bool {
 
 func commonAncestor(a, b string) string {
 	for {
-		if r, err := filepath.Rel(a, b); err == nil && r != ".." && !strings.HasPrefix(r, "../") {
+		if within(a, b) {
 			return a
 		}
 		parent := filepath.Dir(a)
