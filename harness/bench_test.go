@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lkmtest/lkmtest/harness/arch"
 	"github.com/lkmtest/lkmtest/harness/cache"
 	"github.com/lkmtest/lkmtest/harness/kbuild"
 	"github.com/lkmtest/lkmtest/initramfs"
@@ -40,7 +41,7 @@ func bareBoot(b *testing.B, tg *Target, initrd string) time.Duration {
 
 // trivialInitramfs compiles testdata/trivial-init.c statically and packs it
 // as /init.
-func trivialInitramfs(b *testing.B, arch qemu.Arch) string {
+func trivialInitramfs(b *testing.B, arch arch.Arch) string {
 	b.Helper()
 	dir := b.TempDir()
 	bin := filepath.Join(dir, "init")
@@ -85,7 +86,7 @@ func BenchmarkWarmLoop(b *testing.B) {
 	}
 }
 
-func benchWarmLoop(b *testing.B, arch qemu.Arch) {
+func benchWarmLoop(b *testing.B, arch arch.Arch) {
 	tg := archTarget(&testing.T{}, arch)
 	if tg == nil {
 		b.Fatal("no target")

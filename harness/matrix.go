@@ -10,11 +10,11 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/lkmtest/lkmtest/harness/arch"
 	"github.com/lkmtest/lkmtest/harness/kbuild"
 	"github.com/lkmtest/lkmtest/harness/spec"
 	"github.com/lkmtest/lkmtest/harness/verdict"
 	kernelconfigs "github.com/lkmtest/lkmtest/kernel-configs"
-	"github.com/lkmtest/lkmtest/qemu"
 )
 
 // Cell is one (kernel, arch) combination of a run.
@@ -22,7 +22,7 @@ type Cell struct {
 	// Kernel is as --kernel names it ("6.1", "6.6.62").
 	Kernel string
 	// Arch is the guest architecture.
-	Arch qemu.Arch
+	Arch arch.Arch
 	// Name is filled in once the target is prepared ("6.1.192-x86_64").
 	Name string
 	// Err is why the cell's target could not be prepared (its tests are

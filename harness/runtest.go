@@ -13,6 +13,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/lkmtest/lkmtest/harness/arch"
 	"github.com/lkmtest/lkmtest/harness/cache"
 	"github.com/lkmtest/lkmtest/harness/guest"
 	"github.com/lkmtest/lkmtest/harness/klog"
@@ -204,7 +205,7 @@ func startVM(ctx context.Context, t *Target, fns []qemu.Fn, dir string, console 
 	return vm, false, err
 }
 
-func writeCmdline(dir string, arch qemu.Arch, fns []qemu.Fn) {
+func writeCmdline(dir string, arch arch.Arch, fns []qemu.Fn) {
 	if opts, err := qemu.NewOptions(arch, fns...); err == nil {
 		_ = os.WriteFile(filepath.Join(dir, "qemu.cmdline"), []byte(opts.CmdlineQuoted()+"\n"), 0o600)
 	}

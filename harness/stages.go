@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/lkmtest/lkmtest/harness/arch"
 	"github.com/lkmtest/lkmtest/harness/cache"
 	"github.com/lkmtest/lkmtest/harness/kbuild"
 	"github.com/lkmtest/lkmtest/harness/kconfig"
@@ -28,7 +29,7 @@ type Options struct {
 	// Cache is the cache directory.
 	Cache *cache.Dir
 	// Arch is the guest architecture.
-	Arch qemu.Arch
+	Arch arch.Arch
 	// Kernel is a Debian series ("6.1") or a kernel.org release ("6.6.62").
 	Kernel string
 	// KernelSrc is a local kernel tree to build instead (--kernel-src).
@@ -75,7 +76,7 @@ func (o *Options) verbose() io.Writer {
 
 // Fragments returns the kernel config fragments for arch: base, then the
 // arch's own.
-func Fragments(arch qemu.Arch) ([]kbuild.Fragment, error) {
+func Fragments(arch arch.Arch) ([]kbuild.Fragment, error) {
 	var out []kbuild.Fragment
 	for _, name := range []string{"base.config", arch.Spec().ConfigFragment} {
 		text, err := kernelconfigs.Read(name)

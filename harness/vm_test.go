@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lkmtest/lkmtest/harness/arch"
 	"github.com/lkmtest/lkmtest/harness/cache"
 	"github.com/lkmtest/lkmtest/harness/spec"
 	"github.com/lkmtest/lkmtest/harness/verdict"
@@ -23,7 +24,7 @@ import (
 // they fail with the install command instead. Only -short skips them.
 
 // vmArchs are the architectures every VM test runs on.
-var vmArchs = []qemu.Arch{qemu.ArchX86_64, qemu.ArchARM64}
+var vmArchs = []arch.Arch{arch.X86_64, arch.ARM64}
 
 type preparedTarget struct {
 	once sync.Once
@@ -37,16 +38,16 @@ var (
 )
 
 // testTarget prepares the x86_64 6.1 target once for all VM tests.
-func testTarget(t *testing.T) *Target { return archTarget(t, qemu.ArchX86_64) }
+func testTarget(t *testing.T) *Target { return archTarget(t, arch.X86_64) }
 
 // archTarget prepares the 6.1 target of arch once for all VM tests, in the
 // user's cache ($LKMTEST_CACHE_DIR overrides) so make run and make test
 // share kernels.
-func archTarget(t *testing.T, arch qemu.Arch) *Target { return kernelTarget(t, arch, "6.1") }
+func archTarget(t *testing.T, arch arch.Arch) *Target { return kernelTarget(t, arch, "6.1") }
 
 // kernelTarget prepares the target of arch and kernel once for all VM
 // tests.
-func kernelTarget(t *testing.T, arch qemu.Arch, kernel string) *Target {
+func kernelTarget(t *testing.T, arch arch.Arch, kernel string) *Target {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("VM test: skipped with -short")
@@ -156,8 +157,8 @@ func testOopsInInitIsCrash(t *testing.T, tg *Target) {
 	if r.Outcome != verdict.Crash {
 		t.Fatalf("outcome = %s, want CRASH: %s", r.Outcome, r.Reason)
 	}
-	title := map[qemu.Arch]string{qemu.ArchX86_64: "BUG: kernel NULL pointer dereference",
-		qemu.ArchARM64: "unable to handle kernel NULL pointer dereference"}[tg.Options.Arch]
+	title := map[arch.Arch]string{arch.X86_64: "BUG: kernel NULL pointer dereference",
+		arch.ARM64: "unable to handle kernel NULL pointer dereference"}[tg.Options.Arch]
 	if !strings.Contains(r.Reason, title) {
 		t.Errorf("reason = %q, want the oops title", r.Reason)
 	}
@@ -342,7 +343,7 @@ func TestBootConfigVariant(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := RunMatrix(context.Background(), tg.Options, []Cell{{Kernel: "6.1", Arch: qemu.ArchX86_64}}, []*spec.Spec{s})
+	m, err := RunMatrix(context.Background(), tg.Options, []Cell{{Kernel: "6.1", Arch: arch.X86_64}}, []*spec.Spec{s})
 	if err != nil {
 		t.Fatal(err)
 	}

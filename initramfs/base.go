@@ -18,8 +18,8 @@ import (
 	"github.com/u-root/mkuimage/uimage/builder"
 	"github.com/u-root/uio/llog"
 
+	"github.com/lkmtest/lkmtest/harness/arch"
 	"github.com/lkmtest/lkmtest/harness/cache"
-	"github.com/lkmtest/lkmtest/qemu"
 )
 
 // ModulePath is lkmtest's Go module path.
@@ -77,7 +77,7 @@ func urootVersion(srcRoot string) string {
 // Base returns the cached base image of u-root's core commands for arch,
 // building it with mkuimage on the first use (about 30 s). srcRoot is
 // lkmtest's source tree, whose go.mod pins u-root.
-func Base(ctx context.Context, c *cache.Dir, arch qemu.Arch, srcRoot string, log io.Writer) (string, error) {
+func Base(ctx context.Context, c *cache.Dir, arch arch.Arch, srcRoot string, log io.Writer) (string, error) {
 	if srcRoot == "" {
 		return "", fmt.Errorf("base image: lkmtest's source tree is needed to build u-root commands: run the bin/lkmtest of a checkout (make build), run from the checkout, or set LKMTEST_SRC to it")
 	}
@@ -127,7 +127,7 @@ var agentSources = []string{"cmd/lkmtest-agent", "harness/guest", "harness/klog"
 // $LKMTEST_AGENT_DIR, lkmtest's source tree (building the agent into the
 // cache, keyed by its sources) and the directory of the running executable
 // (where "make" installs lkmtest-agent-<goarch>).
-func Agent(ctx context.Context, c *cache.Dir, arch qemu.Arch, srcRoot string, log io.Writer) (string, error) {
+func Agent(ctx context.Context, c *cache.Dir, arch arch.Arch, srcRoot string, log io.Writer) (string, error) {
 	name := "lkmtest-agent-" + arch.Spec().GOARCH
 	if d := os.Getenv("LKMTEST_AGENT_DIR"); d != "" {
 		p := filepath.Join(d, name)
@@ -148,7 +148,7 @@ func Agent(ctx context.Context, c *cache.Dir, arch qemu.Arch, srcRoot string, lo
 	return "", fmt.Errorf("guest agent %s not found next to lkmtest: install both with 'make install', or set LKMTEST_AGENT_DIR", name)
 }
 
-func buildAgent(ctx context.Context, c *cache.Dir, arch qemu.Arch, srcRoot string, log io.Writer) (string, error) {
+func buildAgent(ctx context.Context, c *cache.Dir, arch arch.Arch, srcRoot string, log io.Writer) (string, error) {
 	h := sha256.New()
 	gov, err := goVersion(ctx, c)
 	if err != nil {

@@ -10,8 +10,8 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/lkmtest/lkmtest/harness/arch"
 	"github.com/lkmtest/lkmtest/harness/cache"
-	"github.com/lkmtest/lkmtest/qemu"
 )
 
 // The guest's everyday tools with GNU-compatible flags and exit statuses
@@ -34,18 +34,13 @@ var BusyboxApplets = []string{
 }
 
 // debianArch is Debian's name for a guest arch.
-func debianArch(arch qemu.Arch) string {
-	if arch == qemu.ArchARM64 {
-		return "arm64"
-	}
-	return "amd64"
-}
+func debianArch(a arch.Arch) string { return a.Spec().Debian }
 
 // Busybox returns the static busybox binary of Debian's busybox-static
 // package for arch, downloaded once with apt-get into the cache (a private
 // apt state: the host's package lists and architectures are not touched)
 // and unpacked with dpkg-deb.
-func Busybox(ctx context.Context, c *cache.Dir, arch qemu.Arch, log io.Writer) (string, error) {
+func Busybox(ctx context.Context, c *cache.Dir, arch arch.Arch, log io.Writer) (string, error) {
 	deb := debianArch(arch)
 	dir, _, err := c.Ensure(ctx, "busybox", cache.Key("busybox/v1", deb), func(ctx context.Context, tmp string) error {
 		fmt.Fprintf(log, "downloading Debian's %s for %s (the guest's grep, awk, sed...; once)\n", BusyboxPackage, deb)

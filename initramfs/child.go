@@ -9,8 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/lkmtest/lkmtest/harness/arch"
 	"github.com/lkmtest/lkmtest/harness/cache"
-	"github.com/lkmtest/lkmtest/qemu"
 )
 
 //go:embed child/lkmtest-child.c
@@ -21,7 +21,7 @@ var chrtSource []byte
 
 // Chrt returns the guest's chrt (child/chrt.c: Debian's busybox has none)
 // for arch, compiled statically once per compiler and cached.
-func Chrt(ctx context.Context, c *cache.Dir, arch qemu.Arch) (string, error) {
+func Chrt(ctx context.Context, c *cache.Dir, arch arch.Arch) (string, error) {
 	p, err := StaticC(ctx, c, arch, "chrt", chrtSource, "initramfs/child/chrt.c")
 	if err != nil {
 		return "", fmt.Errorf("build the guest's chrt: %w", err)
@@ -34,7 +34,7 @@ const ChildName = "lkmtest-child"
 
 // Child returns the guest's module helper (child/lkmtest-child.c) for
 // arch, compiled statically once per compiler and cached.
-func Child(ctx context.Context, c *cache.Dir, arch qemu.Arch) (string, error) {
+func Child(ctx context.Context, c *cache.Dir, arch arch.Arch) (string, error) {
 	p, err := StaticC(ctx, c, arch, ChildName, childSource, "initramfs/child/"+ChildName+".c")
 	if err != nil {
 		return "", fmt.Errorf("build the guest module helper: %w", err)
@@ -46,7 +46,7 @@ func Child(ctx context.Context, c *cache.Dir, arch qemu.Arch) (string, error) {
 // (gcc, or the arch's cross compiler), cached by source, compiler and
 // arch, and returns the binary. srcPath names the source in the compiler's
 // messages.
-func StaticC(ctx context.Context, c *cache.Dir, arch qemu.Arch, name string, code []byte, srcPath string) (string, error) {
+func StaticC(ctx context.Context, c *cache.Dir, arch arch.Arch, name string, code []byte, srcPath string) (string, error) {
 	cc := arch.CC()
 	id, err := cache.ToolID(cc)
 	if err != nil {

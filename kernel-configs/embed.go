@@ -23,7 +23,7 @@ var files embed.FS
 const Prefix = "lkmtest:"
 
 // Always are the fragments every kernel gets (base, then the arch's own: the
-// ConfigFragment of each qemu.ArchSpec); they cannot be named with Prefix.
+// ConfigFragment of each arch.Spec); they cannot be named with Prefix.
 var Always = []string{"base.config", "x86_64.config", "arm64.config"}
 
 // Read returns the fragment called name ("base.config").

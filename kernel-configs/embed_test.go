@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/lkmtest/lkmtest/qemu"
+	"github.com/lkmtest/lkmtest/harness/arch"
 )
 
 func TestNames(t *testing.T) {
@@ -34,7 +34,7 @@ func TestNames(t *testing.T) {
 		t.Errorf("Description(debug) = %q, want %q", d, want)
 	}
 	// Always covers every arch's fragment, and each of them exists.
-	for _, a := range qemu.Archs() {
+	for _, a := range arch.All() {
 		if f := a.Spec().ConfigFragment; !slices.Contains(Always, f) {
 			t.Errorf("%s's fragment %s is not in Always", a, f)
 		}

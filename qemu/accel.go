@@ -8,6 +8,8 @@ import (
 	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/lkmtest/lkmtest/harness/arch"
 )
 
 // AccelChoice is the accelerator a run uses and why it was chosen.
@@ -31,17 +33,25 @@ func ParseAccelMode(s string) (string, error) {
 // architecture as the host, virtualization flags in /proc/cpuinfo, /dev/kvm
 // openable read-write and answering KVM_GET_API_VERSION with 12. It does not
 // prove that a guest runs: ChooseAccel follows it with a trial boot.
-func KVMUsable(arch Arch) error {
-	if !arch.Native() {
-		return fmt.Errorf("guest %s differs from host %s", arch, HostArch())
+func KVMUsable(a arch.Arch) error {
+	host, err := arch.Host()
+	if err != nil {
+		return err
 	}
-	if arch == ArchX86_64 {
+	if a != host {
+		return fmt.Errorf("guest %s differs from host %s", a, host)
+	}
+	if flags := a.Spec().KVMFlags; len(flags) > 0 {
 		info, err := os.ReadFile("/proc/cpuinfo")
 		if err != nil {
 			return fmt.Errorf("read /proc/cpuinfo: %w", err)
 		}
-		if !hasFlag(string(info), "vmx") && !hasFlag(string(info), "svm") {
-			return fmt.Errorf("CPU has no vmx/svm flag (no hardware virtualization exposed)")
+		found := false
+		for _, f := range flags {
+			found = found || hasFlag(string(info), f)
+		}
+		if !found {
+			return fmt.Errorf("CPU has no %s flag (no hardware virtualization exposed)", strings.Join(flags, "/"))
 		}
 	}
 	fd, err := unix.Open("/dev/kvm", unix.O_RDWR|unix.O_CLOEXEC, 0)
@@ -80,12 +90,12 @@ func hasFlag(cpuinfo, flag string) bool {
 // auto it uses KVM only when KVMUsable passes and trial (a bounded boot of a
 // real guest under KVM) succeeds; trial may be nil to skip it, which makes
 // auto choose TCG. For kvm it fails when the cheap checks fail.
-func ChooseAccel(ctx context.Context, mode string, arch Arch, trial func(context.Context) error) (AccelChoice, error) {
+func ChooseAccel(ctx context.Context, mode string, a arch.Arch, trial func(context.Context) error) (AccelChoice, error) {
 	switch mode {
 	case "tcg":
 		return AccelChoice{AccelTCG, "TCG requested with --accel tcg"}, nil
 	case "kvm":
-		if err := KVMUsable(arch); err != nil {
+		if err := KVMUsable(a); err != nil {
 			return AccelChoice{}, fmt.Errorf("--accel kvm: KVM is not usable: %w (use --accel tcg or auto)", err)
 		}
 		return AccelChoice{AccelKVM, "KVM requested with --accel kvm"}, nil
@@ -93,7 +103,7 @@ func ChooseAccel(ctx context.Context, mode string, arch Arch, trial func(context
 	default:
 		return AccelChoice{}, fmt.Errorf("invalid --accel %q (valid: auto, kvm, tcg)", mode)
 	}
-	if err := KVMUsable(arch); err != nil {
+	if err := KVMUsable(a); err != nil {
 		return AccelChoice{AccelTCG, "TCG: KVM not usable: " + err.Error()}, nil
 	}
 	if trial == nil {

@@ -5,7 +5,7 @@
 // (Fn), and its command line is a pure function of them (Options.Cmdline), so
 // it can be tested without starting anything.
 //
-//	vm, err := qemu.Start(ctx, qemu.ArchX86_64,
+//	vm, err := qemu.Start(ctx, arch.X86_64,
 //		qemu.WithKernel("bzImage"), qemu.WithInitramfs("initrd.cpio"),
 //		qemu.WithSocketDir(dir), qemu.WithConsole(consoleFile))
 //

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/lkmtest/lkmtest/harness/arch"
 )
 
 // Accel is a QEMU accelerator.
@@ -21,7 +23,7 @@ const (
 // Options describes one VM. The zero value plus Kernel and Initramfs boots.
 type Options struct {
 	// Arch is the guest architecture.
-	Arch Arch
+	Arch arch.Arch
 	// QEMU overrides the emulator binary of the arch table.
 	QEMU string
 	// Accel is the accelerator (default TCG).
@@ -135,11 +137,11 @@ func WithExtraArgs(args ...string) Fn {
 }
 
 // NewOptions applies fns to the defaults for arch.
-func NewOptions(arch Arch, fns ...Fn) (*Options, error) {
-	if _, ok := archs[arch]; !ok {
-		return nil, fmt.Errorf("%w %q", ErrUnsupportedArch, arch)
+func NewOptions(a arch.Arch, fns ...Fn) (*Options, error) {
+	if _, err := arch.Parse(string(a)); err != nil {
+		return nil, err
 	}
-	o := &Options{Arch: arch, Accel: AccelTCG, MemoryMiB: 256, CPUs: 1}
+	o := &Options{Arch: a, Accel: AccelTCG, MemoryMiB: 256, CPUs: 1}
 	for _, fn := range fns {
 		if err := fn(o); err != nil {
 			return nil, err

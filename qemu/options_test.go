@@ -5,19 +5,9 @@ import (
 	"errors"
 	"strings"
 	"testing"
-)
 
-func TestParseArch(t *testing.T) {
-	for in, want := range map[string]Arch{"x86_64": ArchX86_64, "amd64": ArchX86_64, "arm64": ArchARM64, "aarch64": ArchARM64, " ARM64 ": ArchARM64} {
-		if got, err := ParseArch(in); err != nil || got != want {
-			t.Errorf("ParseArch(%q) = %q, %v; want %q", in, got, err, want)
-		}
-	}
-	_, err := ParseArch("riscv64")
-	if !errors.Is(err, ErrUnsupportedArch) || !strings.Contains(err.Error(), "valid: arm64, x86_64") {
-		t.Errorf("ParseArch(riscv64) error = %v, want the valid list", err)
-	}
-}
+	"github.com/lkmtest/lkmtest/harness/arch"
+)
 
 func argAfter(argv []string, flag string) []string {
 	var out []string
@@ -32,14 +22,14 @@ func argAfter(argv []string, flag string) []string {
 func TestCmdline(t *testing.T) {
 	cases := []struct {
 		name string
-		arch Arch
+		arch arch.Arch
 		fns  []Fn
 		want map[string][]string // flag -> values, in order
 		kcmd string
 	}{
 		{
 			name: "x86_64 defaults with agent",
-			arch: ArchX86_64,
+			arch: arch.X86_64,
 			fns:  []Fn{WithKernel("/k/bzImage"), WithInitramfs("/i.cpio"), WithSocketDir("/s"), WithAgent()},
 			want: map[string][]string{
 				"-machine": {"q35"}, "-accel": {"tcg"}, "-m": {"256"}, "-smp": {"1"},
@@ -51,7 +41,7 @@ func TestCmdline(t *testing.T) {
 		},
 		{
 			name: "arm64 with memory, cpus, cmdline and init args",
-			arch: ArchARM64,
+			arch: arch.ARM64,
 			fns: []Fn{WithKernel("/k/Image"), WithSocketDir("/s"), WithMemory(512), WithCPUs(2),
 				WithAppend("nokaslr"), WithInitArgs("probe")},
 			want: map[string][]string{"-machine": {"virt"}, "-cpu": {"max"}, "-m": {"512"}, "-smp": {"2"}, "-device": {"pvpanic-pci", "virtio-rng-pci"}},
@@ -59,14 +49,14 @@ func TestCmdline(t *testing.T) {
 		},
 		{
 			name: "old arm64 kernel: cpu model override, no pvpanic",
-			arch: ArchARM64,
+			arch: arch.ARM64,
 			fns:  []Fn{WithKernel("/k/Image"), WithSocketDir("/s"), WithCPUModel("max,lpa2=off"), WithoutPanicDevice(), WithAgent()},
 			want: map[string][]string{"-cpu": {"max,lpa2=off"}, "-device": {"virtio-rng-pci", "virtio-serial-pci", "virtserialport,chardev=agent,name=lkmtest"}},
 			kcmd: "console=ttyAMA0 panic=-1 printk.devkmsg=on",
 		},
 		{
 			name: "kvm uses the host cpu",
-			arch: ArchX86_64,
+			arch: arch.X86_64,
 			fns:  []Fn{WithKernel("k"), WithSocketDir("/s"), WithAccel(AccelKVM)},
 			want: map[string][]string{"-accel": {"kvm"}, "-cpu": {"host"}},
 			kcmd: "console=ttyS0 panic=-1 printk.devkmsg=on",
@@ -100,16 +90,16 @@ func TestCmdline(t *testing.T) {
 }
 
 func TestNewOptionsErrors(t *testing.T) {
-	if _, err := NewOptions(ArchX86_64, WithSocketDir("/s")); err == nil {
+	if _, err := NewOptions(arch.X86_64, WithSocketDir("/s")); err == nil {
 		t.Error("no kernel: want an error")
 	}
-	if _, err := NewOptions("sparc", WithKernel("k"), WithSocketDir("/s")); !errors.Is(err, ErrUnsupportedArch) {
+	if _, err := NewOptions("sparc", WithKernel("k"), WithSocketDir("/s")); !errors.Is(err, arch.ErrUnsupported) {
 		t.Errorf("unknown arch: err = %v", err)
 	}
 }
 
 func TestCmdlineQuoted(t *testing.T) {
-	o, _ := NewOptions(ArchX86_64, WithKernel("/a b/bzImage"), WithSocketDir("/s"), WithAppend("x='1'"))
+	o, _ := NewOptions(arch.X86_64, WithKernel("/a b/bzImage"), WithSocketDir("/s"), WithAppend("x='1'"))
 	q := o.CmdlineQuoted()
 	if !strings.Contains(q, `-kernel '/a b/bzImage'`) || !strings.Contains(q, `x='\''1'\''`) {
 		t.Errorf("CmdlineQuoted = %s", q)
@@ -129,14 +119,18 @@ func TestCleanLine(t *testing.T) {
 
 func TestChooseAccel(t *testing.T) {
 	ctx := context.Background()
-	c, err := ChooseAccel(ctx, "tcg", ArchX86_64, nil)
+	c, err := ChooseAccel(ctx, "tcg", arch.X86_64, nil)
 	if err != nil || c.Accel != AccelTCG {
 		t.Errorf("tcg: %+v %v", c, err)
 	}
 	// arm64 on an x86_64 host (or the reverse) can never use KVM.
-	foreign := ArchARM64
-	if HostArch() == ArchARM64 {
-		foreign = ArchX86_64
+	host, err := arch.Host()
+	if err != nil {
+		t.Fatal(err)
+	}
+	foreign := arch.ARM64
+	if host == arch.ARM64 {
+		foreign = arch.X86_64
 	}
 	called := false
 	c, err = ChooseAccel(ctx, "auto", foreign, func(context.Context) error { called = true; return nil })
@@ -146,12 +140,12 @@ func TestChooseAccel(t *testing.T) {
 	if _, err := ChooseAccel(ctx, "kvm", foreign, nil); err == nil {
 		t.Error("--accel kvm on a foreign arch: want an error")
 	}
-	if _, err := ChooseAccel(ctx, "fast", ArchX86_64, nil); err == nil {
+	if _, err := ChooseAccel(ctx, "fast", arch.X86_64, nil); err == nil {
 		t.Error("invalid mode: want an error")
 	}
 	// When the cheap checks pass, a failing trial falls back to TCG.
-	if KVMUsable(HostArch()) == nil {
-		c, _ = ChooseAccel(ctx, "auto", HostArch(), func(context.Context) error { return errors.New("hung") })
+	if KVMUsable(host) == nil {
+		c, _ = ChooseAccel(ctx, "auto", host, func(context.Context) error { return errors.New("hung") })
 		if c.Accel != AccelTCG || !strings.Contains(c.Reason, "trial boot failed: hung") {
 			t.Errorf("failed trial: %+v", c)
 		}

@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"github.com/digitalocean/go-qemu/qmp"
+
+	"github.com/lkmtest/lkmtest/harness/arch"
 )
 
 // Exit says how a VM ended.
@@ -87,15 +89,15 @@ type VM struct {
 }
 
 // Start boots a VM and returns once its CPUs run. The caller must call Wait.
-func Start(ctx context.Context, arch Arch, fns ...Fn) (*VM, error) {
-	o, err := NewOptions(arch, fns...)
+func Start(ctx context.Context, a arch.Arch, fns ...Fn) (*VM, error) {
+	o, err := NewOptions(a, fns...)
 	if err != nil {
 		return nil, err
 	}
 	argv := o.Cmdline()
 	if _, err := exec.LookPath(argv[0]); err != nil {
 		return nil, fmt.Errorf("qemu: %s not found: install it with 'apt-get install %s': %w",
-			argv[0], arch.Spec().DebianQEMU, err)
+			argv[0], a.Spec().DebianQEMU, err)
 	}
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL, Setpgid: true}

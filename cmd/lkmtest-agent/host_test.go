@@ -5,13 +5,13 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"runtime"
 	"strings"
 	"testing"
 
+	"github.com/lkmtest/lkmtest/harness/arch"
+
 	"github.com/lkmtest/lkmtest/harness/cache"
 	"github.com/lkmtest/lkmtest/initramfs"
-	"github.com/lkmtest/lkmtest/qemu"
 )
 
 // TestRefusesOnHost runs the agent and the C module helper on this host, as
@@ -31,11 +31,11 @@ func TestRefusesOnHost(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	arch := qemu.ArchX86_64
-	if runtime.GOARCH == "arm64" {
-		arch = qemu.ArchARM64
+	host, err := arch.Host()
+	if err != nil {
+		t.Fatal(err)
 	}
-	helper, err := initramfs.Child(t.Context(), c, arch)
+	helper, err := initramfs.Child(t.Context(), c, host)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/lkmtest/lkmtest/harness/arch"
 	"github.com/lkmtest/lkmtest/harness/cache"
 	"github.com/lkmtest/lkmtest/harness/kbuild"
 	"github.com/lkmtest/lkmtest/qemu"
@@ -50,7 +51,7 @@ func doctorChecks() []check {
 		{"apt-get (downloads the guest's busybox-static once)", haveCmd("apt-get"), "apt"},
 		{"dpkg-deb (unpacks the guest's busybox-static)", haveCmd("dpkg-deb"), "dpkg"},
 	}
-	for _, a := range qemu.Archs() {
+	for _, a := range arch.All() {
 		spec := a.Spec()
 		checks = append(checks, check{"QEMU for " + string(a), haveCmd(spec.QEMU), spec.DebianQEMU})
 		if !a.Native() {
@@ -92,7 +93,7 @@ func newDoctorCmd(c *common) *cobra.Command {
 			} else {
 				fmt.Fprintf(w, "ok       %-48s %s\n", "writable cache directory", root)
 			}
-			for _, a := range qemu.Archs() {
+			for _, a := range arch.All() {
 				if err := qemu.KVMUsable(a); err != nil {
 					fmt.Fprintf(w, "info     accelerator for %-32s TCG (KVM not usable: %v)\n", a, err)
 				} else {

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/lkmtest/lkmtest/harness"
+	"github.com/lkmtest/lkmtest/harness/arch"
 	"github.com/lkmtest/lkmtest/harness/cache"
 	"github.com/lkmtest/lkmtest/harness/kbuild"
 	"github.com/lkmtest/lkmtest/initramfs"
@@ -93,9 +94,9 @@ func (c *common) addTargetFlags(cmd *cobra.Command) {
 // cells turns --kernel and --arch (comma-separated lists) into the run's
 // (kernel, arch) combinations, kernel-major.
 func (c *common) cells(cmd *cobra.Command) ([]harness.Cell, error) {
-	var archs []qemu.Arch
+	var archs []arch.Arch
 	for _, a := range splitList(c.arch) {
-		arch, err := qemu.ParseArch(a)
+		arch, err := arch.Parse(a)
 		if err != nil {
 			return nil, fmt.Errorf("--arch: %w", err)
 		}

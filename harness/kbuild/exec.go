@@ -3,12 +3,13 @@ package kbuild
 import (
 	"context"
 	"fmt"
-	"github.com/lkmtest/lkmtest/harness/cache"
 	"io"
 	"os"
 	"os/exec"
 	"strings"
 	"syscall"
+
+	"github.com/lkmtest/lkmtest/harness/cache"
 )
 
 // run logs and runs a command, sending its output to log.

@@ -13,11 +13,11 @@ import (
 	"strings"
 	"time"
 
+	"github.com/lkmtest/lkmtest/harness/arch"
 	"github.com/lkmtest/lkmtest/harness/cache"
 	"github.com/lkmtest/lkmtest/harness/kconfig"
 	"github.com/lkmtest/lkmtest/harness/progress"
 	"github.com/lkmtest/lkmtest/harness/quirk"
-	"github.com/lkmtest/lkmtest/qemu"
 )
 
 // Fragment is a named piece of kernel configuration.
@@ -33,7 +33,7 @@ type KernelRequest struct {
 	// Source is the tree to build.
 	Source *Source
 	// Arch is the target architecture.
-	Arch qemu.Arch
+	Arch arch.Arch
 	// Fragments are merged in order onto allnoconfig.
 	Fragments []Fragment
 	// Jobs is make's -j (default: number of CPUs).
@@ -68,7 +68,7 @@ type Metadata struct {
 	// Key is the cache key.
 	Key string `json:"key"`
 	// Arch is the target architecture.
-	Arch qemu.Arch `json:"arch"`
+	Arch arch.Arch `json:"arch"`
 	// KernelVersion is the source's version.
 	KernelVersion string `json:"kernel_version"`
 	// SourceIdentity names the source tree.
@@ -100,7 +100,7 @@ type Metadata struct {
 
 // archArgs are the make variables that select arch (and its cross
 // compiler), plus the quirk table's make variables for version.
-func archArgs(arch qemu.Arch, version string) []string {
+func archArgs(arch arch.Arch, version string) []string {
 	spec := arch.Spec()
 	args := []string{"ARCH=" + spec.KernelArch}
 	if !arch.Native() {
@@ -110,12 +110,12 @@ func archArgs(arch qemu.Arch, version string) []string {
 }
 
 // makeArgs are the make arguments of an out-of-tree kernel build.
-func makeArgs(src *Source, out string, arch qemu.Arch) []string {
+func makeArgs(src *Source, out string, arch arch.Arch) []string {
 	return append([]string{"-C", src.Dir, "O=" + out}, archArgs(arch, src.Version)...)
 }
 
 // compiler is the C compiler the kernel build for arch uses.
-func compiler(arch qemu.Arch) string { return arch.CC() }
+func compiler(arch arch.Arch) string { return arch.CC() }
 
 // MergeFragments parses and merges fragments.
 func MergeFragments(frags []Fragment) (*kconfig.Config, error) {
@@ -208,7 +208,7 @@ func configure(ctx context.Context, log io.Writer, req KernelRequest, merged *kc
 // previousObjects is the object count of the latest cached build of the
 // same kernel version and arch (0 when none): the expected total of a
 // build's progress.
-func previousObjects(c *cache.Dir, arch qemu.Arch, version string) int64 {
+func previousObjects(c *cache.Dir, arch arch.Arch, version string) int64 {
 	metas, _ := filepath.Glob(filepath.Join(c.Root, "kernels", "*", "metadata.json"))
 	var best Metadata
 	for _, p := range metas {

@@ -15,7 +15,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/lkmtest/lkmtest/qemu"
+	"github.com/lkmtest/lkmtest/harness/arch"
 )
 
 // ModuleBuildError is a module directory of which no module compiled;
@@ -76,7 +76,7 @@ type ModuleBuild struct {
 // When some modules of the directory fail to compile, the others are still
 // built (Partial): a step that needs only those runs. When none builds, the
 // error is a *ModuleBuildError with the first compiler error.
-func BuildModules(ctx context.Context, k *Kernel, arch qemu.Arch, tree ModuleTree, work string, extraSymbols []string, log io.Writer) (*ModuleBuild, error) {
+func BuildModules(ctx context.Context, k *Kernel, arch arch.Arch, tree ModuleTree, work string, extraSymbols []string, log io.Writer) (*ModuleBuild, error) {
 	if log == nil {
 		log = io.Discard
 	}

@@ -10,7 +10,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/lkmtest/lkmtest/qemu"
+	"github.com/lkmtest/lkmtest/harness/arch"
 )
 
 // Quirk is one known difference of the kernels in [Since, Before) on Arch.
@@ -18,7 +18,7 @@ type Quirk struct {
 	// ID names the quirk in logs and metadata.
 	ID string
 	// Arch limits the quirk to one architecture ("" for all).
-	Arch qemu.Arch
+	Arch arch.Arch
 	// Since and Before bound the kernel versions, half-open ("" unbounded).
 	Since, Before string
 	// Why is the public fact behind the quirk.
@@ -43,7 +43,7 @@ type Quirk struct {
 // Table is every known quirk. Kernels older than 5.4 are refused elsewhere.
 var Table = []Quirk{
 	{
-		ID: "arm64-lpa2", Arch: qemu.ArchARM64, Before: "5.12",
+		ID: "arm64-lpa2", Arch: arch.ARM64, Before: "5.12",
 		Why: "QEMU 7.0+ '-cpu max' offers FEAT_LPA2; arm64 kernels before 5.12 mis-detect the page-table format and hang early in boot",
 		CPU: "max,lpa2=off",
 	},
@@ -94,7 +94,7 @@ type Set struct {
 }
 
 // For returns the quirks of kernel version on arch.
-func For(arch qemu.Arch, version string) Set {
+func For(arch arch.Arch, version string) Set {
 	s := Set{Rename: map[string]string{}}
 	for _, q := range Table {
 		if q.Arch != "" && q.Arch != arch {

@@ -4,23 +4,23 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/lkmtest/lkmtest/qemu"
+	"github.com/lkmtest/lkmtest/harness/arch"
 )
 
 func TestFor(t *testing.T) {
 	for _, tc := range []struct {
-		arch    qemu.Arch
+		arch    arch.Arch
 		version string
 		ids     []string
 		cpu     string
 		panic   bool
 	}{
-		{qemu.ArchARM64, "5.4.302", []string{"arm64-lpa2", "no-pvpanic-pci", "debug-info-choice", "gcc10-fcommon", "kfence", "no-kunit"}, "max,lpa2=off", false},
-		{qemu.ArchX86_64, "5.4.302", []string{"no-pvpanic-pci", "debug-info-choice", "gcc10-fcommon", "kfence", "no-kunit"}, "", false},
-		{qemu.ArchX86_64, "5.15.147", []string{"debug-info-choice", "no-kunit-enable"}, "", true},
-		{qemu.ArchARM64, "5.12", []string{"debug-info-choice", "no-kunit-enable"}, "", true},
-		{qemu.ArchARM64, "6.1.192", nil, "", true},
-		{qemu.ArchX86_64, "6.12.57", nil, "", true},
+		{arch.ARM64, "5.4.302", []string{"arm64-lpa2", "no-pvpanic-pci", "debug-info-choice", "gcc10-fcommon", "kfence", "no-kunit"}, "max,lpa2=off", false},
+		{arch.X86_64, "5.4.302", []string{"no-pvpanic-pci", "debug-info-choice", "gcc10-fcommon", "kfence", "no-kunit"}, "", false},
+		{arch.X86_64, "5.15.147", []string{"debug-info-choice", "no-kunit-enable"}, "", true},
+		{arch.ARM64, "5.12", []string{"debug-info-choice", "no-kunit-enable"}, "", true},
+		{arch.ARM64, "6.1.192", nil, "", true},
+		{arch.X86_64, "6.12.57", nil, "", true},
 	} {
 		s := For(tc.arch, tc.version)
 		if !slices.Equal(s.IDs, tc.ids) {
@@ -33,7 +33,7 @@ func TestFor(t *testing.T) {
 			t.Errorf("For(%s, %s).NoPanicDevice = %v", tc.arch, tc.version, s.NoPanicDevice)
 		}
 	}
-	old := For(qemu.ArchX86_64, "5.4.302")
+	old := For(arch.X86_64, "5.4.302")
 	if !slices.Contains(old.Drop, "CONFIG_PVPANIC_PCI") || old.Rename["CONFIG_DEBUG_INFO_DWARF_TOOLCHAIN_DEFAULT"] != "CONFIG_DEBUG_INFO" {
 		t.Errorf("5.4 quirks lack the pvpanic drop or the debug-info rename: %+v", old)
 	}
