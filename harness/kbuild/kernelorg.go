@@ -19,8 +19,8 @@ import (
 	"time"
 
 	"github.com/lkmtest/lkmtest/harness/cache"
+	"github.com/lkmtest/lkmtest/harness/kver"
 	"github.com/lkmtest/lkmtest/harness/progress"
-	"github.com/lkmtest/lkmtest/harness/quirk"
 )
 
 // DefaultMirror is where kernel.org release tarballs are downloaded from;
@@ -79,7 +79,7 @@ func releaseSum(version, sum string) (string, error) {
 	if m == nil {
 		return "", fmt.Errorf("--kernel %q: not a kernel.org release (want X.Y.Z, e.g. 6.6.60)", version)
 	}
-	if versionLess(m[1]+"."+m[2], OldestRelease) {
+	if kver.Compare(m[1]+"."+m[2], OldestRelease) < 0 {
 		return "", fmt.Errorf("--kernel %s: kernels older than %s are not supported", version, OldestRelease)
 	}
 	sum = strings.ToLower(strings.TrimSpace(sum))
@@ -205,6 +205,3 @@ func download(ctx context.Context, url, dst, sum string, log io.Writer) error {
 	fmt.Fprintf(log, "downloaded %s: %.1f MB in %.1fs, sha256 verified\n", filepath.Base(dst), float64(n)/1e6, time.Since(t0).Seconds())
 	return nil
 }
-
-// versionLess compares dotted numeric versions ("5.4" < "5.12").
-func versionLess(a, b string) bool { return quirk.Compare(a, b) < 0 }

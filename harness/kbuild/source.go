@@ -10,7 +10,7 @@ import (
 	"strings"
 
 	"github.com/lkmtest/lkmtest/harness/cache"
-	"github.com/lkmtest/lkmtest/harness/quirk"
+	"github.com/lkmtest/lkmtest/harness/kver"
 )
 
 // Source is a pristine kernel source tree in the cache (never modified:
@@ -74,7 +74,7 @@ func checkSeries(series string) error {
 		}
 	}
 	hint := ""
-	if quirk.Compare(series, OldestRelease) >= 0 && strings.Count(series, ".") == 1 {
+	if kver.Compare(series, OldestRelease) >= 0 && strings.Count(series, ".") == 1 {
 		hint = fmt.Sprintf(" (%s has no Debian source package here: name one of its kernel.org releases, e.g. %s)", series, latestPinned(series))
 	}
 	return fmt.Errorf("--kernel %q: unknown kernel: name a Debian series (%s), a kernel.org release X.Y.Z (e.g. 5.4.302, 6.6.62) or a local tree with --kernel-src DIR%s",
@@ -85,7 +85,7 @@ func checkSeries(series string) error {
 func latestPinned(series string) string {
 	best := ""
 	for _, r := range PinnedReleases() {
-		if strings.HasPrefix(r, series+".") && (best == "" || quirk.Compare(r, best) > 0) {
+		if r != series && kver.InSeries(r, series) && (best == "" || kver.Compare(r, best) > 0) {
 			best = r
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/lkmtest/lkmtest/harness/arch"
 	"github.com/lkmtest/lkmtest/harness/quirk"
 )
 
@@ -41,14 +42,16 @@ func Names() []string {
 const pageSize = 4096
 
 // kmallocCaches are the SLUB kmalloc cache sizes up to
-// KMALLOC_MAX_CACHE_SIZE (two pages) on env. The 96- and 192-byte caches
-// exist only when the minimum kmalloc alignment allows them: arm64 before
-// 6.5 aligns kmalloc to 128 bytes (ARCH_DMA_MINALIGN), so its smallest
-// cache is kmalloc-128.
+// KMALLOC_MAX_CACHE_SIZE (two pages) on env. A minimum kmalloc alignment
+// from the quirk table (arm64 before 6.5: 128 bytes) removes the caches it
+// does not divide: the smaller ones and the 96- and 192-byte caches.
 func kmallocCaches(env Env) []int {
-	caches := []int{8, 16, 32, 64, 96, 128, 192, 256, 512, 1024, 2048, 4096, 8192}
-	if env.Arch == "arm64" && quirk.Compare(env.Kernel, "6.5") < 0 {
-		caches = []int{128, 256, 512, 1024, 2048, 4096, 8192}
+	align := max(quirk.For(arch.Arch(env.Arch), env.Kernel).KmallocMinAlign, 8)
+	var caches []int
+	for _, c := range []int{8, 16, 32, 64, 96, 128, 192, 256, 512, 1024, 2048, 4096, 8192} {
+		if c%align == 0 {
+			caches = append(caches, c)
+		}
 	}
 	return caches
 }

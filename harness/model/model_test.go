@@ -1,6 +1,7 @@
 package model
 
 import (
+	"slices"
 	"strings"
 	"testing"
 )
@@ -57,6 +58,29 @@ func TestKsizeArch(t *testing.T) {
 	} {
 		if got := Ksize(c.env, c.n); got != c.want {
 			t.Errorf("Ksize(%+v, %d) = %d, want %d", c.env, c.n, got, c.want)
+		}
+	}
+}
+
+// The caches follow the quirk table's kmalloc alignment: arm64 loses every
+// cache below 128 bytes and kmalloc-192 until 6.5, x86_64 never does.
+func TestKmallocCaches(t *testing.T) {
+	all := []int{8, 16, 32, 64, 96, 128, 192, 256, 512, 1024, 2048, 4096, 8192}
+	aligned := []int{128, 256, 512, 1024, 2048, 4096, 8192}
+	for _, c := range []struct {
+		env  Env
+		want []int
+	}{
+		{Env{"x86_64", "5.4.302"}, all},
+		{Env{"x86_64", "6.1.192"}, all},
+		{Env{"arm64", "5.4.302"}, aligned},
+		{Env{"arm64", "6.1.192"}, aligned},
+		{Env{"arm64", "6.4.16"}, aligned},
+		{Env{"arm64", "6.5"}, all},
+		{Env{"arm64", "6.12.117"}, all},
+	} {
+		if got := kmallocCaches(c.env); !slices.Equal(got, c.want) {
+			t.Errorf("kmallocCaches(%+v) = %v, want %v", c.env, got, c.want)
 		}
 	}
 }

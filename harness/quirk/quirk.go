@@ -1,26 +1,26 @@
 // Package quirk is the table of what differs between kernel versions on
 // each architecture: QEMU CPU models, devices a kernel lacks, config
 // symbols renamed or added over time, make variables old kernels need with
-// the host's GCC. Code asks For(arch, version) and applies the merged
-// result; it never tests versions itself.
+// the host's GCC, the kmalloc alignment the models compute with. Code asks
+// For(arch, version) and applies the merged result; it never tests
+// versions itself (package kver orders them).
 package quirk
 
 import (
 	"sort"
-	"strconv"
-	"strings"
 
 	"github.com/lkmtest/lkmtest/harness/arch"
+	"github.com/lkmtest/lkmtest/harness/kver"
 )
 
-// Quirk is one known difference of the kernels in [Since, Before) on Arch.
+// Quirk is one known difference of the kernels in a range on Arch.
 type Quirk struct {
 	// ID names the quirk in logs and metadata.
 	ID string
 	// Arch limits the quirk to one architecture ("" for all).
 	Arch arch.Arch
-	// Since and Before bound the kernel versions, half-open ("" unbounded).
-	Since, Before string
+	// Kernels are the versions the quirk applies to, half-open.
+	Kernels kver.Range
 	// Why is the public fact behind the quirk.
 	Why string
 
@@ -38,44 +38,54 @@ type Quirk struct {
 	Rename map[string]string
 	// MakeVars are extra make variables for kernel and module builds.
 	MakeVars []string
+	// KmallocMinAlign is the minimum alignment of kmalloc's caches in
+	// bytes when the kernel raises it above the slab allocator's own 8:
+	// no cache is smaller, and only sizes it divides exist.
+	KmallocMinAlign int
 }
 
 // Table is every known quirk. Kernels older than 5.4 are refused elsewhere.
 var Table = []Quirk{
 	{
-		ID: "arm64-lpa2", Arch: arch.ARM64, Before: "5.12",
+		ID: "arm64-lpa2", Arch: arch.ARM64, Kernels: kver.Range{Before: "5.12"},
 		Why: "QEMU 7.0+ '-cpu max' offers FEAT_LPA2; arm64 kernels before 5.12 mis-detect the page-table format and hang early in boot",
 		CPU: "max,lpa2=off",
 	},
 	{
-		ID: "no-pvpanic-pci", Before: "5.12",
+		ID: "no-pvpanic-pci", Kernels: kver.Range{Before: "5.12"},
 		Why:           "the pvpanic-pci driver and CONFIG_PVPANIC_PCI appeared in 5.12 (before, pvpanic was an ACPI/ISA or DT-mmio device only)",
 		NoPanicDevice: true, Drop: []string{"CONFIG_PVPANIC", "CONFIG_PVPANIC_PCI"},
 	},
 	{
-		ID: "debug-info-choice", Before: "5.18",
+		ID: "debug-info-choice", Kernels: kver.Range{Before: "5.18"},
 		Why:    "5.18 made debug info a choice (DEBUG_INFO_DWARF_TOOLCHAIN_DEFAULT, DWARF4, DWARF5); older kernels have a plain CONFIG_DEBUG_INFO",
 		Rename: map[string]string{"CONFIG_DEBUG_INFO_DWARF_TOOLCHAIN_DEFAULT": "CONFIG_DEBUG_INFO"},
 	},
 	{
-		ID: "gcc10-fcommon", Before: "5.7",
+		ID: "gcc10-fcommon", Kernels: kver.Range{Before: "5.7"},
 		Why:      "GCC 10+ defaults to -fno-common, which breaks host tools of older trees (dtc's duplicate yylloc) where the fix was not backported",
 		MakeVars: []string{"HOSTCFLAGS=-fcommon"},
 	},
 	{
-		ID: "kfence", Before: "5.12",
+		ID: "kfence", Kernels: kver.Range{Before: "5.12"},
 		Why:  "KFENCE was merged in 5.12",
 		Drop: []string{"CONFIG_KFENCE"},
 	},
 	{
-		ID: "no-kunit", Before: "5.5",
+		ID: "no-kunit", Kernels: kver.Range{Before: "5.5"},
 		Why:  "KUnit (lib/kunit, CONFIG_KUNIT) was merged in 5.5",
 		Drop: []string{"CONFIG_KUNIT", "CONFIG_KUNIT_DEFAULT_ENABLED"},
 	},
 	{
-		ID: "no-kunit-enable", Since: "5.5", Before: "6.1",
+		ID: "no-kunit-enable", Kernels: kver.Range{Since: "5.5", Before: "6.1"},
 		Why:  "the kunit.enable boot parameter and CONFIG_KUNIT_DEFAULT_ENABLED appeared in 6.1; before, KUnit suites always ran",
 		Drop: []string{"CONFIG_KUNIT_DEFAULT_ENABLED"},
+	},
+	{
+		ID: "arm64-kmalloc-128", Arch: arch.ARM64, Kernels: kver.Range{Before: "6.5"},
+		Why: "arm64 before 6.5 sets ARCH_KMALLOC_MINALIGN to ARCH_DMA_MINALIGN (128 bytes, the largest cache line of a DMA-incoherent system): kmalloc's smallest cache is kmalloc-128 and there is no kmalloc-96 or kmalloc-192; " +
+			"6.5 decoupled the two (\"mm/slab: decouple ARCH_KMALLOC_MINALIGN from ARCH_DMA_MINALIGN\" and the arm64 commits of the same series, which bounce small unaligned DMA buffers instead)",
+		KmallocMinAlign: 128,
 	},
 }
 
@@ -91,6 +101,8 @@ type Set struct {
 	Drop     []string
 	Rename   map[string]string
 	MakeVars []string
+	// KmallocMinAlign is the largest of the quirks' (0 when none sets it).
+	KmallocMinAlign int
 }
 
 // For returns the quirks of kernel version on arch.
@@ -100,7 +112,7 @@ func For(arch arch.Arch, version string) Set {
 		if q.Arch != "" && q.Arch != arch {
 			continue
 		}
-		if q.Since != "" && Compare(version, q.Since) < 0 || q.Before != "" && Compare(version, q.Before) >= 0 {
+		if !q.Kernels.Contains(version) {
 			continue
 		}
 		s.IDs = append(s.IDs, q.ID)
@@ -113,35 +125,8 @@ func For(arch arch.Arch, version string) Set {
 			s.Rename[k] = v
 		}
 		s.MakeVars = append(s.MakeVars, q.MakeVars...)
+		s.KmallocMinAlign = max(s.KmallocMinAlign, q.KmallocMinAlign)
 	}
 	sort.Strings(s.Drop)
 	return s
-}
-
-// Compare compares dotted numeric kernel versions: -1, 0 or 1. Missing
-// components count as 0 and a non-numeric suffix ("-rc1") is ignored.
-func Compare(a, b string) int {
-	as, bs := strings.Split(a, "."), strings.Split(b, ".")
-	for i := 0; i < len(as) || i < len(bs); i++ {
-		x, y := part(as, i), part(bs, i)
-		if x != y {
-			if x < y {
-				return -1
-			}
-			return 1
-		}
-	}
-	return 0
-}
-
-func part(parts []string, i int) int {
-	if i >= len(parts) {
-		return 0
-	}
-	p := parts[i]
-	if j := strings.IndexFunc(p, func(r rune) bool { return r < '0' || r > '9' }); j >= 0 {
-		p = p[:j]
-	}
-	n, _ := strconv.Atoi(p)
-	return n
 }

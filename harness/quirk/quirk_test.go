@@ -15,11 +15,14 @@ func TestFor(t *testing.T) {
 		cpu     string
 		panic   bool
 	}{
-		{arch.ARM64, "5.4.302", []string{"arm64-lpa2", "no-pvpanic-pci", "debug-info-choice", "gcc10-fcommon", "kfence", "no-kunit"}, "max,lpa2=off", false},
+		{arch.ARM64, "5.4.302", []string{"arm64-lpa2", "no-pvpanic-pci", "debug-info-choice", "gcc10-fcommon", "kfence", "no-kunit", "arm64-kmalloc-128"}, "max,lpa2=off", false},
 		{arch.X86_64, "5.4.302", []string{"no-pvpanic-pci", "debug-info-choice", "gcc10-fcommon", "kfence", "no-kunit"}, "", false},
 		{arch.X86_64, "5.15.147", []string{"debug-info-choice", "no-kunit-enable"}, "", true},
-		{arch.ARM64, "5.12", []string{"debug-info-choice", "no-kunit-enable"}, "", true},
-		{arch.ARM64, "6.1.192", nil, "", true},
+		{arch.ARM64, "5.12", []string{"debug-info-choice", "no-kunit-enable", "arm64-kmalloc-128"}, "", true},
+		{arch.ARM64, "6.1.192", []string{"arm64-kmalloc-128"}, "", true},
+		{arch.ARM64, "6.4.16", []string{"arm64-kmalloc-128"}, "", true},
+		{arch.ARM64, "6.5", nil, "", true},
+		{arch.X86_64, "6.1.192", nil, "", true},
 		{arch.X86_64, "6.12.57", nil, "", true},
 	} {
 		s := For(tc.arch, tc.version)
@@ -42,6 +45,25 @@ func TestFor(t *testing.T) {
 	}
 }
 
+func TestKmallocMinAlign(t *testing.T) {
+	for _, tc := range []struct {
+		arch    arch.Arch
+		version string
+		want    int
+	}{
+		{arch.ARM64, "5.4.302", 128},
+		{arch.ARM64, "6.1.192", 128},
+		{arch.ARM64, "6.5", 0},
+		{arch.ARM64, "6.12.57", 0},
+		{arch.X86_64, "5.4.302", 0},
+		{arch.X86_64, "6.1.192", 0},
+	} {
+		if got := For(tc.arch, tc.version).KmallocMinAlign; got != tc.want {
+			t.Errorf("For(%s, %s).KmallocMinAlign = %d, want %d", tc.arch, tc.version, got, tc.want)
+		}
+	}
+}
+
 // Every entry is well formed: an ID, a reason, a range that is not empty,
 // and at least one effect.
 func TestTable(t *testing.T) {
@@ -51,24 +73,11 @@ func TestTable(t *testing.T) {
 			t.Errorf("quirk %+v: needs a unique ID and a Why", q)
 		}
 		seen[q.ID] = true
-		if q.Since != "" && q.Before != "" && Compare(q.Since, q.Before) >= 0 {
-			t.Errorf("quirk %s: empty range [%s, %s)", q.ID, q.Since, q.Before)
+		if q.Kernels.Empty() {
+			t.Errorf("quirk %s: empty range %v", q.ID, q.Kernels)
 		}
-		if q.CPU == "" && !q.NoPanicDevice && len(q.Drop) == 0 && len(q.Rename) == 0 && len(q.MakeVars) == 0 {
+		if q.CPU == "" && !q.NoPanicDevice && len(q.Drop) == 0 && len(q.Rename) == 0 && len(q.MakeVars) == 0 && q.KmallocMinAlign == 0 {
 			t.Errorf("quirk %s has no effect", q.ID)
-		}
-	}
-}
-
-func TestCompare(t *testing.T) {
-	for _, tc := range []struct {
-		a, b string
-		want int
-	}{
-		{"5.4", "5.12", -1}, {"6.1.192", "6.1", 1}, {"6.12", "6.12.0", 0}, {"6.12.0-rc1", "6.12", 0}, {"10.0", "9.9", 1},
-	} {
-		if got := Compare(tc.a, tc.b); got != tc.want {
-			t.Errorf("Compare(%s, %s) = %d, want %d", tc.a, tc.b, got, tc.want)
 		}
 	}
 }

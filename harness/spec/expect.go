@@ -10,7 +10,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/lkmtest/lkmtest/harness/klog"
-	"github.com/lkmtest/lkmtest/harness/quirk"
+	"github.com/lkmtest/lkmtest/harness/kver"
 )
 
 // LogExpect is one kernel-log expectation of a step. In YAML it is a
@@ -281,11 +281,11 @@ func (r *Requires) Unmet(h Host) string {
 	}
 	for _, f := range strings.Fields(r.Kernel) {
 		m := versionReq.FindStringSubmatch(f)
-		c := quirk.Compare(h.Kernel, m[2])
+		c := kver.Compare(h.Kernel, m[2])
 		ok := map[string]bool{">=": c >= 0, "<=": c <= 0, ">": c > 0, "<": c < 0, "=": c == 0, "": c == 0}[m[1]]
 		if m[1] == "=" || m[1] == "" {
 			// "=6.1" means the 6.1 series.
-			ok = strings.HasPrefix(h.Kernel+".", m[2]+".")
+			ok = kver.InSeries(h.Kernel, m[2])
 		}
 		if !ok {
 			return fmt.Sprintf("needs kernel %s (this is %s)", r.Kernel, h.Kernel)
