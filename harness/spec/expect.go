@@ -35,18 +35,19 @@ type LogExpect struct {
 	LevelNum int `yaml:"-"`
 }
 
-// UnmarshalYAML accepts a plain string or the mapping form.
+// logFields is LogExpect without its UnmarshalYAML (the decoder names it
+// in type errors: see goTypeWords).
+type logFields LogExpect
+
+// UnmarshalYAML accepts a plain string or the mapping form (whose unknown
+// keys were refused before decoding: unknownKeys).
 func (e *LogExpect) UnmarshalYAML(n *yaml.Node) error {
 	e.LevelNum = -1
 	if n.Kind == yaml.ScalarNode {
 		e.Match = n.Value
 		return nil
 	}
-	type plain LogExpect
-	if err := knownKeys(n, reflectTypeOf[plain]()); err != nil {
-		return err
-	}
-	if err := n.Decode((*plain)(e)); err != nil {
+	if err := n.Decode((*logFields)(e)); err != nil {
 		return err
 	}
 	e.LevelNum = -1
@@ -169,19 +170,20 @@ func checkRefs(field, s string, captured map[string]bool) error {
 // pattern: of an earlier step, or before it in this step's log and
 // log_any lists, which are matched in that order. With capture set, the
 // names it captures are added to captured (log_absent patterns capture
-// nothing: they never match in a step that passes).
-func (e *LogExpect) check(field string, captured map[string]bool, capture bool) error {
+// nothing: they never match in a step that passes). An error comes with
+// the key of the mapping form that is wrong (match, level, count).
+func (e *LogExpect) check(field string, captured map[string]bool, capture bool) (string, error) {
 	if e.Match == "" {
-		return fmt.Errorf("a log expectation needs a pattern (match:)")
+		return "match", fmt.Errorf("a log expectation needs a pattern (match:)")
 	}
 	for _, name := range Refs(e.Match) {
 		if !captured[name] {
-			return fmt.Errorf("%s pattern %q uses ${%s}, which no earlier pattern captures (with (?P<%s>...) in log or log_any); %s", field, e.Match, name, name, capturedSoFar(captured))
+			return "match", fmt.Errorf("%s pattern %q uses ${%s}, which no earlier pattern captures (with (?P<%s>...) in log or log_any); %s", field, e.Match, name, name, capturedSoFar(captured))
 		}
 	}
 	re, err := regexp.Compile(substitute(e.Match, func(string) string { return "x" }))
 	if err != nil {
-		return fmt.Errorf("%s pattern %q is not a valid regular expression: %v", field, e.Match, err)
+		return "match", fmt.Errorf("%s pattern %q is not a valid regular expression: %v", field, e.Match, err)
 	}
 	for _, name := range re.SubexpNames() {
 		if name != "" && capture {
@@ -205,13 +207,13 @@ func (e *LogExpect) check(field string, captured map[string]bool, capture bool) 
 			}
 		}
 		if e.LevelNum < 0 {
-			return fmt.Errorf("log level %q: want one of %s", e.Level, strings.Join(levels, ", "))
+			return "level", fmt.Errorf("log level %q: want one of %s", e.Level, strings.Join(levels, ", "))
 		}
 	}
 	if e.Count < 0 {
-		return fmt.Errorf("log count %d: must be 0 (any) or more", e.Count)
+		return "count", fmt.Errorf("log count %d: must be 0 (any) or more", e.Count)
 	}
-	return nil
+	return "", nil
 }
 
 // Requires lists what a test needs; an unmet requirement makes it SKIP.
@@ -233,26 +235,36 @@ var (
 	versionReq = regexp.MustCompile(`^(>=|<=|>|<|=)?([0-9]+(?:\.[0-9]+){0,2})$`)
 )
 
-func (r *Requires) check() []string {
-	var bad []string
-	for _, c := range r.Config {
+// reqError is a problem with requires:, at the key (or item) of path
+// below it.
+type reqError struct {
+	path []string
+	msg  string
+}
+
+func (r *Requires) check() []reqError {
+	var bad []reqError
+	for i, c := range r.Config {
 		if !configReq.MatchString(c) {
-			bad = append(bad, fmt.Sprintf("requires.config %q: want CONFIG_NAME or CONFIG_NAME=value", c))
+			bad = append(bad, reqError{[]string{"config", strconv.Itoa(i)}, fmt.Sprintf("requires.config %q: want CONFIG_NAME or CONFIG_NAME=value", c)})
 		}
 	}
-	for _, a := range r.Arch {
+	for i, a := range r.Arch {
 		if a != "x86_64" && a != "arm64" {
-			bad = append(bad, fmt.Sprintf("requires.arch %q: want x86_64 or arm64", a))
+			bad = append(bad, reqError{[]string{"arch", strconv.Itoa(i)}, fmt.Sprintf("requires.arch %q: want x86_64 or arm64", a)})
 		}
 	}
 	for _, f := range strings.Fields(r.Kernel) {
 		if !versionReq.MatchString(f) {
-			bad = append(bad, fmt.Sprintf("requires.kernel %q: want a range such as \">=5.12 <6.13\"", r.Kernel))
+			bad = append(bad, reqError{[]string{"kernel"}, fmt.Sprintf("requires.kernel %q: want a range such as \">=5.12 <6.13\"", r.Kernel)})
 			break
 		}
 	}
-	if r.CPUs < 0 || r.Memory < 0 {
-		bad = append(bad, "requires.cpus and requires.memory cannot be negative")
+	if r.CPUs < 0 {
+		bad = append(bad, reqError{[]string{"cpus"}, fmt.Sprintf("requires.cpus %d cannot be negative", r.CPUs)})
+	}
+	if r.Memory < 0 {
+		bad = append(bad, reqError{[]string{"memory"}, fmt.Sprintf("requires.memory %d cannot be negative", r.Memory)})
 	}
 	return bad
 }
@@ -331,21 +343,23 @@ func (a *Allow) Allows(r klog.Report) bool {
 	return a.re == nil || a.re.MatchString(r.Title) || a.re.MatchString(r.Header)
 }
 
-func (a *Allow) check() error {
+// check validates a and compiles its pattern; an error comes with the key
+// that is wrong ("" for the item itself).
+func (a *Allow) check() (string, error) {
 	if a.Kind == "" && a.Match == "" {
-		return fmt.Errorf("allow: give a kind, a match or both")
+		return "", fmt.Errorf("allow: give a kind, a match or both")
 	}
 	if a.Kind != "" && !klog.KnownKind(a.Kind) {
-		return fmt.Errorf("allow.kind %q: want one of %s", a.Kind, strings.Join(klog.KindNames(), ", "))
+		return "kind", fmt.Errorf("allow.kind %q: want one of %s", a.Kind, strings.Join(klog.KindNames(), ", "))
 	}
 	if a.Match != "" {
 		re, err := regexp.Compile(a.Match)
 		if err != nil {
-			return fmt.Errorf("allow.match %q is not a valid regular expression: %v", a.Match, err)
+			return "match", fmt.Errorf("allow.match %q is not a valid regular expression: %v", a.Match, err)
 		}
 		a.re = re
 	}
-	return nil
+	return "", nil
 }
 
 // TaintLetters are the kernel's taint flags by bit (Documentation/admin-guide/tainted-kernels.rst).

@@ -131,13 +131,13 @@ func commonAncestor(a, b string) string {
 
 // checkRoot validates root: it must be a directory, relative to the spec,
 // that contains every module directory.
-func (s *Spec) checkRoot(checkDirs bool, bad func(line int, format string, args ...any)) {
+func (s *Spec) checkRoot(checkDirs bool, bad badFunc) {
 	if s.Root == "" {
 		return
 	}
-	line := s.line("root")
+	at := s.at("root")
 	if filepath.IsAbs(s.Root) {
-		bad(line, "root %q must be relative to the spec (e.g. root: ../..)", s.Root)
+		bad(at, "root %q must be relative to the spec (e.g. root: ../..)", s.Root)
 		return
 	}
 	if !checkDirs {
@@ -147,17 +147,17 @@ func (s *Spec) checkRoot(checkDirs bool, bad func(line int, format string, args 
 	st, err := os.Stat(root)
 	switch {
 	case err != nil:
-		bad(line, "root %q does not exist (it is %s): give the directory that holds the modules and what they include", s.Root, root)
+		bad(at, "root %q does not exist (it is %s): give the directory that holds the modules and what they include", s.Root, root)
 		return
 	case !st.IsDir():
-		bad(line, "root %q is a file, not a directory", s.Root)
+		bad(at, "root %q is a file, not a directory", s.Root)
 		return
 	}
 	absRoot, _ := filepath.Abs(root)
 	for _, m := range s.Modules {
 		md, _ := filepath.Abs(filepath.Join(s.Dir, m))
 		if r, err := filepath.Rel(absRoot, md); err != nil || r == ".." || strings.HasPrefix(r, "../") {
-			bad(line, "root %q does not contain the module directory %q: give a directory above both", s.Root, m)
+			bad(at, "root %q does not contain the module directory %q: give a directory above both", s.Root, m)
 		}
 	}
 }

@@ -163,10 +163,10 @@ func TestUnknownKeyListsValidKeys(t *testing.T) {
 // they are written, an errno's second name with the first.
 func TestUnknownErrnoAndSignal(t *testing.T) {
 	for _, tc := range []struct{ step, want string }{
-		{"  - insmod: m\n    expect: ENOSUCH\n", ":3: expect: ENOSUCH is not a Linux errno name"},
-		{"  - insmod: m\n    expect: EWOULDBLOCK\n", ":3: expect: EWOULDBLOCK is EAGAIN on Linux, and the guest reports it so: write expect: EAGAIN"},
-		{"  - run: [sleep, '1']\n    expect: SIGFOO\n", ":3: expect: SIGFOO is not a Linux signal"},
-		{"  - run: [sleep, '9']\n    background: s\n  - signal: s\n    send: SIGNOPE\n", ":5: send: SIGNOPE is not a Linux signal"},
+		{"  - insmod: m\n    expect: ENOSUCH\n", ":4: expect: ENOSUCH is not a Linux errno name"},
+		{"  - insmod: m\n    expect: EWOULDBLOCK\n", ":4: expect: EWOULDBLOCK is EAGAIN on Linux, and the guest reports it so: write expect: EAGAIN"},
+		{"  - run: [sleep, '1']\n    expect: SIGFOO\n", ":4: expect: SIGFOO is not a Linux signal"},
+		{"  - run: [sleep, '9']\n    background: s\n  - signal: s\n    send: SIGNOPE\n", ":6: send: SIGNOPE is not a Linux signal"},
 	} {
 		_, err := Parse("t.yaml", []byte("name: x\nsteps:\n"+tc.step))
 		if err == nil || !strings.Contains(err.Error(), tc.want) {

@@ -1,24 +1,16 @@
 package spec
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
-	"reflect"
-	"regexp"
-	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
 
 	"go.yaml.in/yaml/v3"
-
-	"github.com/lkmtest/lkmtest/harness/model"
-	kernelconfigs "github.com/lkmtest/lkmtest/kernel-configs"
 )
 
 // defaultTimeout bounds a whole test when its spec gives no timeout.
@@ -73,35 +65,6 @@ type Spec struct {
 
 	// root is the decoded document, for the lines of keys.
 	root *yaml.Node
-}
-
-// line returns the line of the value at path (keys of nested mappings,
-// then optionally the index of a sequence item, as "0"); the line of the
-// deepest key found, or 1, when the path does not exist.
-func (s *Spec) line(path ...string) int {
-	n, line := s.root, 1
-	for _, key := range path {
-		if n == nil {
-			break
-		}
-		var next *yaml.Node
-		switch n.Kind {
-		case yaml.MappingNode:
-			for i := 0; i+1 < len(n.Content); i += 2 {
-				if n.Content[i].Value == key {
-					line, next = n.Content[i].Line, n.Content[i+1]
-					break
-				}
-			}
-		case yaml.SequenceNode:
-			if i, err := strconv.Atoi(key); err == nil && i >= 0 && i < len(n.Content) {
-				next = n.Content[i]
-				line = next.Line
-			}
-		}
-		n = next
-	}
-	return line
 }
 
 // Boot holds the VM settings of a test.
@@ -159,12 +122,12 @@ func (m *Model) UnmarshalYAML(n *yaml.Node) error {
 		}
 		i, err := strconv.Atoi(v.Value)
 		if err != nil {
-			return &posError{v.Line, fmt.Sprintf("model parameter %s: %q is not an integer", k, v.Value)}
+			return &posError{nodePos(&v), fmt.Sprintf("model parameter %s: %q is not an integer", k, v.Value)}
 		}
 		m.Params[k] = i
 	}
 	if m.Name == "" {
-		return &posError{n.Line, "model: give its name (name: kmalloc-wastage)"}
+		return &posError{nodePos(n), "model: give its name (name: kmalloc-wastage)"}
 	}
 	return nil
 }
@@ -309,69 +272,17 @@ func (s *Step) String() string {
 	return "empty step"
 }
 
-// UnmarshalYAML records the step's line; node.Decode does not inherit the
-// decoder's KnownFields, so unknown keys are checked here.
+// stepFields is Step without its UnmarshalYAML (the decoder names it in
+// type errors: see goTypeWords).
+type stepFields Step
+
+// UnmarshalYAML records the step's line. Unknown keys were refused before
+// decoding, at their own lines (unknownKeys).
 func (s *Step) UnmarshalYAML(n *yaml.Node) error {
-	type plain Step
-	if err := knownKeys(n, reflect.TypeOf(plain{})); err != nil {
-		return err
-	}
-	if err := n.Decode((*plain)(s)); err != nil {
+	if err := n.Decode((*stepFields)(s)); err != nil {
 		return err
 	}
 	s.Line = n.Line
-	return nil
-}
-
-// keyTypes are the spec's mappings by the type name the YAML decoder puts
-// in its "field X not found in type T" message.
-var keyTypes = map[string]reflect.Type{
-	"spec.Spec": reflectTypeOf[Spec](), "spec.Boot": reflectTypeOf[Boot](), "spec.Requires": reflectTypeOf[Requires](),
-	"spec.Allow": reflectTypeOf[Allow](), "spec.plain": reflectTypeOf[LogExpect](),
-}
-
-var fieldNotFound = regexp.MustCompile(`^field (\S+) not found in type (\S+)$`)
-
-// withValidKeys turns the decoder's "field X not found in type spec.Boot"
-// into "field X not found (valid: cmdline, config, ...)": the keys the
-// user may write there, and no Go type name.
-func withValidKeys(msg string) string {
-	m := fieldNotFound.FindStringSubmatch(msg)
-	if m == nil {
-		return msg
-	}
-	t, ok := keyTypes[m[2]]
-	if !ok {
-		return "field " + m[1] + " not found"
-	}
-	return fmt.Sprintf("field %s not found (valid: %s)", m[1], strings.Join(yamlKeys(t), ", "))
-}
-
-// yamlKeys are the yaml tags of struct type t, sorted.
-func yamlKeys(t reflect.Type) []string {
-	var names []string
-	for i := 0; i < t.NumField(); i++ {
-		name, _, _ := strings.Cut(t.Field(i).Tag.Get("yaml"), ",")
-		if name != "" && name != "-" {
-			names = append(names, name)
-		}
-	}
-	sort.Strings(names)
-	return names
-}
-
-// knownKeys fails on a mapping key that is not a yaml tag of t.
-func knownKeys(n *yaml.Node, t reflect.Type) error {
-	if n.Kind != yaml.MappingNode {
-		return nil // Decode reports the type error
-	}
-	names := yamlKeys(t)
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		k := n.Content[i]
-		if !slices.Contains(names, k.Value) {
-			return &posError{k.Line, fmt.Sprintf("field %s not found (valid: %s)", k.Value, strings.Join(names, ", "))}
-		}
-	}
 	return nil
 }
 
@@ -381,7 +292,7 @@ type Duration time.Duration
 // UnmarshalYAML parses "30s", "2m" or a plain number of seconds.
 func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
 	if n.Kind != yaml.ScalarNode {
-		return &posError{n.Line, "a duration must be a scalar like 30s"}
+		return &posError{nodePos(n), "a duration must be a scalar like 30s"}
 	}
 	if secs, err := strconv.ParseFloat(n.Value, 64); err == nil {
 		*d = Duration(secs * float64(time.Second))
@@ -389,7 +300,7 @@ func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
 	}
 	v, err := time.ParseDuration(n.Value)
 	if err != nil || v < 0 {
-		return &posError{n.Line, fmt.Sprintf("invalid duration %q (want e.g. 30s or 2m)", n.Value)}
+		return &posError{nodePos(n), fmt.Sprintf("invalid duration %q (want e.g. 30s or 2m)", n.Value)}
 	}
 	*d = Duration(v)
 	return nil
@@ -398,19 +309,16 @@ func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
 // Std returns the time.Duration.
 func (d Duration) Std() time.Duration { return time.Duration(d) }
 
-type posError struct {
-	line int
-	msg  string
-}
-
-func (e *posError) Error() string { return fmt.Sprintf("line %d: %s", e.line, e.msg) }
-
 // Error is a problem in a spec file, with its position.
 type Error struct {
 	// File is the spec's path.
 	File string
-	// Line is the line (0 when unknown).
+	// Line is the line of the key or list item that is wrong (0 when
+	// unknown).
 	Line int
+	// Column is its column, from 1 (0 when unknown: the YAML decoder's own
+	// errors give only a line). Error does not print it.
+	Column int
 	// Msg says what is wrong and how to fix it.
 	Msg string
 }
@@ -422,35 +330,6 @@ func (e *Error) Error() string {
 	return fmt.Sprintf("%s: %s", e.File, e.Msg)
 }
 
-var yamlLine = regexp.MustCompile(`^(?:yaml: )?line (\d+): (.*)$`)
-
-// fromYAML turns yaml.v3 errors ("yaml: line 3: ...", TypeError lists) into
-// positioned Errors.
-func fromYAML(file string, err error) error {
-	var te *yaml.TypeError
-	var msgs []string
-	if errors.As(err, &te) {
-		msgs = te.Errors
-	} else {
-		msgs = []string{err.Error()}
-	}
-	var errs []error
-	for _, m := range msgs {
-		var pe *posError
-		if errors.As(err, &pe) && len(msgs) == 1 {
-			errs = append(errs, &Error{File: file, Line: pe.line, Msg: pe.msg})
-			continue
-		}
-		if sm := yamlLine.FindStringSubmatch(m); sm != nil {
-			line, _ := strconv.Atoi(sm[1])
-			errs = append(errs, &Error{File: file, Line: line, Msg: withValidKeys(sm[2])})
-			continue
-		}
-		errs = append(errs, &Error{File: file, Line: 1, Msg: m})
-	}
-	return errors.Join(errs...)
-}
-
 // Parse decodes and checks a spec. file is used in errors and to resolve
 // module directories.
 func Parse(file string, data []byte) (*Spec, error) { return parse(file, data, true) }
@@ -460,23 +339,29 @@ func Parse(file string, data []byte) (*Spec, error) { return parse(file, data, t
 func ParseSaved(file string, data []byte) (*Spec, error) { return parse(file, data, false) }
 
 func parse(file string, data []byte, checkDirs bool) (*Spec, error) {
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	var s Spec
-	if err := dec.Decode(&s); err != nil {
-		if errors.Is(err, io.EOF) {
-			return nil, &Error{File: file, Line: 1, Msg: "empty spec: it needs at least a name and steps"}
-		}
-		return nil, fromYAML(file, err)
-	}
-	s.File = file
-	s.Dir = filepath.Dir(file)
-	// A second, lenient decode keeps every key's line for the errors
-	// check finds (the strict one above already rejected unknown keys).
 	var root yaml.Node
-	if yaml.Unmarshal(data, &root) == nil && len(root.Content) > 0 {
-		s.root = root.Content[0]
+	if err := yaml.Unmarshal(data, &root); err != nil {
+		return nil, joinErrors(fromYAML(file, err))
 	}
+	if len(root.Content) == 0 {
+		return nil, &Error{File: file, Line: 1, Msg: "empty spec: it needs at least a name and steps"}
+	}
+	// Decoding ignores unknown keys (a node's Decode cannot refuse them
+	// below a type's UnmarshalYAML): they are found on the tree, each at
+	// its own place, with the decoder's type errors.
+	doc := root.Content[0]
+	var errs []*Error
+	for _, e := range unknownKeys(doc, reflectTypeOf[Spec](), 0) {
+		errs = append(errs, &Error{File: file, Line: e.pos.line, Column: e.pos.col, Msg: e.msg})
+	}
+	var s Spec
+	if err := doc.Decode(&s); err != nil {
+		errs = append(errs, fromYAML(file, err)...)
+	}
+	if len(errs) > 0 {
+		return nil, joinErrors(errs)
+	}
+	s.File, s.Dir, s.root = file, filepath.Dir(file), doc
 	if err := s.check(checkDirs); err != nil {
 		return nil, err
 	}
@@ -490,205 +375,6 @@ func Load(file string) (*Spec, error) {
 		return nil, fmt.Errorf("read spec: %w", err)
 	}
 	return Parse(file, data)
-}
-
-var (
-	validName = regexp.MustCompile(`^[a-z0-9][a-z0-9_.-]*$`)
-	validMod  = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
-	errnoName = regexp.MustCompile(`^E[A-Z0-9]+$`)
-	sigName   = regexp.MustCompile(`^SIG[A-Z0-9]+$`)
-)
-
-// check validates what YAML decoding cannot.
-func (s *Spec) check(checkDirs bool) error {
-	var errs []error
-	bad := func(line int, format string, args ...any) {
-		errs = append(errs, &Error{File: s.File, Line: line, Msg: fmt.Sprintf(format, args...)})
-	}
-	if s.Name == "" {
-		bad(1, "missing name: give the test a name (lower case, digits, - _ .)")
-	} else if !validName.MatchString(s.Name) {
-		bad(s.line("name"), "invalid name %q: use lower case letters, digits, '-', '_' and '.'", s.Name)
-	}
-	if len(s.Steps) == 0 {
-		bad(s.line("steps"), "no steps: a test needs at least one step (insmod or rmmod)")
-	}
-	if s.Modules == nil {
-		s.Modules = []string{"."} // "modules: []" means none (a test of helpers only)
-	}
-	for mi, m := range s.Modules {
-		if filepath.IsAbs(m) {
-			bad(s.line("modules", strconv.Itoa(mi)), "module directory %q must be relative to the spec", m)
-			continue
-		}
-		if st, err := os.Stat(filepath.Join(s.Dir, m)); checkDirs && err != nil {
-			bad(s.line("modules", strconv.Itoa(mi)), "module directory %q does not exist next to the spec", m)
-		} else if checkDirs && !st.IsDir() {
-			bad(s.line("modules", strconv.Itoa(mi)), "module directory %q is a file: give the directory that holds its Kbuild or Makefile", m)
-		}
-	}
-	s.checkRoot(checkDirs, bad)
-	helperNames := map[string]bool{}
-	for hi, h := range s.Helpers {
-		name := strings.TrimSuffix(filepath.Base(h), ".c")
-		switch {
-		case filepath.IsAbs(h) || !strings.HasSuffix(h, ".c"):
-			bad(s.line("helpers", strconv.Itoa(hi)), "helper %q: give a C file relative to the spec (name.c)", h)
-		case helperNames[name]:
-			bad(s.line("helpers", strconv.Itoa(hi)), "two helpers are named %s", name)
-		default:
-			if _, err := os.Stat(filepath.Join(s.Dir, h)); checkDirs && err != nil {
-				bad(s.line("helpers", strconv.Itoa(hi)), "helper %q does not exist next to the spec", h)
-			}
-		}
-		helperNames[name] = true
-	}
-	if kernelconfigs.IsRef(s.Boot.Config) {
-		// lkmtest's own fragment: an unknown name matters only where the
-		// test will run (a saved spec is judged again, never built).
-		if _, _, err := kernelconfigs.Lookup(s.Boot.Config); err != nil && (checkDirs || !errors.Is(err, kernelconfigs.ErrUnknown)) {
-			bad(s.line("boot", "config"), "boot.config %v", err)
-		}
-	} else if s.Boot.Config != "" {
-		if filepath.IsAbs(s.Boot.Config) {
-			bad(s.line("boot", "config"), "boot.config %q must be relative to the spec", s.Boot.Config)
-		} else if _, err := os.Stat(filepath.Join(s.Dir, s.Boot.Config)); checkDirs && err != nil {
-			bad(s.line("boot", "config"), "boot.config %q does not exist next to the spec", s.Boot.Config)
-		}
-	}
-	if s.Boot.Memory == 0 {
-		s.Boot.Memory = 256
-	} else if s.Boot.Memory < 64 {
-		bad(s.line("boot", "memory"), "boot.memory %d MiB is too small (at least 64)", s.Boot.Memory)
-	}
-	if s.Boot.CPUs == 0 {
-		s.Boot.CPUs = 1
-	} else if s.Boot.CPUs < 0 || s.Boot.CPUs > 64 {
-		bad(s.line("boot", "cpus"), "boot.cpus %d is out of range (1..64)", s.Boot.CPUs)
-	}
-	if s.Timeout == 0 {
-		s.Timeout = Duration(defaultTimeout)
-	}
-	captured := map[string]bool{}
-	handles := map[string]bool{}
-	for i := range s.Steps {
-		st := &s.Steps[i]
-		kinds := st.kinds()
-		switch {
-		case len(kinds) > 1:
-			bad(st.Line, "a step does one thing: it has %s", joinKinds(kinds))
-		case len(kinds) == 0:
-			bad(st.Line, "step %d does nothing: give it one of insmod, rmmod, run, signal, wait, write, read, sleep", i+1)
-		case st.Module() != "" && !validMod.MatchString(st.Module()):
-			bad(st.Line, "invalid module name %q (the .ko file name without .ko)", st.Module())
-		}
-		k := st.Kind()
-		only := func(field string, set bool, kinds ...StepKind) {
-			if set && !slices.Contains(kinds, k) {
-				bad(st.Line, "%s: only for %s steps", field, joinKinds(kinds))
-			}
-		}
-		only("params", st.Params != "", StepInsmod)
-		only("background", st.Background != "", StepRun)
-		only("exit", st.Exit != nil, StepRun, StepWait)
-		only("stdout", st.Stdout != "", StepRun, StepWait)
-		only("send", st.Send != "", StepSignal)
-		only("data", st.Data != "", StepWrite)
-		only("content", st.Content != "", StepRead)
-		if k == StepRun && len(st.Run) > 0 && st.Run[0] == "" {
-			bad(st.Line, "run: the program is empty")
-		}
-		if st.Background != "" && (st.Exit != nil || st.Stdout != "") {
-			bad(st.Line, "a background run has no exit status yet: put exit and stdout on its wait step")
-		}
-		if k == StepSignal {
-			if st.Send == "" {
-				st.Send = "SIGTERM"
-			} else if !sigName.MatchString(st.Send) {
-				bad(st.Line, "send: %q is not a signal name such as SIGUSR1", st.Send)
-			} else if !knownSignal(st.Send) {
-				bad(st.Line, "send: %s is not a Linux signal (SIGUSR1, SIGTERM, SIGKILL...)", st.Send)
-			}
-		}
-		for _, h := range []string{st.Signal, st.Wait} {
-			if h != "" && !handles[h] {
-				bad(st.Line, "no earlier step runs a program in the background as %q", h)
-			}
-		}
-		if st.Background != "" {
-			handles[st.Background] = true
-		}
-		for field, re := range map[string]string{"stdout": st.Stdout, "content": st.Content} {
-			if _, err := regexp.Compile(substitute(re, func(string) string { return "x" })); err != nil {
-				bad(st.Line, "%s: %q is not a valid regular expression: %v", field, re, err)
-			}
-		}
-		if st.Model != nil {
-			if _, ok := model.Models[st.Model.Name]; !ok {
-				bad(st.Line, "model %q: want one of %s", st.Model.Name, strings.Join(model.Names(), ", "))
-			}
-		}
-		if st.Expect == "" {
-			st.Expect = "ok"
-		} else if st.Expect != "ok" && !errnoName.MatchString(st.Expect) && !sigName.MatchString(st.Expect) {
-			bad(st.Line, "expect: %q is neither ok, an errno name such as ENOMEM, nor a signal such as SIGSEGV", st.Expect)
-		} else if errnoName.MatchString(st.Expect) && !knownErrno(st.Expect) {
-			if to, ok := errnoAlias(st.Expect); ok {
-				bad(st.Line, "expect: %s is %s on Linux, and the guest reports it so: write expect: %s", st.Expect, to, to)
-			} else {
-				bad(st.Line, "expect: %s is not a Linux errno name (ENOMEM, EINVAL, ENOENT, EAGAIN...)", st.Expect)
-			}
-		} else if sigName.MatchString(st.Expect) && !knownSignal(st.Expect) {
-			bad(st.Line, "expect: %s is not a Linux signal (SIGSEGV, SIGKILL, SIGTERM...)", st.Expect)
-		}
-		if st.Exit != nil && st.Expect != "ok" {
-			bad(st.Line, "give exit or expect, not both")
-		}
-		if st.Timeout == 0 {
-			st.Timeout = Duration(30 * time.Second)
-		}
-		// ${name} (see substitute): in what the step sends to the guest and
-		// in stdout and content, a value an earlier step captured; in log
-		// patterns, also one an earlier pattern of this step captured.
-		type field struct{ name, value string }
-		fields := []field{{"params", st.Params}, {"write", st.Write}, {"data", st.Data}, {"read", st.Read}}
-		for _, a := range st.Run {
-			fields = append(fields, field{"run", a})
-		}
-		fields = append(fields, field{"stdout", st.Stdout}, field{"content", st.Content})
-		for _, f := range fields {
-			if err := checkRefs(f.name, f.value, captured); err != nil {
-				bad(st.Line, "%v", err)
-			}
-		}
-		for _, list := range []struct {
-			field   string
-			exps    []LogExpect
-			capture bool
-		}{{"log", st.Log, true}, {"log_any", st.LogAny, true}, {"log_absent", st.LogAbsent, false}} {
-			for k := range list.exps {
-				if err := list.exps[k].check(list.field, captured, list.capture); err != nil {
-					bad(st.Line, "%v", err)
-				}
-			}
-		}
-	}
-	for _, m := range s.Requires.check() {
-		// "requires.kernel: ..." names its key.
-		key, _, _ := strings.Cut(strings.TrimPrefix(m, "requires."), " ")
-		bad(s.line("requires", strings.Trim(key, ":")), "%s", m)
-	}
-	for i := range s.Allow {
-		if err := s.Allow[i].check(); err != nil {
-			bad(s.line("allow", strconv.Itoa(i)), "%v", err)
-		}
-	}
-	for i, t := range s.Taint {
-		if len(t) != 1 || !strings.Contains(TaintLetters, t) {
-			bad(s.line("taint", strconv.Itoa(i)), "taint %q: want one letter of %s", t, TaintLetters)
-		}
-	}
-	return errors.Join(errs...)
 }
 
 func joinKinds(ks []StepKind) string {
