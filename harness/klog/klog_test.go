@@ -130,6 +130,69 @@ func TestFindFoldsOopsIntoBUG(t *testing.T) {
 	}
 }
 
+// The taint letters a report explains come from its kind, or from the
+// oops it includes.
+func TestReportTaints(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		lines []string
+		want  string
+	}{
+		{"warning", []string{"WARNING: CPU: 0 PID: 93 at crashers.c:20 crashers_init+0x10/0x20 [crashers]"}, "W"},
+		{"soft lockup", []string{"watchdog: BUG: soft lockup - CPU#0 stuck for 22s! [insmod:93]"}, "L"},
+		{"oops", []string{"Internal error: Oops: 0000000096000005 [#1] SMP"}, "DW"},
+		{"gpf", []string{"general protection fault, probably for non-canonical address 0xdead000000000100: 0000 [#1] SMP NOPTI"}, "DW"},
+		{"BUG folded with its Oops", []string{"BUG: kernel NULL pointer dereference, address: 0000000000000000", "#PF: supervisor write access in kernel mode", "Oops: 0002 [#1] SMP"}, "DW"},
+		{"BUG alone", []string{"BUG: kernel NULL pointer dereference, address: 0000000000000000"}, "W"},
+		{"lockdep", []string{"WARNING: possible circular locking dependency detected"}, "W"},
+	} {
+		reps := Find(tc.lines)
+		if len(reps) != 1 {
+			t.Errorf("%s: Find = %+v, want one report", tc.name, reps)
+			continue
+		}
+		if got := reps[0].Taints(); got != tc.want {
+			t.Errorf("%s: %s report (oops %v): Taints() = %q, want %q", tc.name, reps[0].Kind, reps[0].Oops, got, tc.want)
+		}
+	}
+	// Reports read back from a results file carry only their fields.
+	for _, tc := range []struct {
+		r    Report
+		want string
+	}{
+		{Report{Kind: KindSoftLock}, "L"},
+		{Report{Kind: KindSoftLock, Oops: true}, "DW"},
+		{Report{Kind: KindWarning}, "W"},
+		{Report{Kind: "NO_SUCH_KIND"}, "W"},
+	} {
+		if got := tc.r.Taints(); got != tc.want {
+			t.Errorf("%+v.Taints() = %q, want %q", tc.r, got, tc.want)
+		}
+	}
+}
+
+// Every kind of the catalogue says which taint letters it explains, with
+// letters the kernel's taint string uses, and the table names no other kind.
+func TestTaintsCoverKinds(t *testing.T) {
+	kinds := map[Kind]bool{}
+	for _, p := range patterns {
+		kinds[p.Kind] = true
+		if letters, ok := taints[p.Kind]; !ok || letters == "" {
+			t.Errorf("kind %s (pattern %q) explains no taint letter", p.Kind, p.Needle)
+		}
+	}
+	for k, letters := range taints {
+		if !kinds[k] {
+			t.Errorf("taints names %s, which no pattern has", k)
+		}
+		for _, l := range letters {
+			if l < 'A' || l > 'Z' {
+				t.Errorf("taints[%s] = %q: %q is not a taint letter", k, letters, l)
+			}
+		}
+	}
+}
+
 func TestStripTimestamp(t *testing.T) {
 	for in, want := range map[string]string{
 		"[    1.234567] Hello": "Hello", "[12345.000001]x": "x", "[ 0.1] a b": "a b",

@@ -31,6 +31,31 @@ const (
 	KindWarning     Kind = "WARNING"
 )
 
+// taints are the taint flags a report of each kind explains, as the
+// letters of the kernel's taint string ("Tainted: G  D W"): a step whose
+// spec allows the report may add them. A report that includes an Oops
+// explains the letters of KindOops instead (see Report.Taints). keep-sorted.
+var taints = map[Kind]string{
+	KindAtomicSleep: "W",
+	KindBUG:         "W",
+	KindGPF:         "DW", // an oops: the task dies (D)
+	KindHardLockup:  "W",
+	KindHungTask:    "W",
+	KindKASAN:       "W",
+	KindKFENCE:      "W",
+	KindListCorrupt: "W",
+	KindLockdep:     "W",
+	KindOOM:         "W",
+	KindOops:        "DW", // the task dies (D)
+	KindPanic:       "W",
+	KindRCUStall:    "W",
+	KindRefcount:    "W",
+	KindSlab:        "W",
+	KindSoftLock:    "L", // TAINT_SOFTLOCKUP
+	KindUBSAN:       "W",
+	KindWarning:     "W", // TAINT_WARN
+}
+
 // KindNames lists the kinds, sorted.
 func KindNames() []string {
 	seen := map[string]bool{}

@@ -33,6 +33,21 @@ type Report struct {
 	ends    bool
 }
 
+// Taints returns the taint letters r explains: those of its kind, or of
+// an oops when it includes one (a BUG that ends in an Oops also killed its
+// task). A kind the table lacks (a report saved by an older lkmtest)
+// explains what a warning does.
+func (r Report) Taints() string {
+	k := r.Kind
+	if r.Oops {
+		k = KindOops
+	}
+	if t, ok := taints[k]; ok {
+		return t
+	}
+	return taints[KindWarning]
+}
+
 // StripTimestamp removes a leading printk timestamp ("[    1.234567] ").
 func StripTimestamp(line string) string {
 	if len(line) < 4 || line[0] != '[' {

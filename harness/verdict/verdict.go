@@ -446,8 +446,9 @@ func levelNote(e *spec.LogExpect) string {
 }
 
 // checkTaint fails a step that added taint flags other than O and E, those
-// the spec lists, those implied by the allowed reports of the step (W for
-// a warning, D for an oops, L for a soft lockup), and, on a step with
+// the spec lists, those the allowed reports of the step explain (the crash
+// catalogue's letters, klog.Report.Taints: W for a warning, D for an oops,
+// L for a soft lockup), and, on a step with
 // ktap: true, N (TAINT_TEST: the kernel adds it when KUnit tests run, or a
 // module marked as a test loads). The step's ktap: key decides, not its
 // output: a step that runs KUnit tests says so, and its cases are judged.
@@ -458,14 +459,7 @@ func (j *Judge) checkTaint(st *spec.Step, resp guest.Response, allowed []klog.Re
 		ok += "N"
 	}
 	for _, a := range allowed {
-		switch {
-		case a.Oops:
-			ok += "DW"
-		case a.Kind == klog.KindSoftLock:
-			ok += "L"
-		default:
-			ok += "W"
-		}
+		ok += a.Taints()
 	}
 	var bad []string
 	for bit := 0; bit < len(spec.TaintLetters); bit++ {
