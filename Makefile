@@ -65,11 +65,17 @@ bench-cold: deps build
 # LINUX_VERSION_CODE and CONSTANT_COMPARISON (version guards for 5.4/6.x),
 # OOM_MESSAGE (ch08-kmalloc-max prints the failing size: it is the result).
 CHECKPATCH_IGNORE := PREFER_PR_LEVEL,LINUX_VERSION_CODE,CONSTANT_COMPARISON,OOM_MESSAGE
-lint: lint-go lint-workflows lint-modules
+lint: lint-go lint-layers lint-workflows lint-modules
 
 lint-go:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+
+# The import direction cmd -> pipeline -> stages -> leaves (the table is in
+# harness/layering_test.go); it boots nothing.
+.PHONY: lint-layers
+lint-layers:
+	$(GO) test -run TestLayering -count=1 ./harness/
 
 # actionlint checks the workflow files (pinned: the proxy refuses @latest
 # for some modules, and a lint must not change under us).
