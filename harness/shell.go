@@ -11,10 +11,10 @@ import (
 	"sync"
 	"time"
 
-	"github.com/lkmtest/lkmtest/harness/cache"
+	"github.com/lkmtest/lkmtest/harness/boot"
 	"github.com/lkmtest/lkmtest/harness/guest"
+	"github.com/lkmtest/lkmtest/harness/modbuild"
 	"github.com/lkmtest/lkmtest/harness/spec"
-	"github.com/lkmtest/lkmtest/qemu"
 )
 
 // ShellIO connects an interactive shell in the guest to the user.
@@ -34,95 +34,57 @@ type ShellIO struct {
 // shell on the serial console until the shell exits; the VM then powers
 // off. Modules are copied in, never loaded: the user runs insmod.
 func Shell(ctx context.Context, t *Target, s *spec.Spec, sio ShellIO) error {
-	o := t.Options
 	name := "shell"
 	if s != nil {
 		name = s.Name
 	}
-	dir := filepath.Join(o.Out, t.Name(), "shell-"+name)
+	dir := filepath.Join(t.Options.Out, t.Name(), "shell-"+name)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return err
 	}
-	mods := builtModules{kos: map[string]string{}}
-	boot := spec.Boot{}
+	var mods modbuild.Set
+	cfg := boot.Config{Dir: dir}
 	if s != nil {
-		if mods = buildModules(ctx, t, s, dir); mods.err != nil {
-			return fmt.Errorf("modules of %s: %w", s.File, mods.err)
+		if mods = t.build(ctx, s, dir); mods.Err != nil {
+			return fmt.Errorf("modules of %s: %w", s.File, mods.Err)
 		}
-		boot = s.Boot
+		cfg.Memory, cfg.CPUs, cfg.Cmdline = s.Boot.Memory, s.Boot.CPUs, s.Boot.Cmdline
 	}
-	console, err := cache.Create(filepath.Join(dir, "console.log"))
-	if err != nil {
-		return err
-	}
-	defer console.Close()
-	// The boot log goes to console.log only; the user sees the console
-	// from the shell's start.
-	sw := &switchWriter{w: console}
 	inR, inW, err := os.Pipe()
 	if err != nil {
 		return err
 	}
 	defer inR.Close()
 	defer inW.Close()
-	sockDir, err := socketDir("vm")
+	// The boot log goes to console.log only; the user sees the console
+	// from the shell's start.
+	sw := &switchWriter{}
+	cfg.Console, cfg.Stdin = sw, inR
+	sess, err := t.start(ctx, cfg)
 	if err != nil {
 		return err
 	}
-	defer releaseSocketDir(sockDir)
-	fns := []qemu.Fn{
-		qemu.WithKernel(t.Kernel.Image), qemu.WithInitramfs(t.Initramfs), qemu.WithAccel(t.Accel.Accel),
-		qemu.WithSocketDir(sockDir), qemu.WithAgent(), qemu.WithConsole(sw), qemu.WithStdin(inR),
-		qemu.WithMemory(boot.Memory), qemu.WithCPUs(boot.CPUs), qemu.WithAppend(boot.Cmdline...),
+	defer sess.Close()
+	if err := sess.Hello(ctx); err != nil {
+		return fmt.Errorf("the guest agent did not start (%v); console log: %s", err, sess.Console)
 	}
-	vm, restored, err := startVM(ctx, t, fns, dir, console)
-	if err != nil {
-		return fmt.Errorf("boot: %w", err)
-	}
-	defer func() {
-		vm.Stop()
-		vm.Wait()
-	}()
-	transcript, _ := cache.Create(filepath.Join(dir, "agent.log"))
-	if transcript != nil {
-		defer transcript.Close()
-	}
-	sess := newSession(vm, transcript)
-	if !restored {
-		var hello guest.Hello
-		if err := sess.next(ctx, &hello, bootTimeout); err != nil {
-			return fmt.Errorf("the guest agent did not start (%v); console log: %s", err, console.Name())
-		}
-	}
-	id := 0
-	call := func(req guest.Request) error {
-		id++
-		req.ID = id
-		if err := sess.send(req); err != nil {
-			return err
-		}
-		var resp guest.Response
-		if err := sess.next(ctx, &resp, 30*time.Second); err != nil {
-			return err
-		}
-		if resp.Error != "" {
-			return errors.New(resp.Error)
-		}
-		return nil
-	}
-	if err := copyIn(call, mods); err != nil {
+	if err := sess.Guest.Put(ctx, mods.Files()); err != nil {
 		return err
 	}
 	var names []string
-	for name := range mods.kos {
+	for name := range mods.Modules {
 		names = append(names, name+".ko")
 	}
 	sort.Strings(names)
 	if sio.Note != nil {
-		fmt.Fprintf(sio.Note, "lkmtest shell on %s: modules in /lkm: %v (not loaded); 'exit' or Ctrl-D powers the VM off\n", t.Name(), names)
+		fmt.Fprintf(sio.Note, "lkmtest shell on %s: modules in %s: %v (not loaded); 'exit' or Ctrl-D powers the VM off\n", t.Name(), modbuild.GuestModuleDir, names)
 	}
 	sw.attach(sio.Out)
-	if err := call(guest.Request{Op: guest.OpShell, Rows: sio.Rows, Cols: sio.Cols}); err != nil {
+	resp, err := sess.Guest.Call(ctx, guest.Request{Op: guest.OpShell, Rows: sio.Rows, Cols: sio.Cols}, shellStartWait)
+	if err == nil && resp.Error != "" {
+		err = errors.New(resp.Error)
+	}
+	if err != nil {
 		return fmt.Errorf("start the shell: %w", err)
 	}
 	go func() {
@@ -135,20 +97,23 @@ func Shell(ctx context.Context, t *Target, s *spec.Spec, sio ShellIO) error {
 		_, _ = inW.Write([]byte{4, 4})
 	}()
 	select {
-	case <-vm.Done():
+	case <-sess.VM.Done():
 	case <-ctx.Done():
 		return ctx.Err()
 	}
-	if exit := vm.Wait(); !exit.Clean() {
-		return fmt.Errorf("the VM ended badly: %s; console log: %s", exit, console.Name())
+	if exit := sess.VM.Wait(); !exit.Clean() {
+		return fmt.Errorf("the VM ended badly: %s; console log: %s", exit, sess.Console)
 	}
 	return nil
 }
 
-// switchWriter writes to w, and also to a second writer once attached.
+// shellStartWait bounds the agent's answer to the shell request.
+const shellStartWait = 30 * time.Second
+
+// switchWriter discards what it is given until a writer is attached.
 type switchWriter struct {
-	mu    sync.Mutex
-	w, to io.Writer
+	mu sync.Mutex
+	to io.Writer
 }
 
 func (s *switchWriter) Write(p []byte) (int, error) {
@@ -157,7 +122,7 @@ func (s *switchWriter) Write(p []byte) (int, error) {
 	if s.to != nil {
 		_, _ = s.to.Write(p)
 	}
-	return s.w.Write(p)
+	return len(p), nil
 }
 
 func (s *switchWriter) attach(w io.Writer) {

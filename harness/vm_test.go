@@ -209,8 +209,8 @@ func processesMentioning(s string) []string {
 // snapshot is dropped and the test still passes by booting.
 func TestSnapshot(t *testing.T) {
 	forEachArch(t, func(t *testing.T, tg *Target) {
-		if !tg.snapshotsEnabled() {
-			t.Fatalf("snapshots are off for %s (accel %s): this test needs TCG and no LKMTEST_NO_SNAPSHOT", tg.Name(), tg.Accel.Accel)
+		if !tg.Snapshots() {
+			t.Fatalf("snapshots are off for %s (accel %s): this test needs TCG and snapshots on", tg.Name(), tg.Accel.Accel)
 		}
 		// A copy of hello whose kernel command line is unique to this run:
 		// its snapshot is its own, so damaging it below cannot race with
@@ -242,12 +242,12 @@ func TestSnapshot(t *testing.T) {
 			t.Errorf("qemu.cmdline of a restored VM has no -incoming: %s", cmdline)
 		}
 
-		t.Setenv("LKMTEST_NO_SNAPSHOT", "1")
+		tg.NoSnapshots = true // what LKMTEST_NO_SNAPSHOT=1 sets
 		r = runFixture(t, tg, hello)
+		tg.NoSnapshots = false
 		if r.Outcome != verdict.Pass || r.Snapshot {
-			t.Errorf("with LKMTEST_NO_SNAPSHOT=1: %s, snapshot=%v; want PASS from a boot", r.Summary(), r.Snapshot)
+			t.Errorf("with snapshots off: %s, snapshot=%v; want PASS from a boot", r.Summary(), r.Snapshot)
 		}
-		os.Unsetenv("LKMTEST_NO_SNAPSHOT")
 
 		m := regexp.MustCompile(`exec:cat '?([^' \n]+)`).FindSubmatch(cmdline)
 		if m == nil {
@@ -297,7 +297,7 @@ func TestOutcomesAndRejudge(t *testing.T) {
 				t.Errorf("%s: %s, want %s with %q", c.dir, r.Summary(), c.outcome, c.reason)
 				continue
 			}
-			again, err := Rejudge(r.Dir)
+			again, err := verdict.Replay(r.Dir)
 			if err != nil {
 				t.Errorf("Rejudge %s: %v", r.Dir, err)
 				continue
@@ -308,10 +308,10 @@ func TestOutcomesAndRejudge(t *testing.T) {
 		}
 		// Edit the saved spec of hello: the offline verdict follows it.
 		r := runFixture(t, tg, "../modules/ch04-hello")
-		saved := filepath.Join(r.Dir, SavedSpec)
+		saved := filepath.Join(r.Dir, verdict.SavedSpec)
 		b, _ := os.ReadFile(saved)
 		os.WriteFile(saved, []byte(strings.Replace(string(b), "'^Hello, world$'", "'^Hello, moon$'", 1)), 0o600)
-		again, err := Rejudge(r.Dir)
+		again, err := verdict.Replay(r.Dir)
 		if err != nil || again.Outcome != verdict.Fail || !strings.Contains(again.Reason, "Hello, moon") {
 			t.Errorf("Rejudge with an edited spec: %v %s %q, want FAIL naming /^Hello, moon$/", err, again.Outcome, again.Reason)
 		}

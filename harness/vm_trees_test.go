@@ -117,7 +117,7 @@ func testSpecLess(t *testing.T, tg *Target) {
 	if got := strings.Join(steps, ", "); got != want {
 		t.Errorf("steps = %s, want %s", got, want)
 	}
-	if _, err := os.Stat(filepath.Join(r.Dir, SavedSpec)); err != nil {
+	if _, err := os.Stat(filepath.Join(r.Dir, verdict.SavedSpec)); err != nil {
 		t.Errorf("the written spec is not saved for lkmtest verdict: %v", err)
 	}
 	if _, err := spec.SpecLess("testdata/trees/book-repo"); err == nil || !strings.Contains(err.Error(), "no Kbuild or Makefile") {

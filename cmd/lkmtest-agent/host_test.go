@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/lkmtest/lkmtest/harness/arch"
+	"github.com/lkmtest/lkmtest/harness/modbuild"
 
 	"github.com/lkmtest/lkmtest/harness/cache"
 	"github.com/lkmtest/lkmtest/initramfs"
@@ -35,7 +36,7 @@ func TestRefusesOnHost(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	helper, err := initramfs.Child(t.Context(), c, host)
+	helper, err := modbuild.StaticC(t.Context(), c, host, initramfs.ChildName, initramfs.ChildSource, "initramfs/child/lkmtest-child.c")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,7 +6,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/lkmtest/lkmtest/harness"
 	"github.com/lkmtest/lkmtest/harness/verdict"
 )
 
@@ -21,13 +20,13 @@ records (agent.log) and the console log. Useful after changing a spec's
 expectations, or lkmtest itself. The exit status is that of 'lkmtest run'.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			dirs, err := harness.RunDirs(args[0])
+			dirs, err := verdict.RunDirs(args[0])
 			if err != nil {
 				return err
 			}
 			var results []verdict.Result
 			for _, d := range dirs {
-				r, err := harness.Rejudge(d)
+				r, err := verdict.Replay(d)
 				if err != nil {
 					return err
 				}

@@ -7,42 +7,15 @@ import (
 	"os"
 	"os/exec"
 	"strings"
-	"syscall"
 
 	"github.com/lkmtest/lkmtest/harness/cache"
+	"github.com/lkmtest/lkmtest/harness/internal/proc"
 )
 
 // run logs and runs a command, sending its output to log.
 func run(ctx context.Context, log io.Writer, dir string, name string, args ...string) error {
-	fmt.Fprintf(log, "$ %s\n", strings.Join(append([]string{name}, shown(args)...), " "))
-	cmd := exec.CommandContext(ctx, name, args...)
-	cmd.Dir = dir
-	cmd.Stdout = log
-	cmd.Stderr = log
-	// Its own process group (cancelled as a whole), and killed with
-	// lkmtest: a "kill -9" of lkmtest must not leave make writing into a
-	// cache entry the next run removes.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
-	if err := cmd.Run(); err != nil {
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		return fmt.Errorf("%s: %w", name, err)
-	}
-	return nil
-}
-
-// shown abbreviates the probe-memo override in logged command lines.
-func shown(args []string) []string {
-	out := make([]string, len(args))
-	for i, a := range args {
-		if strings.HasPrefix(a, "try-run=") {
-			a = "try-run=<lkmtest probe memo, see harness/kbuild/probe.go>"
-		}
-		out[i] = a
-	}
-	return out
+	fmt.Fprintf(log, "$ %s\n", strings.Join(append([]string{name}, args...), " "))
+	return proc.Run(ctx, log, dir, name, args...)
 }
 
 // output runs a command and returns its standard output.

@@ -1,7 +1,6 @@
 package harness
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -10,22 +9,7 @@ import (
 	"strings"
 
 	"github.com/lkmtest/lkmtest/harness/spec"
-	"github.com/lkmtest/lkmtest/harness/verdict"
 )
-
-// Run prepares the target of o and runs every test on it, one VM per test
-// and up to o.VMs at once. The error is for infrastructure failures; test
-// failures are in the results.
-func Run(ctx context.Context, o *Options, specs []*spec.Spec) ([]verdict.Result, error) {
-	m, err := RunMatrix(ctx, o, []Cell{{Kernel: o.Kernel, Arch: o.Arch}}, specs)
-	if err == nil {
-		err = m.Cells[0].Err
-	}
-	if m.Cells[0].Err != nil {
-		return nil, err
-	}
-	return m.Ran(), err
-}
 
 // SelectSpecs resolves command-line arguments to specs: a directory or file
 // path with a test.yaml is loaded directly; any other argument names a test

@@ -1,7 +1,12 @@
-package kbuild
+package modbuild
 
 import (
+	"context"
+	"fmt"
+	"io"
 	"strings"
+
+	"github.com/lkmtest/lkmtest/harness/internal/proc"
 )
 
 // Kbuild evaluates about thirty compiler probes (cc-option, as-instr...) on
@@ -27,4 +32,22 @@ func probeMemoArg(dir string) string {
 		"if ($(1)) >/dev/null 2>&1; then r=y; else r=n; fi; " +
 		`echo $$r > "$$f.$$$$"; mv -f "$$f.$$$$" "$$f"; fi; ` +
 		`if [ "$$r" = y ]; then echo "$(2)"; else echo "$(3)"; fi)`
+}
+
+// shown abbreviates the probe-memo override in logged command lines.
+func shown(args []string) []string {
+	out := make([]string, len(args))
+	for i, a := range args {
+		if strings.HasPrefix(a, "try-run=") {
+			a = "try-run=<lkmtest probe memo, see harness/modbuild/probe.go>"
+		}
+		out[i] = a
+	}
+	return out
+}
+
+// run logs and runs a command, sending its output to log.
+func run(ctx context.Context, log io.Writer, name string, args ...string) error {
+	fmt.Fprintf(log, "$ %s\n", strings.Join(append([]string{name}, shown(args)...), " "))
+	return proc.Run(ctx, log, "", name, args...)
 }

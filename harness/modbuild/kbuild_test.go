@@ -1,4 +1,4 @@
-package kbuild
+package modbuild
 
 import (
 	"fmt"

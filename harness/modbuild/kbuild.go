@@ -1,4 +1,4 @@
-package kbuild
+package modbuild
 
 import (
 	"bytes"
@@ -14,8 +14,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-
-	"github.com/lkmtest/lkmtest/harness/arch"
 )
 
 // ModuleBuildError is a module directory of which no module compiled;
@@ -76,7 +74,7 @@ type ModuleBuild struct {
 // When some modules of the directory fail to compile, the others are still
 // built (Partial): a step that needs only those runs. When none builds, the
 // error is a *ModuleBuildError with the first compiler error.
-func BuildModules(ctx context.Context, k *Kernel, arch arch.Arch, tree ModuleTree, work string, extraSymbols []string, log io.Writer) (*ModuleBuild, error) {
+func BuildModules(ctx context.Context, k Kernel, tree ModuleTree, work string, extraSymbols []string, log io.Writer) (*ModuleBuild, error) {
 	if log == nil {
 		log = io.Discard
 	}
@@ -90,7 +88,7 @@ func BuildModules(ctx context.Context, k *Kernel, arch arch.Arch, tree ModuleTre
 	}
 	mdir := filepath.Join(mirror, rel)
 	var out bytes.Buffer
-	base := append([]string{"-C", k.BuildDir, "M=" + mdir}, archArgs(arch, k.Meta.KernelVersion)...)
+	base := append([]string{"-C", k.BuildDir, "M=" + mdir}, k.MakeArgs...)
 	// __FILE__ (in BUG and WARNING reports) names the module's own files
 	// relative to its directory ("kernel BUG at crashers.c:34") and other
 	// files of the tree by their real path (GCC uses the last match).
@@ -106,13 +104,13 @@ func BuildModules(ctx context.Context, k *Kernel, arch arch.Arch, tree ModuleTre
 	}
 	// (ccache was measured and left out: hashing the kernel headers costs
 	// more than the .mod.c compile it would save.)
-	if os.Getenv("LKMTEST_NO_PROBE_MEMO") == "" && k.ProbeDir != "" && os.MkdirAll(k.ProbeDir, 0o700) == nil {
+	if k.ProbeDir != "" && os.MkdirAll(k.ProbeDir, 0o700) == nil {
 		if arg := probeMemoArg(k.ProbeDir); arg != "" {
 			base = append(base, arg)
 		}
 	}
 	userPaths := func(s string) string { return strings.ReplaceAll(s, mirror+"/", tree.Root+"/") }
-	buildErr := run(ctx, io.MultiWriter(&out, log), "", "make", append(append([]string{}, base...), "-k", "modules")...)
+	buildErr := run(ctx, io.MultiWriter(&out, log), "make", append(append([]string{}, base...), "-k", "modules")...)
 	defer func() { _ = os.WriteFile(filepath.Join(work, "build.log"), []byte(userPaths(out.String())), 0o600) }()
 	if ctx.Err() != nil {
 		return nil, ctx.Err()
@@ -133,7 +131,7 @@ func BuildModules(ctx context.Context, k *Kernel, arch arch.Arch, tree ModuleTre
 				rel, _ := filepath.Rel(mdir, k)
 				args = append(args, rel)
 			}
-			err := run(ctx, io.MultiWriter(&one, log), "", "make", args...)
+			err := run(ctx, io.MultiWriter(&one, log), "make", args...)
 			out.Write(one.Bytes())
 			return userPaths(one.String()), err
 		}

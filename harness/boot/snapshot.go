@@ -1,0 +1,54 @@
+package boot
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+
+	"github.com/lkmtest/lkmtest/harness/cache"
+	"github.com/lkmtest/lkmtest/harness/guest"
+	"github.com/lkmtest/lkmtest/qemu"
+)
+
+// Booting a kernel under TCG and starting the agent costs most of a warm
+// run. A snapshot is the state of a VM saved right after its agent said
+// hello (QEMU migration to a file); every test then starts from a copy of
+// that state (-incoming), a fresh and identical VM, in a fraction of the
+// boot time. Snapshots live in the cache, keyed by the QEMU binary, the
+// initramfs content and the VM's command line (kernel, memory, CPUs,
+// kernel arguments, quirks).
+
+// snapshot returns the state file for VMs started with fns, saving it
+// first when the cache has none. The boot's console log is saved beside it.
+func (m *Machine) snapshot(ctx context.Context, fns []qemu.Fn) (dir string, err error) {
+	key, err := m.snapshotKey(fns)
+	if err != nil {
+		return "", err
+	}
+	dir, _, err = m.Cache.Ensure(ctx, "snapshots", key, func(ctx context.Context, tmp string) error {
+		console, err := cache.Create(filepath.Join(tmp, "console.log"))
+		if err != nil {
+			return err
+		}
+		defer console.Close()
+		sock, err := socketDir("snap")
+		if err != nil {
+			return err
+		}
+		defer releaseSocketDir(sock)
+		all := append(append(m.quirkFns(), fns...), qemu.WithSocketDir(sock), qemu.WithConsole(console), qemu.WithTimeout(HelloTimeout))
+		vm, err := qemu.Start(ctx, m.Arch, all...)
+		if err != nil {
+			return err
+		}
+		defer func() { vm.Stop(); vm.Wait() }()
+		if _, err := guest.NewClient(vm.Agent(), vm.Done(), nil).Hello(ctx, HelloTimeout); err != nil {
+			return fmt.Errorf("boot for a snapshot: %w (console: %s)", err, console.Name())
+		}
+		return vm.SaveState(filepath.Join(tmp, "state"))
+	})
+	if err != nil {
+		return "", fmt.Errorf("snapshot: %w", err)
+	}
+	return dir, nil
+}

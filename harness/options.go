@@ -1,0 +1,68 @@
+package harness
+
+import (
+	"io"
+	"time"
+
+	"github.com/lkmtest/lkmtest/harness/arch"
+	"github.com/lkmtest/lkmtest/harness/cache"
+	"github.com/lkmtest/lkmtest/harness/kbuild"
+)
+
+// Options configure a pipeline run for one kernel and arch.
+type Options struct {
+	// Cache is the cache directory.
+	Cache *cache.Dir
+	// Arch is the guest architecture.
+	Arch arch.Arch
+	// Kernel is a Debian series ("6.1") or a kernel.org release ("6.6.62").
+	Kernel string
+	// KernelSrc is a local kernel tree to build instead (--kernel-src).
+	KernelSrc string
+	// KernelSHA256 is the release tarball's checksum (--kernel-sha256).
+	KernelSHA256 string
+	// Accel is auto, kvm or tcg.
+	Accel string
+	// Out is the run directory for artefacts.
+	Out string
+	// Timeout overrides every test's timeout when > 0.
+	Timeout time.Duration
+	// Jobs is make's -j for kernel builds (0: number of CPUs).
+	Jobs int
+	// VMs is how many test VMs may run at once (0: number of CPUs).
+	VMs int
+	// Log receives progress lines.
+	Log io.Writer
+	// Verbose also streams build output and the serial console to Log.
+	Verbose bool
+	// SrcRoot is lkmtest's source tree ("" when not available).
+	SrcRoot string
+	// Extra are config fragments merged after lkmtest's own (--kconfig,
+	// then a spec's boot.config); they are part of the kernel's cache key.
+	Extra []kbuild.Fragment
+	// Variant names the Extra of a spec's boot.config in directory names
+	// ("debug" gives 6.1.192-x86_64+debug; see VariantName).
+	Variant string
+	// NoSnapshots turns VM snapshots off (LKMTEST_NO_SNAPSHOT).
+	NoSnapshots bool
+	// NoProbeMemo turns the memo of kbuild's compiler probes off
+	// (LKMTEST_NO_PROBE_MEMO).
+	NoProbeMemo bool
+	// AgentDir holds prebuilt guest agents, lkmtest-agent-<goarch>
+	// (LKMTEST_AGENT_DIR; "": built from SrcRoot).
+	AgentDir string
+}
+
+func (o *Options) log() io.Writer {
+	if o.Log == nil {
+		return io.Discard
+	}
+	return o.Log
+}
+
+func (o *Options) verbose() io.Writer {
+	if o.Verbose {
+		return o.log()
+	}
+	return io.Discard
+}

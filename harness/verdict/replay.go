@@ -1,0 +1,117 @@
+package verdict
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+
+	"github.com/lkmtest/lkmtest/harness/guest"
+	"github.com/lkmtest/lkmtest/harness/model"
+	"github.com/lkmtest/lkmtest/harness/spec"
+)
+
+// A test's run directory holds what replaying it needs.
+const (
+	// SavedSpec is the copy of the test's spec as it was run.
+	SavedSpec = "spec.yaml"
+	// ResultFile is the test's result.
+	ResultFile = "result.json"
+	// TranscriptFile is the host–agent transcript (guest.ReadTranscript).
+	TranscriptFile = "agent.log"
+	// ConsoleFile is the serial console.
+	ConsoleFile = "console.log"
+)
+
+// Replay judges a saved test directory again without booting anything:
+// the spec copy and the transcript give each step's response, and the
+// console judges a guest that stopped answering. Outcomes decided before
+// any step ran (ERROR for a module that did not build, SKIP) are kept from
+// result.json.
+func Replay(dir string) (Result, error) {
+	var old Result
+	b, err := os.ReadFile(filepath.Join(dir, ResultFile))
+	if err != nil {
+		return old, fmt.Errorf("%s is not a test's run directory: %w", dir, err)
+	}
+	if err := json.Unmarshal(b, &old); err != nil {
+		return old, fmt.Errorf("%s/%s: %w", dir, ResultFile, err)
+	}
+	sp := filepath.Join(dir, SavedSpec)
+	data, err := os.ReadFile(sp)
+	if err != nil {
+		return old, fmt.Errorf("%s: no saved spec (%s): runs made before lkmtest saved it cannot be re-judged", dir, SavedSpec)
+	}
+	s, err := spec.ParseSaved(sp, data)
+	if err != nil {
+		return old, err
+	}
+	tr, err := guest.ReadTranscript(filepath.Join(dir, TranscriptFile))
+	if err != nil {
+		return old, err
+	}
+	res := Result{Test: old.Test, File: old.File, Kernel: old.Kernel, Arch: old.Arch, Outcome: Pass,
+		Duration: old.Duration, Boot: old.Boot, Modules: old.Modules, Snapshot: old.Snapshot, Dir: dir}
+	if len(tr.Sent) == 0 && (old.Outcome == Error || old.Outcome == Skip) ||
+		old.Outcome == Error && len(tr.Sent) < len(s.Steps) {
+		res.Outcome, res.Reason, res.Line, res.Excerpt = old.Outcome, old.Reason, old.Line, old.Excerpt
+		return res, nil
+	}
+	console := func() []string { return ConsoleLines(filepath.Join(dir, ConsoleFile)) }
+	judge := NewJudge(s)
+	judge.Env = model.Env{Arch: old.Arch, Kernel: old.Kernel}
+	for i := range s.Steps {
+		st := &s.Steps[i]
+		if i >= len(tr.Sent) {
+			break // the test ended before this step was sent
+		}
+		resp, ok := tr.Answers[tr.Sent[i]]
+		if !ok {
+			res.Add(StepResult{Index: i + 1, Line: st.Line, Step: st.String()})
+			JudgeLost(&res, console(), "during the step", old.Outcome == Timeout, "see qemu.exit")
+			return res, nil
+		}
+		sr := judge.Step(i+1, resp)
+		res.Add(sr)
+		if Stop(sr.Outcome) {
+			return res, nil
+		}
+	}
+	if len(tr.Sent) < len(s.Steps) || !tr.Shutdown {
+		JudgeLost(&res, console(), "after the last step", old.Outcome == Timeout, "see qemu.exit")
+	}
+	return res, nil
+}
+
+// RunDirs lists the test directories (holding result.json) under root,
+// sorted; root itself may be one.
+func RunDirs(root string) ([]string, error) {
+	var out []string
+	err := filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if !d.IsDir() && d.Name() == ResultFile {
+			out = append(out, filepath.Dir(p))
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("no test results (%s) under %s: give the --out directory of a run", ResultFile, root)
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
+// WriteResult writes r as dir's result.json (best effort: a result that
+// cannot be saved is still returned to the run).
+func WriteResult(dir string, r *Result) {
+	b, err := json.MarshalIndent(r, "", "  ")
+	if err == nil {
+		_ = os.WriteFile(filepath.Join(dir, ResultFile), append(b, '\n'), 0o600)
+	}
+}
