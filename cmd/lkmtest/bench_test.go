@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/lkmtest/lkmtest/harness/report"
+	"github.com/lkmtest/lkmtest/internal/testenv"
 )
 
 // BenchmarkBookSuite runs the whole book suite on both arches five times
@@ -14,6 +15,7 @@ import (
 // counted). Every run must give the same outcome for every test: a flaky
 // test fails the benchmark.
 func BenchmarkBookSuite(b *testing.B) {
+	testenv.NeedsVM(b)
 	const runs = 5
 	var peak int64
 	var first map[string]string

@@ -23,6 +23,7 @@ import (
 	"github.com/lkmtest/lkmtest/harness/report"
 	"github.com/lkmtest/lkmtest/harness/spec"
 	"github.com/lkmtest/lkmtest/harness/verdict"
+	"github.com/lkmtest/lkmtest/internal/testenv"
 )
 
 // lkmtestBin is the CLI, built once for these tests.
@@ -141,9 +142,7 @@ func TestDoctorAndVersion(t *testing.T) {
 }
 
 func TestRunExitCodes(t *testing.T) {
-	if testing.Short() {
-		t.Skip("VM test: skipped with -short")
-	}
+	testenv.NeedsVM(t)
 	out, stderr, code := cli(t, "run", "--out", t.TempDir(), "hello")
 	if code != 0 || !strings.Contains(out, "PASS    hello [6.1") || !strings.Contains(out, "1 passed, 0 failed, 0 skipped") {
 		t.Fatalf("run hello: exit %d\nstdout:\n%s\nstderr:\n%s", code, out, stderr)
@@ -176,6 +175,7 @@ func TestRunExitCodes(t *testing.T) {
 // out of tree: the tree is the cache's read-only copy of Debian's source,
 // so any write into it would fail the command.
 func TestKernelSrcConfig(t *testing.T) {
+	testenv.NeedsKernelBuild(t)
 	c, err := cache.Open(os.Getenv("LKMTEST_CACHE_DIR"))
 	if err != nil {
 		t.Fatal(err)
@@ -196,20 +196,23 @@ func TestKernelSrcConfig(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(src.Dir, ".config")); err == nil {
 		t.Errorf("the source tree %s was configured in place", src.Dir)
 	}
-	// --kconfig adds a fragment: the option must reach the .config.
+	if strings.Contains(string(b), "CONFIG_HZ=100\n") {
+		t.Fatalf("%s/.config has CONFIG_HZ=100 without the fragment: the check below would prove nothing", out)
+	}
+	// --kconfig adds a fragment: the option must reach the .config (of a
+	// new directory: the one above holds a .config already).
+	out = t.TempDir()
 	stdout, stderr, code = cli(t, "kernel", "config", "--kconfig", "harness/testdata/modules/boot-config/hz100.config", "--out", out)
-	b, _ = os.ReadFile(filepath.Join(out, ".config"))
-	if code != 0 || !strings.Contains(string(b), "CONFIG_HZ=100\n") {
-		t.Errorf("kernel config --kconfig hz100.config: exit %d, CONFIG_HZ=100 in .config: %v\n%s%s", code, strings.Contains(string(b), "CONFIG_HZ=100\n"), stdout, stderr)
+	b, err = os.ReadFile(filepath.Join(out, ".config"))
+	if code != 0 || err != nil || !strings.Contains(string(b), "CONFIG_HZ=100\n") {
+		t.Errorf("kernel config --kconfig hz100.config: exit %d, .config %v, CONFIG_HZ=100 in it: %v\n%s%s", code, err, strings.Contains(string(b), "CONFIG_HZ=100\n"), stdout, stderr)
 	}
 }
 
 // The matrix of the issue: both arches × both Debian kernels, one table.
 // A failing fixture rides along so that the table must tell outcomes apart.
 func TestMatrixRun(t *testing.T) {
-	if testing.Short() {
-		t.Skip("VM test: skipped with -short")
-	}
+	testenv.NeedsVM(t)
 	out, stderr, code := cli(t, "run", "--out", t.TempDir(), "--arch", "x86_64,arm64", "--kernel", "6.1,6.12",
 		"hello", "harness/testdata/modules/missing-line")
 	if code != 1 {
@@ -249,13 +252,21 @@ func TestMatrixRun(t *testing.T) {
 	}
 }
 
-// lkmtest new scaffolds a module whose test passes at once, on both arches.
-func TestNewScaffoldPasses(t *testing.T) {
+// newScaffold runs lkmtest new my_first in a new directory and returns it.
+func newScaffold(t *testing.T) string {
+	t.Helper()
 	dir := filepath.Join(t.TempDir(), "my_first")
 	out, stderr, code := cli(t, "new", "my_first", "--dir", dir)
 	if code != 0 || !strings.Contains(out, "created "+dir) {
 		t.Fatalf("new: exit %d\n%s%s", code, out, stderr)
 	}
+	return dir
+}
+
+// lkmtest new writes a module directory, refuses to overwrite one and
+// refuses a bad name.
+func TestNewScaffold(t *testing.T) {
+	dir := newScaffold(t)
 	for _, f := range []string{"my_first.c", "Kbuild", "test.yaml"} {
 		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
 			t.Errorf("scaffold lacks %s", f)
@@ -267,10 +278,13 @@ func TestNewScaffoldPasses(t *testing.T) {
 	if _, stderr, code := cli(t, "new", "Bad-Name"); code != 2 || !strings.Contains(stderr, "lower-case letters") {
 		t.Errorf("new Bad-Name: exit %d, %q", code, stderr)
 	}
-	if testing.Short() {
-		return
-	}
-	out, stderr, code = cli(t, "run", "--out", t.TempDir(), "--arch", "x86_64,arm64", dir)
+}
+
+// The module lkmtest new scaffolds passes at once, on both arches.
+func TestNewScaffoldPasses(t *testing.T) {
+	testenv.NeedsVM(t)
+	dir := newScaffold(t)
+	out, stderr, code := cli(t, "run", "--out", t.TempDir(), "--arch", "x86_64,arm64", dir)
 	if code != 0 || !strings.Contains(out, "2 passed, 0 failed") {
 		t.Errorf("run the scaffold: exit %d\n%s%s", code, out, stderr)
 	}
@@ -318,9 +332,7 @@ func TestList(t *testing.T) {
 // lockdep tests on their debug kernel variant); tests that declare one arch
 // SKIP on the other.
 func TestBookSuite(t *testing.T) {
-	if testing.Short() {
-		t.Skip("VM test: skipped with -short")
-	}
+	testenv.NeedsVM(t)
 	specs, err := spec.Find("../../modules")
 	if err != nil || len(specs) < 10 {
 		t.Fatalf("the book suite has %d tests (%v)", len(specs), err)
@@ -351,6 +363,7 @@ func tailString(s string, n int) string {
 // test's module is in /lkm, commands run, and the end of input (Ctrl-D)
 // (also after a failing last command) or poweroff ends the VM with status 0.
 func TestShell(t *testing.T) {
+	testenv.NeedsVM(t)
 	for _, tc := range []struct{ arch, end string }{{"x86_64", "poweroff\n"}, {"arm64", "false\n"}} {
 		t.Run(tc.arch, func(t *testing.T) {
 			in := "echo shell-$((6*7))\ninsmod /lkm/helloworld_lkm.ko\ncat /proc/modules\n" + tc.end
@@ -397,9 +410,7 @@ func lineOf(t *testing.T, file, s string) int {
 // line of the WARNING, the step summary is written, and the merged report
 // has every test exactly once.
 func TestReportsAndShards(t *testing.T) {
-	if testing.Short() {
-		t.Skip("VM test: skipped with -short")
-	}
+	testenv.NeedsVM(t)
 	tests := []string{"hello", "harness/testdata/modules/missing-line", "harness/testdata/modules/crash-warn"}
 	summary := filepath.Join(t.TempDir(), "summary.md")
 	env := []string{"GITHUB_ACTIONS=true", "GITHUB_STEP_SUMMARY=" + summary}
@@ -505,9 +516,9 @@ func pathWithout(t *testing.T, missing ...string) string {
 // QEMU, no cross compiler, no kernel source. Each is exit 2 with the exact
 // command that installs it.
 func TestMissingTools(t *testing.T) {
-	if testing.Short() {
-		t.Skip("needs the cached kernels: skipped with -short")
-	}
+	// With a cold cache the runs resolve (unpack) a kernel before they
+	// find the missing piece.
+	testenv.NeedsKernelBuild(t)
 	cases := []struct {
 		name    string
 		env     []string

@@ -13,6 +13,7 @@ import (
 
 	"github.com/lkmtest/lkmtest/harness/cache"
 	"github.com/lkmtest/lkmtest/harness/kbuild"
+	"github.com/lkmtest/lkmtest/internal/testenv"
 	kernelconfigs "github.com/lkmtest/lkmtest/kernel-configs"
 )
 
@@ -121,9 +122,7 @@ func TestKernelFragmentsCLI(t *testing.T) {
 // fail with "Can't read seed configuration"), and --kconfig lkmtest:NAME
 // reaches the .config. It runs make's configure targets, not a build.
 func TestKernelConfigRelativeOut(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs the kernel's configure stage: skipped with -short")
-	}
+	testenv.NeedsKernelBuild(t)
 	c, err := cache.Open(os.Getenv("LKMTEST_CACHE_DIR"))
 	if err != nil {
 		t.Fatal(err)

@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/lkmtest/lkmtest/internal/testenv"
 )
 
 // fingerprint hashes every path, mode, size and modification time under
@@ -46,9 +48,8 @@ func fingerprint(t *testing.T, dir string) string {
 // fingerprint is the same after a run of every command that uses it,
 // including those given relative paths.
 func TestNoCommandWritesSourceTree(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds and boots: skipped with -short")
-	}
+	testenv.NeedsKernelBuild(t)
+	testenv.NeedsVM(t)
 	src, stderr, code := cli(t, "kernel", "src")
 	if code != 0 {
 		t.Fatalf("kernel src: exit %d: %s", code, stderr)
