@@ -5,10 +5,12 @@
 GO      ?= go
 BIN     := bin
 ARCHS   := amd64 arm64
-# Debian packages lkmtest needs on the host.
-PKGS    := make gcc libc6-dev flex bison bc cpio xz-utils tar kmod libelf-dev libssl-dev \
-           qemu-system-x86 qemu-system-arm gcc-aarch64-linux-gnu libc6-dev-arm64-cross \
-           linux-source-6.1 linux-source-6.12
+# Debian packages lkmtest needs on this host: the list 'lkmtest doctor'
+# checks too (harness/hostdeps/packages.txt: package, host, provides, what).
+DEBARCH ?= $(shell dpkg --print-architecture 2>/dev/null)
+PKGS    := $(shell awk '!/^\#/ && NF && ($$2 == "any" || $$2 == "$(DEBARCH)") && !seen[$$1]++ {print $$1}' harness/hostdeps/packages.txt)
+# The go line of go.mod: the oldest Go that builds lkmtest.
+GOMIN   := $(shell awk '$$1 == "go" {print $$2; exit}' go.mod)
 SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 RUNARGS ?=
 
@@ -25,7 +27,7 @@ deps:
 		$(SUDO) apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
-	@command -v $(GO) >/dev/null || { echo "Go 1.26 or newer is needed: https://go.dev/dl/"; exit 2; }
+	@command -v $(GO) >/dev/null || { echo "Go $(GOMIN) or newer is needed: https://go.dev/dl/"; exit 2; }
 
 ## build: bin/lkmtest and the guest agents bin/lkmtest-agent-{amd64,arm64}
 build:
