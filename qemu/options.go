@@ -24,8 +24,6 @@ const (
 type Options struct {
 	// Arch is the guest architecture.
 	Arch arch.Arch
-	// QEMU overrides the emulator binary of the arch table.
-	QEMU string
 	// Accel is the accelerator (default TCG).
 	Accel Accel
 	// Kernel is the kernel image to boot.
@@ -54,16 +52,11 @@ type Options struct {
 	Console io.Writer
 	// Stdin is the serial console's input (nil: none).
 	Stdin io.Reader
-	// OnConsoleLine is called for every console line, with control
-	// characters removed.
-	OnConsoleLine func(line string)
 	// Timeout stops the VM when it runs longer (0: no limit).
 	Timeout time.Duration
 	// Incoming restores the VM from a state file written by VM.SaveState
 	// (QEMU -incoming); the other options must match those it was saved with.
 	Incoming string
-	// ExtraArgs are appended to the QEMU command line as they are.
-	ExtraArgs []string
 }
 
 // Fn changes Options; it is the functional-option form used by Start.
@@ -120,21 +113,8 @@ func WithConsole(w io.Writer) Fn { return func(o *Options) error { o.Console = w
 // directly and the VM's end never waits on a copy from r.
 func WithStdin(r io.Reader) Fn { return func(o *Options) error { o.Stdin = r; return nil } }
 
-// WithConsoleLines calls fn for every console line.
-func WithConsoleLines(fn func(string)) Fn {
-	return func(o *Options) error { o.OnConsoleLine = fn; return nil }
-}
-
 // WithTimeout stops the VM after d.
 func WithTimeout(d time.Duration) Fn { return func(o *Options) error { o.Timeout = d; return nil } }
-
-// WithQEMU overrides the emulator binary.
-func WithQEMU(bin string) Fn { return func(o *Options) error { o.QEMU = bin; return nil } }
-
-// WithExtraArgs appends raw QEMU arguments.
-func WithExtraArgs(args ...string) Fn {
-	return func(o *Options) error { o.ExtraArgs = append(o.ExtraArgs, args...); return nil }
-}
 
 // NewOptions applies fns to the defaults for arch.
 func NewOptions(a arch.Arch, fns ...Fn) (*Options, error) {
@@ -156,22 +136,17 @@ func NewOptions(a arch.Arch, fns ...Fn) (*Options, error) {
 	return o, nil
 }
 
-// QMPSocket is the path of the QMP monitor socket.
-func (o *Options) QMPSocket() string { return filepath.Join(o.SocketDir, "qmp.sock") }
+// qmpSocket is the path of the QMP monitor socket.
+func (o *Options) qmpSocket() string { return filepath.Join(o.SocketDir, "qmp.sock") }
 
-// AgentSocket is the path of the guest agent's channel socket.
-func (o *Options) AgentSocket() string { return filepath.Join(o.SocketDir, "agent.sock") }
+// agentSocket is the path of the guest agent's channel socket.
+func (o *Options) agentSocket() string { return filepath.Join(o.SocketDir, "agent.sock") }
 
-// Binary is the emulator that Cmdline runs.
-func (o *Options) Binary() string {
-	if o.QEMU != "" {
-		return o.QEMU
-	}
-	return o.Arch.Spec().QEMU
-}
+// Binary is the emulator that Cmdline runs (the arch table's).
+func (o *Options) Binary() string { return o.Arch.Spec().QEMU }
 
-// KernelCmdline is the kernel command line the VM boots with.
-func (o *Options) KernelCmdline() string {
+// kernelCmdline is the kernel command line the VM boots with.
+func (o *Options) kernelCmdline() string {
 	spec := o.Arch.Spec()
 	args := []string{"console=" + spec.Console, "panic=-1", "printk.devkmsg=on"}
 	args = append(args, o.Append...)
@@ -214,13 +189,13 @@ func (o *Options) Cmdline() []string {
 	args = append(args,
 		"-chardev", "stdio,id=con,signal=off",
 		"-serial", "chardev:con",
-		"-qmp", "unix:"+o.QMPSocket()+",server=on,wait=off",
+		"-qmp", "unix:"+o.qmpSocket()+",server=on,wait=off",
 		"-S",
 	)
 	if o.Agent {
 		args = append(args,
 			"-device", "virtio-serial-pci",
-			"-chardev", "socket,id=agent,path="+o.AgentSocket()+",server=on,wait=off",
+			"-chardev", "socket,id=agent,path="+o.agentSocket()+",server=on,wait=off",
 			"-device", "virtserialport,chardev=agent,name=lkmtest",
 		)
 	}
@@ -228,11 +203,11 @@ func (o *Options) Cmdline() []string {
 	if o.Initramfs != "" {
 		args = append(args, "-initrd", o.Initramfs)
 	}
-	args = append(args, "-append", o.KernelCmdline())
+	args = append(args, "-append", o.kernelCmdline())
 	if o.Incoming != "" {
 		args = append(args, "-incoming", "exec:cat "+shellQuote(o.Incoming))
 	}
-	return append(args, o.ExtraArgs...)
+	return args
 }
 
 // CmdlineQuoted is Cmdline as one shell-quoted string, for copy and paste.

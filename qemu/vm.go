@@ -19,6 +19,7 @@ import (
 	"github.com/digitalocean/go-qemu/qmp"
 
 	"github.com/lkmtest/lkmtest/harness/arch"
+	"github.com/lkmtest/lkmtest/harness/hostdeps"
 )
 
 // Exit says how a VM ended.
@@ -68,10 +69,8 @@ func (e Exit) String() string {
 
 // VM is a running QEMU process.
 type VM struct {
-	// Options are the options the VM was started with.
-	Options *Options
-	// Started is when QEMU was started.
-	Started time.Time
+	opts    *Options  // what the VM was started with
+	started time.Time // when QEMU was started
 
 	cmd     *exec.Cmd
 	mon     *qmp.SocketMonitor
@@ -96,19 +95,18 @@ func Start(ctx context.Context, a arch.Arch, fns ...Fn) (*VM, error) {
 	}
 	argv := o.Cmdline()
 	if _, err := exec.LookPath(argv[0]); err != nil {
-		return nil, fmt.Errorf("qemu: %s not found: install it with 'apt-get install %s': %w",
-			argv[0], a.Spec().DebianQEMU, err)
+		return nil, fmt.Errorf("qemu: %w", &hostdeps.MissingTool{Tool: argv[0], Package: a.Spec().DebianQEMU, Err: err})
 	}
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL, Setpgid: true}
-	vm := &VM{Options: o, cmd: cmd, done: make(chan struct{})}
+	vm := &VM{opts: o, cmd: cmd, done: make(chan struct{})}
 	cmd.Stderr = &lockedWriter{mu: &vm.mu, w: &vm.stderr}
 	cmd.Stdin = o.Stdin
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		return nil, err
 	}
-	vm.Started = time.Now()
+	vm.started = time.Now()
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start %s: %w", argv[0], err)
 	}
@@ -119,7 +117,7 @@ func Start(ctx context.Context, a arch.Arch, fns ...Fn) (*VM, error) {
 	if err := vm.connect(ctx); err != nil {
 		vm.Kill()
 		<-vm.done
-		return nil, fmt.Errorf("qemu: %w (%s)", err, vm.Exit().String())
+		return nil, fmt.Errorf("qemu: %w (%s)", err, vm.ended().String())
 	}
 	go vm.watch(ctx)
 	return vm, nil
@@ -134,7 +132,7 @@ func (vm *VM) connect(ctx context.Context) error {
 		err error
 	)
 	for {
-		mon, err = qmp.NewSocketMonitor("unix", vm.Options.QMPSocket(), 2*time.Second)
+		mon, err = qmp.NewSocketMonitor("unix", vm.opts.qmpSocket(), 2*time.Second)
 		if err == nil {
 			break
 		}
@@ -146,7 +144,7 @@ func (vm *VM) connect(ctx context.Context) error {
 		case <-time.After(5 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("connect to QMP monitor %s: %w", vm.Options.QMPSocket(), err)
+			return fmt.Errorf("connect to QMP monitor %s: %w", vm.opts.qmpSocket(), err)
 		}
 	}
 	if err := mon.Connect(); err != nil {
@@ -160,8 +158,8 @@ func (vm *VM) connect(ctx context.Context) error {
 		return fmt.Errorf("QMP events: %w", err)
 	}
 	go vm.drainEvents(events)
-	if vm.Options.Agent {
-		agent, err := net.DialTimeout("unix", vm.Options.AgentSocket(), 5*time.Second)
+	if vm.opts.Agent {
+		agent, err := net.DialTimeout("unix", vm.opts.agentSocket(), 5*time.Second)
 		if err != nil {
 			return fmt.Errorf("connect to agent channel: %w", err)
 		}
@@ -169,9 +167,9 @@ func (vm *VM) connect(ctx context.Context) error {
 		vm.agent = agent
 		vm.mu.Unlock()
 	}
-	if vm.Options.Incoming != "" {
+	if vm.opts.Incoming != "" {
 		if err := vm.waitMigration(30 * time.Second); err != nil {
-			return fmt.Errorf("restore %s: %w", vm.Options.Incoming, err)
+			return fmt.Errorf("restore %s: %w", vm.opts.Incoming, err)
 		}
 	}
 	if _, err := vm.qmpRun(`{"execute":"cont"}`, 10*time.Second); err != nil {
@@ -278,29 +276,20 @@ func (vm *VM) Agent() net.Conn {
 	return vm.agent
 }
 
-// Pid is QEMU's process id.
-func (vm *VM) Pid() int { return vm.cmd.Process.Pid }
-
 // Done is closed when QEMU has exited and its console is fully read.
 func (vm *VM) Done() <-chan struct{} { return vm.done }
 
+// copyConsole copies QEMU's standard output, the serial console, to the
+// Console option a line at a time (a 64 KiB piece of a longer one), so
+// that the consoles of VMs sharing a writer interleave by lines. It reads
+// on when a write fails: QEMU must never block on a full pipe.
 func (vm *VM) copyConsole(r io.Reader) {
 	defer vm.console.Done()
 	br := bufio.NewReaderSize(r, 64<<10)
-	var line []byte
 	for {
 		b, err := br.ReadSlice('\n')
-		if vm.Options.Console != nil && len(b) > 0 {
-			_, _ = vm.Options.Console.Write(b)
-		}
-		if vm.Options.OnConsoleLine != nil {
-			if len(line)+len(b) <= 64<<10 {
-				line = append(line, b...)
-			}
-			if err == nil || errors.Is(err, io.EOF) && len(line) > 0 {
-				vm.Options.OnConsoleLine(CleanLine(string(line)))
-				line = line[:0]
-			}
+		if vm.opts.Console != nil && len(b) > 0 {
+			_, _ = vm.opts.Console.Write(b)
 		}
 		if err != nil && !errors.Is(err, bufio.ErrBufferFull) {
 			return
@@ -346,7 +335,7 @@ func (vm *VM) reap() {
 	vm.exit = Exit{
 		Code: code, Panicked: vm.panicked, Shutdown: vm.shutdown,
 		TimedOut: vm.timedOut, Stopped: vm.stopped,
-		Stderr: vm.stderr.String(), Duration: time.Since(vm.Started),
+		Stderr: vm.stderr.String(), Duration: time.Since(vm.started),
 	}
 	// pvpanic with -action panic=exit-failure exits 1 without a SHUTDOWN
 	// event and silently; QEMU's own errors also exit 1, with a message.
@@ -367,8 +356,8 @@ func (vm *VM) reap() {
 // watch enforces the timeout and the context.
 func (vm *VM) watch(ctx context.Context) {
 	var timeout <-chan time.Time
-	if vm.Options.Timeout > 0 {
-		t := time.NewTimer(vm.Options.Timeout - time.Since(vm.Started))
+	if vm.opts.Timeout > 0 {
+		t := time.NewTimer(vm.opts.Timeout - time.Since(vm.started))
 		defer t.Stop()
 		timeout = t.C
 	}
@@ -417,31 +406,14 @@ func (vm *VM) Kill() {
 // Wait blocks until QEMU has exited and returns how it ended.
 func (vm *VM) Wait() Exit {
 	<-vm.done
-	return vm.Exit()
+	return vm.ended()
 }
 
-// Exit is how the VM ended (valid after Done is closed).
-func (vm *VM) Exit() Exit {
+// ended is how the VM ended (valid once done is closed).
+func (vm *VM) ended() Exit {
 	vm.mu.Lock()
 	defer vm.mu.Unlock()
 	return vm.exit
-}
-
-// Status asks QMP for the run state ("running", "paused", ...).
-func (vm *VM) Status() (string, error) {
-	b, err := vm.qmpRun(`{"execute":"query-status"}`, 5*time.Second)
-	if err != nil {
-		return "", err
-	}
-	var r struct {
-		Return struct {
-			Status string `json:"status"`
-		} `json:"return"`
-	}
-	if err := json.Unmarshal(b, &r); err != nil {
-		return "", err
-	}
-	return r.Return.Status, nil
 }
 
 type lockedWriter struct {
