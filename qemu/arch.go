@@ -1,10 +1,10 @@
 package qemu
 
 import (
-	"fmt"
 	"os/exec"
 
 	"github.com/lkmtest/lkmtest/harness/arch"
+	"github.com/lkmtest/lkmtest/harness/hostdeps"
 )
 
 // CheckInstalled reports, with the install command, when the emulator of
@@ -12,7 +12,7 @@ import (
 func CheckInstalled(a arch.Arch) error {
 	s := a.Spec()
 	if _, err := exec.LookPath(s.QEMU); err != nil {
-		return fmt.Errorf("%s not found: install it with 'apt-get install %s' (or run 'make deps')", s.QEMU, s.DebianQEMU)
+		return &hostdeps.MissingTool{Tool: s.QEMU, Package: s.DebianQEMU, Err: err}
 	}
 	return nil
 }

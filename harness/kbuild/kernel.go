@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strconv"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/lkmtest/lkmtest/harness/arch"
 	"github.com/lkmtest/lkmtest/harness/cache"
+	"github.com/lkmtest/lkmtest/harness/hostdeps"
 	"github.com/lkmtest/lkmtest/harness/kconfig"
 	"github.com/lkmtest/lkmtest/harness/progress"
 	"github.com/lkmtest/lkmtest/harness/quirk"
@@ -142,8 +144,11 @@ func KernelKey(ctx context.Context, c *cache.Dir, req KernelRequest) (string, *k
 	merged = merged.Without(q.Drop...).Renamed(q.Rename)
 	cc := compiler(req.Arch)
 	ccVersion, err := CompilerVersion(ctx, c, cc)
+	if errors.Is(err, exec.ErrNotFound) {
+		return "", nil, "", &hostdeps.MissingTool{Tool: cc, Package: req.Arch.CompilerPackage(), Err: err}
+	}
 	if err != nil {
-		return "", nil, "", fmt.Errorf("%w: install it with 'apt-get install %s' (or run 'make deps')", err, req.Arch.Spec().DebianCross)
+		return "", nil, "", fmt.Errorf("%w: install it with 'apt-get install %s' (or run 'make deps')", err, req.Arch.CompilerPackage())
 	}
 	parts := []string{"kernel/v1", req.Source.Identity, string(req.Arch), merged.String(), ccVersion}
 	if len(q.MakeVars) > 0 {

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/lkmtest/lkmtest/harness/cache"
+	"github.com/lkmtest/lkmtest/harness/hostdeps"
 	"github.com/lkmtest/lkmtest/harness/kver"
 )
 
@@ -116,7 +117,7 @@ func ResolveDebian(ctx context.Context, c *cache.Dir, series string, log io.Writ
 	tarball := debianTarball(series)
 	st, err := os.Stat(tarball)
 	if err != nil {
-		return nil, fmt.Errorf("kernel source %s: %s is missing: install it with 'apt-get install linux-source-%s' (or run 'make deps')", series, tarball, series)
+		return nil, fmt.Errorf("kernel source %s: %w", series, &hostdeps.MissingTool{Tool: tarball, Package: "linux-source-" + series, Err: err})
 	}
 	identity := fmt.Sprintf("debian:linux-source-%s:%d:%d", series, st.Size(), st.ModTime().Unix())
 	return unpackOnce(ctx, c, tarball, identity, log)
