@@ -1,9 +1,3 @@
-// Package kernelconfigs holds the Kconfig fragments lkmtest builds its
-// kernels from: base.config for every kernel, then <arch>.config. They are
-// merged onto allnoconfig, so every option a test needs must be named here or
-// in a test's own fragment. The other fragments (debug.config, kunit.config)
-// are applied only when a spec (boot.config: lkmtest:NAME) or the command
-// line (--kconfig lkmtest:NAME) names them.
 package kernelconfigs
 
 import (

@@ -215,8 +215,9 @@ func put(req guest.Request) error {
 // report before it ends the helper.
 const oopsGrace = 300 * time.Millisecond
 
-// runChild re-executes this binary in child mode to perform op, so that an
-// oops kills the child, and waits at most req.TimeoutMS for it. While it
+// runChild runs the module helper as /lkmtest/bin/<op> (lkmtest-child, or
+// this binary in child mode), so that an oops kills the child, and waits
+// at most req.TimeoutMS for it. While it
 // waits it reads the kernel log: an oops kills only the faulting thread of
 // the (multi-threaded) helper, so the agent ends the helper itself.
 func runChild(resp *guest.Response, kmsg *kmsgReader, req guest.Request, op string, args ...string) {

@@ -1,12 +1,3 @@
-// Command lkmtest-agent is lkmtest's guest agent. It runs as /init (PID 1)
-// of the test VM's initramfs: it mounts the pseudo filesystems, opens the
-// virtio-serial port "lkmtest", and carries out the host's requests (write a
-// file, load or unload a module), answering each with the kernel-log records
-// written meanwhile. Each module operation runs in a child process (this
-// binary, re-executed), so an oops kills the child, not PID 1.
-//
-// It refuses to load modules unless it is PID 1 of an lkmtest initramfs:
-// it must never run on the host.
 package main
 
 import (

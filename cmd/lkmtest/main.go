@@ -1,6 +1,3 @@
-// Command lkmtest builds Linux kernels and out-of-tree modules, boots them in
-// QEMU, loads the modules and judges the kernel log against each test's
-// spec. Run "lkmtest --help" for the commands.
 package main
 
 import (

@@ -1,9 +1,3 @@
-// Package ktap parses KTAP, the test output format of KUnit and the
-// kernel's selftests (Documentation/dev-tools/ktap.rst), from kernel log
-// lines: version lines, plans, nested subtests indented by four spaces,
-// "ok"/"not ok" result lines with SKIP and TODO directives, and diagnostic
-// lines. It never fails on malformed input: what does not fit is recorded
-// as a problem of the enclosing test.
 package ktap
 
 import (

@@ -1,7 +1,3 @@
-// Package model computes what a book example must print on a given kernel
-// and arch, from the kernel's rules rather than from a recorded output, so
-// that a spec can ask "every row equals the model" (see the model: key of
-// a step).
 package model
 
 import (

@@ -1,7 +1,3 @@
-// Package progress carries progress events of long work (kernel builds,
-// downloads, test VMs) from the pipeline to whoever shows them. The
-// pipeline sends events through the context; the CLI decides how to show
-// them (a live view on a terminal, nothing extra otherwise).
 package progress
 
 import (

@@ -1,9 +1,3 @@
-// Package quirk is the table of what differs between kernel versions on
-// each architecture: QEMU CPU models, devices a kernel lacks, config
-// symbols renamed or added over time, make variables old kernels need with
-// the host's GCC, the kmalloc alignment the models compute with. Code asks
-// For(arch, version) and applies the merged result; it never tests
-// versions itself (package kver orders them).
 package quirk
 
 import (
