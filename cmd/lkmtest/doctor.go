@@ -1,67 +1,106 @@
 package main
 
 import (
+	"errors"
 	"fmt"
+	goversion "go/version"
 	"os"
 	"os/exec"
+	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/lkmtest/lkmtest/harness/arch"
 	"github.com/lkmtest/lkmtest/harness/cache"
+	"github.com/lkmtest/lkmtest/harness/hostdeps"
 	"github.com/lkmtest/lkmtest/harness/kbuild"
 	"github.com/lkmtest/lkmtest/qemu"
 )
 
-// check is one prerequisite: ok says whether it is there, pkg is the Debian
-// package that provides it.
+// check is one prerequisite: find says where it is, or why it is not
+// there; pkg is the Debian package that provides it.
 type check struct {
 	what string
-	ok   func() (string, bool)
+	find func() (string, error)
 	pkg  string
 }
 
-func haveCmd(name string) func() (string, bool) {
-	return func() (string, bool) {
-		p, err := exec.LookPath(name)
-		return p, err == nil
-	}
-}
-
-func haveFile(path string) func() (string, bool) {
-	return func() (string, bool) {
-		_, err := os.Stat(path)
-		return path, err == nil
-	}
-}
-
+// doctorChecks are the entries of harness/hostdeps/packages.txt this host
+// needs: the packages 'make deps' installs.
 func doctorChecks() []check {
-	checks := []check{
-		{"make", haveCmd("make"), "make"},
-		{"gcc", haveCmd("gcc"), "gcc"},
-		{"flex", haveCmd("flex"), "flex"},
-		{"bison", haveCmd("bison"), "bison"},
-		{"bc", haveCmd("bc"), "bc"},
-		{"cpio", haveCmd("cpio"), "cpio"},
-		{"xz", haveCmd("xz"), "xz-utils"},
-		{"libelf headers", haveFile("/usr/include/gelf.h"), "libelf-dev"},
-		{"OpenSSL headers", haveFile("/usr/include/openssl/ssl.h"), "libssl-dev"},
-		{"Go toolchain (guest agent, u-root base image)", haveCmd("go"), "golang-go"},
-		{"apt-get (downloads the guest's busybox-static once)", haveCmd("apt-get"), "apt"},
-		{"dpkg-deb (unpacks the guest's busybox-static)", haveCmd("dpkg-deb"), "dpkg"},
+	debArch := ""
+	if h, err := arch.Host(); err == nil {
+		debArch = h.Spec().Debian
 	}
-	for _, a := range arch.All() {
-		spec := a.Spec()
-		checks = append(checks, check{"QEMU for " + string(a), haveCmd(spec.QEMU), spec.DebianQEMU})
-		if !a.Native() {
-			checks = append(checks, check{"cross compiler for " + string(a), haveCmd(spec.CrossCompile + "gcc"), spec.DebianCross})
+	var checks []check
+	for _, e := range hostdeps.For(debArch) {
+		if series, ok := strings.CutPrefix(e.Package, "linux-source-"); ok {
+			// kbuild reads the tarball where $LKMTEST_DEBIAN_SRC says.
+			e.File = kbuild.DebianTarball(series)
 		}
-	}
-	for _, v := range kbuild.DebianVersions {
-		checks = append(checks, check{"kernel source " + v, haveFile(kbuild.DebianTarball(v)), "linux-source-" + v})
+		checks = append(checks, check{e.What, e.Find, e.Package})
 	}
 	return checks
+}
+
+// goCheckName is the Go toolchain's line in doctor's output.
+const goCheckName = "Go toolchain (guest agent, u-root base image)"
+
+// checkGo finds the go on the PATH and, in a source tree, compares its
+// version with the go line of srcRoot's go.mod. It returns what to print
+// after "ok", or why Go will not do.
+func checkGo(srcRoot string) (string, error) {
+	p, err := exec.LookPath("go")
+	if err != nil {
+		return "", errors.New("no go on the PATH")
+	}
+	cmd := exec.Command(p, "env", "GOVERSION")
+	// The installed toolchain, not one go.mod would make it download.
+	cmd.Env = append(os.Environ(), "GOTOOLCHAIN=local")
+	out, err := cmd.Output()
+	if err != nil {
+		return "", fmt.Errorf("%s env GOVERSION: %v", p, err)
+	}
+	have := strings.TrimSpace(string(out))
+	if srcRoot == "" {
+		return fmt.Sprintf("%s %s", p, have), nil
+	}
+	want, err := goModGo(filepath.Join(srcRoot, "go.mod"))
+	if err != nil {
+		return "", err
+	}
+	if err := goNewEnough(have, want); err != nil {
+		return "", fmt.Errorf("%s is %w", p, err)
+	}
+	return fmt.Sprintf("%s %s (go.mod: go %s)", p, have, want), nil
+}
+
+// goModGo is the version of the go line of a go.mod file ("1.26.8").
+func goModGo(path string) (string, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", err
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if f := strings.Fields(line); len(f) == 2 && f[0] == "go" {
+			return f[1], nil
+		}
+	}
+	return "", fmt.Errorf("%s has no go line", path)
+}
+
+// goNewEnough checks a toolchain version as go env GOVERSION prints it
+// ("go1.19.8") against a go line's version ("1.26.8").
+func goNewEnough(have, want string) error {
+	if !goversion.IsValid(have) {
+		return fmt.Errorf("%q, not a Go release version", have)
+	}
+	if goversion.Compare(have, "go"+want) < 0 {
+		return fmt.Errorf("%s, older than the go %s of go.mod", have, want)
+	}
+	return nil
 }
 
 func newDoctorCmd(c *common) *cobra.Command {
@@ -72,16 +111,24 @@ func newDoctorCmd(c *common) *cobra.Command {
 			w := cmd.OutOrStdout()
 			var missing []string
 			for _, ch := range doctorChecks() {
-				where, ok := ch.ok()
-				if ok {
+				if where, err := ch.find(); err == nil {
 					fmt.Fprintf(w, "ok       %-48s %s\n", ch.what, where)
 				} else {
 					fmt.Fprintf(w, "MISSING  %-48s (Debian package %s)\n", ch.what, ch.pkg)
-					missing = append(missing, ch.pkg)
+					if !slices.Contains(missing, ch.pkg) {
+						missing = append(missing, ch.pkg)
+					}
 				}
 			}
 			var other []string
-			if src := sourceRoot(); src != "" {
+			src := sourceRoot()
+			if where, err := checkGo(src); err == nil {
+				fmt.Fprintf(w, "ok       %-48s %s\n", goCheckName, where)
+			} else {
+				fmt.Fprintf(w, "MISSING  %-48s %v\n", goCheckName, err)
+				other = append(other, goFix(src))
+			}
+			if src != "" {
 				fmt.Fprintf(w, "ok       %-48s %s\n", "lkmtest source tree (agent, u-root image)", src)
 			} else {
 				fmt.Fprintf(w, "MISSING  %-48s\n", "lkmtest source tree (agent, u-root image)")
@@ -113,6 +160,15 @@ func newDoctorCmd(c *common) *cobra.Command {
 			return nil
 		},
 	}
+}
+
+// goFix is the fix line of a missing or old Go toolchain.
+func goFix(srcRoot string) string {
+	want, err := goModGo(filepath.Join(srcRoot, "go.mod"))
+	if srcRoot == "" || err != nil {
+		return "install Go from https://go.dev/dl/ and put its bin directory on the PATH"
+	}
+	return fmt.Sprintf("install Go %s or newer from https://go.dev/dl/ and put its bin directory on the PATH", want)
 }
 
 // writableCache opens the cache directory and checks that it takes a file.
