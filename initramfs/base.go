@@ -1,10 +1,14 @@
 package initramfs
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
+	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"log/slog"
 	"os"
@@ -19,7 +23,6 @@ import (
 	"github.com/u-root/uio/llog"
 
 	"github.com/lkmtest/lkmtest/harness/arch"
-	"github.com/lkmtest/lkmtest/harness/cache"
 )
 
 // ModulePath is lkmtest's Go module path.
@@ -50,8 +53,8 @@ func SourceRoot(dir string) string {
 }
 
 // goVersion is "go version", remembered per go binary.
-func goVersion(ctx context.Context, c *cache.Dir) (string, error) {
-	id, err := cache.ToolID("go")
+func goVersion(ctx context.Context, c Store) (string, error) {
+	id, err := toolID("go")
 	if err != nil {
 		return "", err
 	}
@@ -77,7 +80,7 @@ func urootVersion(srcRoot string) string {
 // Base returns the cached base image of u-root's core commands for arch,
 // building it with mkuimage on the first use (about 30 s). srcRoot is
 // lkmtest's source tree, whose go.mod pins u-root.
-func Base(ctx context.Context, c *cache.Dir, arch arch.Arch, srcRoot string, log io.Writer) (string, error) {
+func Base(ctx context.Context, c Store, arch arch.Arch, srcRoot string, log io.Writer) (string, error) {
 	if srcRoot == "" {
 		return "", fmt.Errorf("base image: lkmtest's source tree is needed to build u-root commands: run the bin/lkmtest of a checkout (make build), run from the checkout, or set LKMTEST_SRC to it")
 	}
@@ -85,8 +88,8 @@ func Base(ctx context.Context, c *cache.Dir, arch arch.Arch, srcRoot string, log
 	if err != nil {
 		return "", fmt.Errorf("base image: the Go toolchain is needed to build u-root commands: %w", err)
 	}
-	key := cache.Key("base/v2", string(arch), urootVersion(srcRoot), gov, strings.Join(BaseCommands, ","), strings.Join(baseTags, ","))
-	dir, _, err := c.Ensure(ctx, "base", key, func(ctx context.Context, tmp string) error {
+	k := key("base/v2", string(arch), urootVersion(srcRoot), gov, strings.Join(BaseCommands, ","), strings.Join(baseTags, ","))
+	dir, _, err := c.Ensure(ctx, "base", k, func(ctx context.Context, tmp string) error {
 		fmt.Fprintf(log, "building the u-root base image for %s (once)\n", arch)
 		var pkgs []string
 		for _, cmd := range BaseCommands {
@@ -99,7 +102,7 @@ func Base(ctx context.Context, c *cache.Dir, arch arch.Arch, srcRoot string, log
 		if err := os.Mkdir(work, 0o700); err != nil {
 			return err
 		}
-		defer cache.RemoveAll(work)
+		defer removeAll(work)
 		return uimage.Create(l,
 			uimage.WithTempDir(work),
 			uimage.WithReplaceEnv(env),
@@ -120,14 +123,11 @@ func Base(ctx context.Context, c *cache.Dir, arch arch.Arch, srcRoot string, log
 // shell' works from a terminal and from a pipe alike.
 var baseTags = []string{"goshsmall"}
 
-// agentSources are the packages compiled into the guest agent.
-var agentSources = []string{"cmd/lkmtest-agent", "harness/guest", "harness/klog"}
-
 // Agent returns the guest agent binary for arch. It looks in order at
 // $LKMTEST_AGENT_DIR, lkmtest's source tree (building the agent into the
 // cache, keyed by its sources) and the directory of the running executable
 // (where "make" installs lkmtest-agent-<goarch>).
-func Agent(ctx context.Context, c *cache.Dir, arch arch.Arch, srcRoot string, log io.Writer) (string, error) {
+func Agent(ctx context.Context, c Store, arch arch.Arch, srcRoot string, log io.Writer) (string, error) {
 	name := "lkmtest-agent-" + arch.Spec().GOARCH
 	if d := os.Getenv("LKMTEST_AGENT_DIR"); d != "" {
 		p := filepath.Join(d, name)
@@ -148,39 +148,24 @@ func Agent(ctx context.Context, c *cache.Dir, arch arch.Arch, srcRoot string, lo
 	return "", fmt.Errorf("guest agent %s not found next to lkmtest: install both with 'make install', or set LKMTEST_AGENT_DIR", name)
 }
 
-func buildAgent(ctx context.Context, c *cache.Dir, arch arch.Arch, srcRoot string, log io.Writer) (string, error) {
-	h := sha256.New()
+func buildAgent(ctx context.Context, c Store, arch arch.Arch, srcRoot string, log io.Writer) (string, error) {
 	gov, err := goVersion(ctx, c)
 	if err != nil {
 		return "", fmt.Errorf("build guest agent: the Go toolchain is needed: %w", err)
 	}
-	h.Write([]byte(gov))
-	files := []string{filepath.Join(srcRoot, "go.mod"), filepath.Join(srcRoot, "go.sum")}
-	for _, pkg := range agentSources {
-		m, _ := filepath.Glob(filepath.Join(srcRoot, pkg, "*.go"))
-		files = append(files, m...)
+	goarch := arch.Spec().GOARCH
+	k, err := agentKey(ctx, srcRoot, goarch, gov)
+	if err != nil {
+		return "", fmt.Errorf("build guest agent: %w", err)
 	}
-	sort.Strings(files)
-	for _, f := range files {
-		if strings.HasSuffix(f, "_test.go") {
-			continue
-		}
-		b, err := os.ReadFile(f)
-		if err != nil {
-			return "", fmt.Errorf("build guest agent: %w", err)
-		}
-		fmt.Fprintf(h, "%s %d\n", strings.TrimPrefix(f, srcRoot), len(b))
-		h.Write(b)
-	}
-	key := cache.Key("agent/v1", string(arch), hex.EncodeToString(h.Sum(nil)))
-	dir, _, err := c.Ensure(ctx, "agents", key, func(ctx context.Context, tmp string) error {
+	dir, _, err := c.Ensure(ctx, "agents", key("agent/v2", string(arch), k), func(ctx context.Context, tmp string) error {
 		cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-ldflags=-s -w", "-o",
-			filepath.Join(tmp, "agent"), "./cmd/lkmtest-agent")
+			filepath.Join(tmp, "agent"), agentPackage)
 		cmd.Dir = srcRoot
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+arch.Spec().GOARCH)
+		cmd.Env = agentEnv(goarch)
 		out, err := cmd.CombinedOutput()
 		if err != nil {
-			return fmt.Errorf("go build ./cmd/lkmtest-agent (GOARCH=%s): %v\n%s", arch.Spec().GOARCH, err, out)
+			return fmt.Errorf("go build %s (GOARCH=%s): %v\n%s", agentPackage, goarch, err, out)
 		}
 		return nil
 	})
@@ -188,4 +173,91 @@ func buildAgent(ctx context.Context, c *cache.Dir, arch arch.Arch, srcRoot strin
 		return "", fmt.Errorf("build guest agent: %w", err)
 	}
 	return filepath.Join(dir, "agent"), nil
+}
+
+// agentPackage is the guest agent's main package, relative to the source
+// root.
+const agentPackage = "./cmd/lkmtest-agent"
+
+// agentEnv is the environment the guest agent is built (and its
+// dependencies listed) in: static, for linux/goarch.
+func agentEnv(goarch string) []string {
+	return append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+goarch)
+}
+
+// listedPackage is what go list -json says of one package.
+type listedPackage struct {
+	ImportPath, Dir             string
+	Standard                    bool
+	GoFiles, SFiles, EmbedFiles []string
+}
+
+// agentSources lists the packages outside the standard library that the
+// guest agent for goarch is built from, directly or not (lkmtest's own and
+// those of its modules), as go list resolves the imports in srcRoot.
+func agentSources(ctx context.Context, srcRoot, goarch string) ([]listedPackage, error) {
+	cmd := exec.CommandContext(ctx, "go", "list", "-deps", "-json=ImportPath,Dir,Standard,GoFiles,SFiles,EmbedFiles", agentPackage)
+	cmd.Dir = srcRoot
+	cmd.Env = agentEnv(goarch)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return nil, fmt.Errorf("go list -deps %s (GOARCH=%s): %v\n%s", agentPackage, goarch, err, bytes.TrimSpace(stderr.Bytes()))
+	}
+	var pkgs []listedPackage
+	for dec := json.NewDecoder(bytes.NewReader(out)); ; {
+		var p listedPackage
+		if err := dec.Decode(&p); errors.Is(err, io.EOF) {
+			break
+		} else if err != nil {
+			return nil, fmt.Errorf("go list -deps %s: %w", agentPackage, err)
+		}
+		if !p.Standard {
+			pkgs = append(pkgs, p)
+		}
+	}
+	sort.Slice(pkgs, func(i, j int) bool { return pkgs[i].ImportPath < pkgs[j].ImportPath })
+	return pkgs, nil
+}
+
+// agentKey hashes what the guest agent for goarch is built from: the Go
+// version gov, srcRoot's go.mod and go.sum, and every file the build reads
+// (Go, assembly, embedded) of every package of agentSources. A new import
+// is in the key as soon as it is in the source; a file the build skips
+// (a test, another GOOS) is not.
+func agentKey(ctx context.Context, srcRoot, goarch, gov string) (string, error) {
+	pkgs, err := agentSources(ctx, srcRoot, goarch)
+	if err != nil {
+		return "", err
+	}
+	h := sha256.New()
+	fmt.Fprintf(h, "go %s\n", gov)
+	for _, f := range []string{"go.mod", "go.sum"} {
+		if err := hashFile(h, f, filepath.Join(srcRoot, f)); err != nil {
+			return "", err
+		}
+	}
+	for _, p := range pkgs {
+		fmt.Fprintf(h, "package %s\n", p.ImportPath)
+		for _, files := range [][]string{p.GoFiles, p.SFiles, p.EmbedFiles} {
+			for _, f := range files {
+				if err := hashFile(h, f, filepath.Join(p.Dir, f)); err != nil {
+					return "", err
+				}
+			}
+		}
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// hashFile adds a file's name, size and content to h.
+func hashFile(h hash.Hash, name, path string) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(h, "%s %d\n", name, len(b))
+	h.Write(b)
+	return nil
 }

@@ -11,7 +11,6 @@ import (
 	"strings"
 
 	"github.com/lkmtest/lkmtest/harness/arch"
-	"github.com/lkmtest/lkmtest/harness/cache"
 )
 
 // The guest's everyday tools with GNU-compatible flags and exit statuses
@@ -40,9 +39,10 @@ func debianArch(a arch.Arch) string { return a.Spec().Debian }
 // package for arch, downloaded once with apt-get into the cache (a private
 // apt state: the host's package lists and architectures are not touched)
 // and unpacked with dpkg-deb.
-func Busybox(ctx context.Context, c *cache.Dir, arch arch.Arch, log io.Writer) (string, error) {
+func Busybox(ctx context.Context, c Store, arch arch.Arch, log io.Writer) (string, error) {
 	deb := debianArch(arch)
-	dir, _, err := c.Ensure(ctx, "busybox", cache.Key("busybox/v1", deb), func(ctx context.Context, tmp string) error {
+	k := key("busybox/v1", deb)
+	dir, _, err := c.Ensure(ctx, "busybox", k, func(ctx context.Context, tmp string) error {
 		fmt.Fprintf(log, "downloading Debian's %s for %s (the guest's grep, awk, sed...; once)\n", BusyboxPackage, deb)
 		state := filepath.Join(tmp, "apt")
 		for _, d := range []string{"lists/partial", "cache/archives/partial"} {
@@ -71,7 +71,7 @@ func Busybox(ctx context.Context, c *cache.Dir, arch arch.Arch, log io.Writer) (
 			return nil
 		}
 		if _, err := exec.LookPath("apt-get"); err != nil {
-			final := c.Path("busybox", cache.Key("busybox/v1", deb))
+			final := c.Path("busybox", k)
 			return fmt.Errorf("the guest tools come from Debian's %s package, and this host has no apt-get: unpack the package's bin/busybox for %s as %s and create the empty file %s",
 				BusyboxPackage, deb, filepath.Join(final, "busybox"), filepath.Join(final, ".complete"))
 		}
@@ -89,8 +89,12 @@ func Busybox(ctx context.Context, c *cache.Dir, arch arch.Arch, log io.Writer) (
 		if out, err := exec.CommandContext(ctx, "dpkg-deb", "-x", debs[0], x).CombinedOutput(); err != nil {
 			return fmt.Errorf("dpkg-deb -x %s: %w: %s", debs[0], err, out)
 		}
-		if err := cache.CopyFile(filepath.Join(tmp, "busybox"), filepath.Join(x, "bin", "busybox"), 0o755); err != nil {
+		b, err := os.ReadFile(filepath.Join(x, "bin", "busybox"))
+		if err != nil {
 			return fmt.Errorf("%s has no bin/busybox: %w", debs[0], err)
+		}
+		if err := os.WriteFile(filepath.Join(tmp, "busybox"), b, 0o755); err != nil {
+			return err
 		}
 		_ = os.WriteFile(filepath.Join(tmp, "package"), []byte(filepath.Base(debs[0])+"\n"), 0o644)
 		for _, p := range []string{state, x, debs[0]} {

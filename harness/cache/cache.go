@@ -73,7 +73,9 @@ func (d *Dir) Exists(kind, key string) bool {
 
 // Builder fills tmp, the future entry directory. It may use tmp's path while
 // building, but must not rely on it afterwards (the directory is renamed).
-type Builder func(ctx context.Context, tmp string) error
+// It is an alias, so that packages can declare an interface Dir satisfies
+// without importing this one (initramfs.Store).
+type Builder = func(ctx context.Context, tmp string) error
 
 // Ensure returns the directory of entry kind/key, building it with build
 // when it is not published yet. Concurrent callers of the same key wait on
