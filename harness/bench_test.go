@@ -14,7 +14,11 @@ import (
 	"github.com/lkmtest/lkmtest/harness/arch"
 	"github.com/lkmtest/lkmtest/harness/cache"
 	"github.com/lkmtest/lkmtest/harness/kbuild"
+	"github.com/lkmtest/lkmtest/harness/result"
+	"github.com/lkmtest/lkmtest/harness/spec"
+	"github.com/lkmtest/lkmtest/harness/verdict"
 	"github.com/lkmtest/lkmtest/initramfs"
+	"github.com/lkmtest/lkmtest/internal/testenv"
 	"github.com/lkmtest/lkmtest/qemu"
 )
 
@@ -87,10 +91,7 @@ func BenchmarkWarmLoop(b *testing.B) {
 }
 
 func benchWarmLoop(b *testing.B, arch arch.Arch) {
-	tg := archTarget(&testing.T{}, arch)
-	if tg == nil {
-		b.Fatal("no target")
-	}
+	tg := archTarget(b, arch)
 	bin := filepath.Join(b.TempDir(), "lkmtest")
 	if out, err := exec.Command("go", "build", "-o", bin, "../cmd/lkmtest").CombinedOutput(); err != nil {
 		b.Fatalf("build lkmtest: %v\n%s", err, out)
@@ -135,7 +136,7 @@ func benchWarmLoop(b *testing.B, arch arch.Arch) {
 // BenchmarkKernelCacheHit times "lkmtest kernel build" on a built config.
 // Goal: <= 0.5 s.
 func BenchmarkKernelCacheHit(b *testing.B) {
-	testTarget(&testing.T{})
+	testTarget(b)
 	bin := filepath.Join(b.TempDir(), "lkmtest")
 	if out, err := exec.Command("go", "build", "-o", bin, "../cmd/lkmtest").CombinedOutput(); err != nil {
 		b.Fatalf("build lkmtest: %v\n%s", err, out)
@@ -158,6 +159,7 @@ func BenchmarkKernelCacheHit(b *testing.B) {
 // their cache metadata when they were built (building them if missing).
 // The whole cold matrix from an empty cache is timed by make bench-cold.
 func BenchmarkColdKernels(b *testing.B) {
+	testenv.NeedsKernelBuild(b)
 	c, err := cache.Open(os.Getenv("LKMTEST_CACHE_DIR"))
 	if err != nil {
 		b.Fatal(err)
@@ -174,4 +176,53 @@ func BenchmarkColdKernels(b *testing.B) {
 	}
 	for i := 0; i < b.N; i++ {
 	}
+}
+
+// BenchmarkTimeToVerdict reports how soon the verdict of each fault comes:
+// the figures behind the README's fault table, which the VM tests do not
+// time (they assert outcome, reason and step). crash-s is from the
+// guest's readiness (the agent's hello and the modules built) to the
+// CRASH of an oops in a module's init, panic-s the same for a kernel
+// panic, timeout-late-s how long after its step's own timeout (5 s) a
+// module that never returns is TIMEOUT, and lost-s from QEMU's kill, while
+// a step runs, to LOST.
+func BenchmarkTimeToVerdict(b *testing.B) {
+	for _, a := range vmArchs {
+		b.Run(string(a), func(b *testing.B) { benchTimeToVerdict(b, archTarget(b, a)) })
+	}
+}
+
+func benchTimeToVerdict(b *testing.B, tg *Target) {
+	run := func(dir string, want result.Outcome) verdict.Result {
+		b.Helper()
+		s, err := spec.Load(filepath.Join(dir, spec.FileName))
+		if err != nil {
+			b.Fatal(err)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+		defer cancel()
+		r := RunTest(ctx, tg, s)
+		if r.Outcome != want {
+			b.Fatalf("%s: %s, want %s", dir, r.Summary(), want)
+		}
+		return r
+	}
+	sinceReady := func(r verdict.Result) time.Duration { return r.Duration - max(r.Boot, r.Modules) }
+	const hangStep = 5 * time.Second // hang-init's step timeout
+	var crash, panicked, late, lost time.Duration
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		crash += sinceReady(run("testdata/modules/oops-init", result.Crash))
+		panicked += sinceReady(run("testdata/modules/crash-panic", result.Crash))
+		late += sinceReady(run("testdata/modules/hang-init", result.Timeout)) - hangStep
+		killed := killInStep(b, tg, hangLine)
+		run("testdata/modules/hang-init", result.Lost)
+		lost += time.Since(killed())
+	}
+	b.StopTimer()
+	n := float64(b.N)
+	b.ReportMetric(crash.Seconds()/n, "crash-s")
+	b.ReportMetric(panicked.Seconds()/n, "panic-s")
+	b.ReportMetric(late.Seconds()/n, "timeout-late-s")
+	b.ReportMetric(lost.Seconds()/n, "lost-s")
 }

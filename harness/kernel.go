@@ -10,6 +10,7 @@ import (
 	"github.com/lkmtest/lkmtest/harness/arch"
 	"github.com/lkmtest/lkmtest/harness/kbuild"
 	"github.com/lkmtest/lkmtest/harness/kconfig"
+	"github.com/lkmtest/lkmtest/harness/result"
 	kernelconfigs "github.com/lkmtest/lkmtest/kernel-configs"
 )
 
@@ -72,7 +73,8 @@ func VariantName(ref string) string {
 
 // Source resolves the kernel source tree of o.Kernel.
 func Source(ctx context.Context, o *Options) (*kbuild.Source, error) {
-	return kbuild.Resolve(ctx, o.Cache, kbuild.SourceRequest{Kernel: o.Kernel, Local: o.KernelSrc, SHA256: o.KernelSHA256}, o.log())
+	src, err := kbuild.Resolve(ctx, o.Cache, kbuild.SourceRequest{Kernel: o.Kernel, Local: o.KernelSrc, SHA256: o.KernelSHA256}, o.log())
+	return src, inStage(result.StageResolve, err)
 }
 
 // kernelRequest resolves the source and fragments of o's kernel.
@@ -98,7 +100,7 @@ func Configure(ctx context.Context, o *Options, out string) (*kconfig.Config, er
 	}
 	final, err := kbuild.Configure(ctx, o.Cache, req, out)
 	if err != nil {
-		return nil, fmt.Errorf("kernel %s %s: %w", req.Source.Version, o.Arch, err)
+		return nil, inStage(result.StageConfigure, fmt.Errorf("kernel %s %s: %w", req.Source.Version, o.Arch, err))
 	}
 	return final, nil
 }
@@ -115,7 +117,7 @@ func Kernel(ctx context.Context, o *Options) (*kbuild.Kernel, error) {
 	}
 	k, err := kbuild.BuildKernel(ctx, o.Cache, req)
 	if err != nil {
-		return nil, fmt.Errorf("kernel %s %s: %w", src.Version, o.Arch, err)
+		return nil, inStage(result.StageBuild, fmt.Errorf("kernel %s %s: %w", src.Version, o.Arch, err))
 	}
 	if k.Built {
 		fmt.Fprintf(o.log(), "kernel %s %s: built in %.0fs (%d options =y), cached as %s\n",

@@ -12,6 +12,7 @@ import (
 
 	"github.com/lkmtest/lkmtest/harness/arch"
 	"github.com/lkmtest/lkmtest/harness/kbuild"
+	"github.com/lkmtest/lkmtest/harness/result"
 	"github.com/lkmtest/lkmtest/harness/spec"
 	"github.com/lkmtest/lkmtest/harness/verdict"
 	kernelconfigs "github.com/lkmtest/lkmtest/kernel-configs"
@@ -19,23 +20,26 @@ import (
 
 // Cell is one (kernel, arch) combination of a run.
 type Cell struct {
-	// Kernel is as --kernel names it ("6.1", "6.6.62").
-	Kernel string
-	// Arch is the guest architecture.
-	Arch arch.Arch
-	// Name is filled in once the target is prepared ("6.1.192-x86_64").
-	Name string
+	// Cell names it: the kernel as asked ("6.1", "6.6.62") and the arch;
+	// its Release is filled in once the target is prepared.
+	result.Cell
 	// Err is why the cell's target could not be prepared (its tests are
 	// then ERROR).
 	Err error
 }
 
-// Label names the cell in tables: the resolved kernel version when known.
-func (c *Cell) Label() string {
-	if c.Name != "" {
-		return c.Name
+// NewCell is the cell of kernel (as asked) on a.
+func NewCell(kernel string, a arch.Arch) Cell {
+	return Cell{Cell: result.Cell{Kernel: kernel, Arch: string(a)}}
+}
+
+// Record is the cell as results.json lists it.
+func (c *Cell) Record() result.Cell {
+	rc := c.Cell
+	if c.Err != nil {
+		rc.Error = c.Err.Error()
 	}
-	return c.Kernel + "-" + string(c.Arch)
+	return rc
 }
 
 // Matrix is the outcome of RunMatrix.
@@ -85,7 +89,7 @@ func RunMatrix(ctx context.Context, base *Options, cells []Cell, specs []*spec.S
 				return m, ctx.Err()
 			}
 			o := *base
-			o.Kernel, o.Arch = c.Kernel, c.Arch
+			o.Kernel, o.Arch = c.Kernel, arch.Arch(c.Arch)
 			if v != "" {
 				frag, err := ReadFragment(v)
 				if err != nil {
@@ -108,8 +112,8 @@ func RunMatrix(ctx context.Context, base *Options, cells []Cell, specs []*spec.S
 				failSpecs(m, specs, j, v, err)
 				continue
 			}
-			if c.Name == "" || v == "" {
-				c.Name = t.Kernel.Meta.KernelVersion + "-" + string(c.Arch)
+			if c.Release == "" || v == "" {
+				c.Release = t.Kernel.Meta.KernelVersion
 			}
 			targets[j][v] = t
 		}
@@ -175,8 +179,13 @@ func failSpecs(m *Matrix, specs []*spec.Spec, j int, v string, err error) {
 	c := &m.Cells[j]
 	for i, s := range specs {
 		if specVariant(s) == v {
-			*m.Result(i, j) = verdict.Result{Test: s.Name, File: s.File, Kernel: c.Kernel, Arch: string(c.Arch),
-				Outcome: verdict.Error, Reason: "target not prepared: " + firstLine(err.Error())}
+			vc := c.Cell
+			if v != "" {
+				vc.Variant = VariantName(v)
+			}
+			*m.Result(i, j) = verdict.Result{Test: s.Name, File: s.File, Kernel: c.Kernel, Arch: c.Arch, Variant: vc.Variant,
+				Cell: vc.Label(), Outcome: result.Error, Stage: result.StageOf(err),
+				Reason: "target not prepared: " + firstLine(result.Describe(err))}
 		}
 	}
 }

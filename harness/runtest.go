@@ -13,6 +13,7 @@ import (
 	"github.com/lkmtest/lkmtest/harness/modbuild"
 	"github.com/lkmtest/lkmtest/harness/model"
 	"github.com/lkmtest/lkmtest/harness/progress"
+	"github.com/lkmtest/lkmtest/harness/result"
 	"github.com/lkmtest/lkmtest/harness/spec"
 	"github.com/lkmtest/lkmtest/harness/verdict"
 	"github.com/lkmtest/lkmtest/qemu"
@@ -47,7 +48,8 @@ func RunTest(ctx context.Context, t *Target, s *spec.Spec) (res verdict.Result) 
 	}
 	sess, err := t.start(ctx, cfg)
 	if err != nil {
-		r.fail(verdict.Error, err.Error())
+		r.fail(result.Error, err.Error())
+		r.res.Stage = result.StageBoot
 		return
 	}
 	r.sess, r.res.Snapshot = sess, sess.Restored
@@ -61,7 +63,7 @@ func RunTest(ctx context.Context, t *Target, s *spec.Spec) (res verdict.Result) 
 	}
 	if s.SpecLess {
 		if r.s, err = modbuild.SmokeSpec(s, set, filepath.Join(r.dir, verdict.SavedSpec)); err != nil {
-			r.fail(verdict.Error, err.Error())
+			r.fail(result.Error, err.Error())
 			return
 		}
 	}
@@ -92,8 +94,9 @@ func newTestRun(ctx context.Context, t *Target, s *spec.Spec) *testRun {
 	if t.Options.Timeout > 0 {
 		r.timeout = t.Options.Timeout
 	}
-	r.res = verdict.Result{Test: s.Name, File: s.File, Kernel: t.Kernel.Meta.KernelVersion, Arch: string(t.Options.Arch),
-		Outcome: verdict.Pass, SpecLess: s.SpecLess, Dir: r.dir}
+	cell := t.Cell()
+	r.res = verdict.Result{Test: s.Name, File: s.File, Kernel: cell.Release, Arch: cell.Arch, Variant: cell.Variant, Cell: cell.Label(),
+		Outcome: result.Pass, SpecLess: s.SpecLess, Dir: r.dir}
 	progress.Send(ctx, progress.Event{Task: r.task, Phase: "starting the VM, building modules"})
 	return r
 }
@@ -102,7 +105,7 @@ func newTestRun(ctx context.Context, t *Target, s *spec.Spec) *testRun {
 // test ends before it starts (an error, unmet requirements).
 func (r *testRun) setUp() bool {
 	if err := os.MkdirAll(r.dir, 0o700); err != nil {
-		r.fail(verdict.Error, err.Error())
+		r.fail(result.Error, err.Error())
 		return false
 	}
 	if b, err := os.ReadFile(r.s.File); err == nil {
@@ -110,7 +113,7 @@ func (r *testRun) setUp() bool {
 		_ = os.WriteFile(filepath.Join(r.dir, verdict.SavedSpec), b, 0o600)
 	}
 	if why := r.s.Requires.Unmet(r.t.host()); why != "" {
-		r.fail(verdict.Skip, why)
+		r.fail(result.Skip, why)
 		return false
 	}
 	return true
@@ -124,7 +127,7 @@ func (r *testRun) finish() verdict.Result {
 	return r.res
 }
 
-func (r *testRun) fail(o verdict.Outcome, reason string) { r.res.Outcome, r.res.Reason = o, reason }
+func (r *testRun) fail(o result.Outcome, reason string) { r.res.Outcome, r.res.Reason = o, reason }
 
 // await waits for both the modules and the agent's hello, whichever comes
 // first; false when the test ended (a module error, a guest that did not
@@ -135,7 +138,8 @@ func (r *testRun) await(mods <-chan modbuild.Set) (modbuild.Set, bool) {
 	built := func(set modbuild.Set) bool {
 		r.res.Modules = set.Done.Sub(r.start)
 		if set.Err != nil {
-			r.fail(verdict.Error, set.Err.Error())
+			r.fail(result.Error, set.Err.Error())
+			r.res.Stage = inStageOf(result.StageModules, set.Err)
 		}
 		return set.Err == nil
 	}
@@ -170,14 +174,14 @@ func (r *testRun) steps(set modbuild.Set) {
 		progress.Send(r.ctx, progress.Event{Task: r.task, Phase: fmt.Sprintf("step %d/%d: %s", i+1, len(r.s.Steps), st.String())})
 		stepRes := verdict.StepResult{Index: i + 1, Line: st.Line, Step: st.String()}
 		if _, ok := set.Modules[st.Module()]; !ok && st.Kind() == spec.StepInsmod {
-			stepRes.Outcome, stepRes.Reason = verdict.Error, set.Missing(st.Module())
+			stepRes.Outcome, stepRes.Reason = result.Error, set.Missing(st.Module())
 			r.res.Add(stepRes)
 			return
 		}
 		stepTimeout := min(st.Timeout.Std(), max(time.Until(deadline), time.Second))
 		req, err := stepRequest(st, stepTimeout, judge.Vars)
 		if err != nil {
-			stepRes.Outcome, stepRes.Reason = verdict.Error, err.Error()
+			stepRes.Outcome, stepRes.Reason = result.Error, err.Error()
 			r.res.Add(stepRes)
 			return
 		}
@@ -189,7 +193,7 @@ func (r *testRun) steps(set modbuild.Set) {
 		if err != nil {
 			r.res.Add(stepRes)
 			r.lost("during the step", err)
-			if r.res.Outcome == verdict.Timeout {
+			if r.res.Outcome == result.Timeout {
 				last := &r.res.Steps[len(r.res.Steps)-1]
 				last.Reason = fmt.Sprintf("did not finish within %s (the guest stopped answering)", stepTimeout)
 				r.res.Reason = fmt.Sprintf("step %d (%s): %s", last.Index, last.Step, last.Reason)
@@ -197,7 +201,7 @@ func (r *testRun) steps(set modbuild.Set) {
 			return
 		}
 		sr := judge.Step(i+1, resp)
-		if r.res.Add(sr); verdict.Stop(sr.Outcome) {
+		if r.res.Add(sr); sr.Outcome.Stops() {
 			return
 		}
 	}

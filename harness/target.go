@@ -16,6 +16,7 @@ import (
 	"github.com/lkmtest/lkmtest/harness/kconfig"
 	"github.com/lkmtest/lkmtest/harness/modbuild"
 	"github.com/lkmtest/lkmtest/harness/quirk"
+	"github.com/lkmtest/lkmtest/harness/result"
 	"github.com/lkmtest/lkmtest/harness/spec"
 	"github.com/lkmtest/lkmtest/initramfs"
 	"github.com/lkmtest/lkmtest/qemu"
@@ -43,14 +44,15 @@ type Target struct {
 	config     *kconfig.Config
 }
 
-// Name is "6.1.192-x86_64", with "+variant" for a spec's boot.config.
-func (t *Target) Name() string {
-	n := t.Kernel.Meta.KernelVersion + "-" + string(t.Options.Arch)
-	if t.Options.Variant != "" {
-		n += "+" + t.Options.Variant
-	}
-	return n
+// Cell is the target's cell: its kernel as asked and built, arch and
+// variant.
+func (t *Target) Cell() result.Cell {
+	return result.Cell{Kernel: t.Options.Kernel, Release: t.Kernel.Meta.KernelVersion, Arch: string(t.Options.Arch), Variant: t.Options.Variant}
 }
+
+// Name is the cell's label: "6.1.192-x86_64", "6.1.192-x86_64+debug" for
+// a spec's boot.config.
+func (t *Target) Name() string { return t.Cell().Label() }
 
 // host describes the target for spec requirements: arch, kernel version,
 // the built .config and this host's CPUs and memory.
@@ -87,7 +89,7 @@ func hostMemoryMiB() int {
 func Prepare(ctx context.Context, o *Options) (*Target, error) {
 	// No emulator, no run: say so before building anything.
 	if err := qemu.CheckInstalled(o.Arch); err != nil {
-		return nil, err
+		return nil, inStage(result.StageTool, err)
 	}
 	k, err := Kernel(ctx, o)
 	if err != nil {
@@ -111,11 +113,11 @@ func Prepare(ctx context.Context, o *Options) (*Target, error) {
 		return nil, err
 	}
 	if t.Initramfs, err = pack(ctx, o, filepath.Join(dir, "initramfs.cpio")); err != nil {
-		return nil, err
+		return nil, inStage(result.StagePack, err)
 	}
 	_ = cache.CopyFile(filepath.Join(dir, "kernel.config"), filepath.Join(k.BuildDir, ".config"), 0o600)
 	if t.Accel, err = t.Probe(ctx, o.Accel); err != nil {
-		return nil, err
+		return nil, inStage(result.StageBoot, err)
 	}
 	fmt.Fprintf(o.log(), "accelerator: %s\n", t.Accel.Reason)
 	return t, nil

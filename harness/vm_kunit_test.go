@@ -9,8 +9,8 @@ import (
 	"testing"
 
 	"github.com/lkmtest/lkmtest/harness/cache"
+	"github.com/lkmtest/lkmtest/harness/result"
 	"github.com/lkmtest/lkmtest/harness/spec"
-	"github.com/lkmtest/lkmtest/harness/verdict"
 )
 
 // captureEnv, set to 1, makes the VM tests that capture parser testdata
@@ -62,7 +62,7 @@ steps:
 	// target's own.
 	r := RunTest(context.Background(), tg, s)
 	t.Logf("%s", r.Summary())
-	if r.Outcome != verdict.Pass {
+	if r.Outcome != result.Pass {
 		t.Fatalf("kunit-example: %s\n%s", r.Summary(), strings.Join(r.Excerpt, "\n"))
 	}
 	cases := r.Steps[0].Cases

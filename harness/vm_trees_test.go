@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/lkmtest/lkmtest/harness/result"
 	"github.com/lkmtest/lkmtest/harness/spec"
 
 	"github.com/lkmtest/lkmtest/harness/verdict"
@@ -70,25 +71,25 @@ func testModuleTrees(t *testing.T, tg *Target) {
 	before := treeDigest(t, trees)
 	for _, dir := range []string{"book-repo/ch5/uses_klib", "subdir", "symdep/consumer"} {
 		r := runFixture(t, tg, filepath.Join(trees, dir))
-		if r.Outcome != verdict.Pass {
+		if r.Outcome != result.Pass {
 			t.Errorf("%s: %s\n%s", dir, r.Summary(), strings.Join(r.Excerpt, "\n"))
 		}
 	}
 	r := runFixture(t, tg, filepath.Join(trees, "examples"))
-	if r.Outcome != verdict.Error || len(r.Steps) != 5 {
+	if r.Outcome != result.Error || len(r.Steps) != 5 {
 		t.Fatalf("examples: %s, want ERROR at step 5 (needs_net)", r.Summary())
 	}
 	for _, st := range r.Steps[:4] {
-		if st.Outcome != verdict.Pass {
+		if st.Outcome != result.Pass {
 			t.Errorf("examples step %d (%s) = %s %s: the modules that build must run", st.Index, st.Step, st.Outcome, st.Reason)
 		}
 	}
 	last := r.Steps[4]
-	if last.Outcome != verdict.Error || !strings.Contains(last.Reason, "needs_net") || !strings.Contains(last.Reason, "undefined") {
+	if last.Outcome != result.Error || !strings.Contains(last.Reason, "needs_net") || !strings.Contains(last.Reason, "undefined") {
 		t.Errorf("examples step 5 = %s %q: want ERROR naming needs_net and modpost's undefined symbol", last.Outcome, last.Reason)
 	}
 	r = runFixture(t, tg, filepath.Join(trees, "no-objm"))
-	if r.Outcome != verdict.Error || !strings.Contains(r.Reason, "obj-m") {
+	if r.Outcome != result.Error || !strings.Contains(r.Reason, "obj-m") {
 		t.Errorf("no-objm: %s, want ERROR saying the Makefile sets no obj-m", r.Summary())
 	}
 	if after := treeDigest(t, trees); after != before {
@@ -106,7 +107,7 @@ func testSpecLess(t *testing.T, tg *Target) {
 		t.Fatal(err)
 	}
 	r := RunTest(context.Background(), tg, s)
-	if r.Outcome != verdict.Pass || !r.SpecLess {
+	if r.Outcome != result.Pass || !r.SpecLess {
 		t.Fatalf("spec-less run: %s (spec_less=%v)", r.Summary(), r.SpecLess)
 	}
 	var steps []string
@@ -131,7 +132,7 @@ func testSpecLess(t *testing.T, tg *Target) {
 func TestVMGuestTools(t *testing.T) {
 	forEachCell(t, func(t *testing.T, tg *Target) {
 		r := runFixture(t, tg, "testdata/modules/guest-tools")
-		if r.Outcome != verdict.Pass {
+		if r.Outcome != result.Pass {
 			t.Fatalf("%s\n%s", r.Summary(), strings.Join(r.Excerpt, "\n"))
 		}
 	})
@@ -142,7 +143,7 @@ func TestVMGuestTools(t *testing.T) {
 func TestVMPartialLine(t *testing.T) {
 	forEachCell(t, func(t *testing.T, tg *Target) {
 		r := runFixture(t, tg, "testdata/modules/partial-line")
-		if r.Outcome != verdict.Pass {
+		if r.Outcome != result.Pass {
 			t.Fatalf("%s\n%s", r.Summary(), strings.Join(r.Excerpt, "\n"))
 		}
 	})
@@ -153,10 +154,10 @@ func TestVMPartialLine(t *testing.T) {
 func TestVMLockupInStepIsCrash(t *testing.T) {
 	forEachArch(t, func(t *testing.T, tg *Target) {
 		r := runFixture(t, tg, "testdata/modules/crash-lockup-timeout")
-		if r.Outcome != verdict.Crash || !strings.Contains(r.Reason, "soft lockup") {
+		if r.Outcome != result.Crash || !strings.Contains(r.Reason, "soft lockup") {
 			t.Fatalf("%s, want CRASH naming the soft lockup\n%s", r.Summary(), strings.Join(r.Excerpt, "\n"))
 		}
-		if len(r.Steps) != 1 || r.Steps[0].Outcome != verdict.Crash {
+		if len(r.Steps) != 1 || r.Steps[0].Outcome != result.Crash {
 			t.Errorf("steps = %+v, want the step CRASH", r.Steps)
 		}
 	})

@@ -21,8 +21,8 @@ import (
 	"github.com/lkmtest/lkmtest/harness/kbuild"
 	"github.com/lkmtest/lkmtest/harness/ktap"
 	"github.com/lkmtest/lkmtest/harness/report"
+	"github.com/lkmtest/lkmtest/harness/result"
 	"github.com/lkmtest/lkmtest/harness/spec"
-	"github.com/lkmtest/lkmtest/harness/verdict"
 	"github.com/lkmtest/lkmtest/internal/testenv"
 )
 
@@ -474,7 +474,7 @@ func TestReportsAndShards(t *testing.T) {
 		t.Errorf("merge: exit %d\n%s\n%s", code, stdout, stderr)
 	}
 	rep, err := report.ReadJSON(merged)
-	if err != nil || len(rep.Results) != 3 || rep.Totals.Outcomes[verdict.Crash] != 1 {
+	if err != nil || len(rep.Results) != 3 || rep.Totals.Outcomes[result.Crash] != 1 {
 		t.Errorf("merged results.json: %v %+v", err, rep)
 	}
 	if _, stderr, code := cli(t, "merge", "--out", t.TempDir(), outs[0], outs[0]); code != 2 || !strings.Contains(stderr, "overlapping shards") {

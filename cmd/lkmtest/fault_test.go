@@ -19,7 +19,7 @@ import (
 	"time"
 
 	"github.com/lkmtest/lkmtest/harness/report"
-	"github.com/lkmtest/lkmtest/harness/verdict"
+	"github.com/lkmtest/lkmtest/harness/result"
 	"github.com/lkmtest/lkmtest/internal/testenv"
 )
 
@@ -303,10 +303,10 @@ func TestFaultQEMUKilled(t *testing.T) {
 			}
 			r := rep.Results[0]
 			const want = "step 1 (insmod hang_lkm): the VM went away during the step"
-			if code != 1 || r.Outcome != verdict.Lost || !strings.HasPrefix(r.Reason, want) {
+			if code != 1 || r.Outcome != result.Lost || !strings.HasPrefix(r.Reason, want) {
 				t.Errorf("killed QEMU: exit %d, %s %q; want exit 1 and LOST %q", code, r.Outcome, r.Reason, want)
 			}
-			if len(r.Steps) != 1 || r.Steps[0].Outcome != verdict.Lost {
+			if len(r.Steps) != 1 || r.Steps[0].Outcome != result.Lost {
 				t.Errorf("steps = %+v, want step 1 LOST", r.Steps)
 			}
 			t.Logf("kill to verdict (lkmtest's exit): %s", took)
@@ -339,14 +339,14 @@ func TestFaultPanic(t *testing.T) {
 	for _, c := range r.Crashes {
 		titles = append(titles, c.Title)
 	}
-	if code != 1 || r.Outcome != verdict.Crash || !strings.Contains(strings.ToLower(strings.Join(titles, "; ")), "kernel panic") {
+	if code != 1 || r.Outcome != result.Crash || !strings.Contains(strings.ToLower(strings.Join(titles, "; ")), "kernel panic") {
 		t.Errorf("panic: exit %d, %s %s, crashes %v", code, r.Outcome, r.Reason, titles)
 	}
 	const want = "step 1 (insmod crashers kind=panic): kernel reported "
 	if !strings.HasPrefix(r.Reason, want) || !strings.Contains(strings.ToLower(r.Reason), "kernel panic") {
 		t.Errorf("reason %q, want %q and the panic", r.Reason, want)
 	}
-	if len(r.Steps) != 1 || r.Steps[0].Outcome != verdict.Crash {
+	if len(r.Steps) != 1 || r.Steps[0].Outcome != result.Crash {
 		t.Errorf("steps = %+v, want step 1 CRASH", r.Steps)
 	}
 }
@@ -391,7 +391,7 @@ func TestFaultFlood(t *testing.T) {
 	p := start(t, nil, "run", "--out", out, "harness/testdata/modules/flood")
 	code := p.wait(10 * time.Minute)
 	rep, err := report.ReadJSON(out)
-	if err != nil || len(rep.Results) != 1 || code != 0 || rep.Results[0].Outcome != verdict.Pass {
+	if err != nil || len(rep.Results) != 1 || code != 0 || rep.Results[0].Outcome != result.Pass {
 		t.Fatalf("flood: exit %d, %v\n%s\n%s", code, err, p.outText(), p.errText())
 	}
 	p.mu.Lock()

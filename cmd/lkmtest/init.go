@@ -11,6 +11,7 @@ import (
 
 	"github.com/lkmtest/lkmtest/harness"
 	"github.com/lkmtest/lkmtest/harness/cache"
+	"github.com/lkmtest/lkmtest/harness/result"
 	"github.com/lkmtest/lkmtest/harness/spec"
 	"github.com/lkmtest/lkmtest/harness/verdict"
 )
@@ -58,7 +59,7 @@ writing anything.`,
 				return m.Cells[0].Err
 			}
 			r := m.Result(0, 0)
-			if r.Outcome != verdict.Pass {
+			if r.Outcome != result.Pass {
 				fmt.Fprintf(os.Stderr, "lkmtest: the smoke run of %s did not pass, so no %s was written: %s %s (artefacts: %s)\n", dir, spec.FileName, r.Outcome, r.Reason, o.Out)
 				return exitFail
 			}

@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/lkmtest/lkmtest/harness"
+	"github.com/lkmtest/lkmtest/harness/arch"
 	"github.com/lkmtest/lkmtest/harness/cache"
 	kernelconfigs "github.com/lkmtest/lkmtest/kernel-configs"
 )
@@ -35,7 +36,7 @@ A kernel already in the cache is found without running make.`,
 			o.Log = logw
 			for _, cell := range cells {
 				o := *o
-				o.Kernel, o.Arch = cell.Kernel, cell.Arch
+				o.Kernel, o.Arch = cell.Kernel, arch.Arch(cell.Arch)
 				t0 := time.Now()
 				k, err := harness.Kernel(ctx, &o)
 				if err != nil {

@@ -10,7 +10,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/lkmtest/lkmtest/harness/report"
-	"github.com/lkmtest/lkmtest/harness/verdict"
 )
 
 // matrixEntry is one job of a CI matrix.
@@ -105,7 +104,7 @@ shards' own runs annotated their failures).`,
 			}
 			if w := cmd.OutOrStdout(); !printMachine(w, format, m) {
 				for _, t := range m.Results {
-					if t.Outcome != verdict.Pass && t.Outcome != verdict.Skip {
+					if t.Outcome.Failed() {
 						fmt.Fprintf(w, "%-7s %s [%s]: %s\n", t.Outcome, t.Test, t.Cell, t.Reason)
 					}
 				}

@@ -123,7 +123,7 @@ func (c *common) cells(cmd *cobra.Command) ([]harness.Cell, error) {
 	var out []harness.Cell
 	for _, k := range kernels {
 		for _, a := range archs {
-			out = append(out, harness.Cell{Kernel: k, Arch: a})
+			out = append(out, harness.NewCell(k, a))
 		}
 	}
 	return out, nil
@@ -167,7 +167,7 @@ func (c *common) options(cmd *cobra.Command, out string) (*harness.Options, []ha
 	}
 	return &harness.Options{
 		Extra: extra,
-		Cache: cd, Arch: cells[0].Arch, Kernel: cells[0].Kernel, KernelSrc: c.kernelSrc, KernelSHA256: c.kernelSHA,
+		Cache: cd, Arch: arch.Arch(cells[0].Arch), Kernel: cells[0].Kernel, KernelSrc: c.kernelSrc, KernelSHA256: c.kernelSHA,
 		Accel: c.accel, Out: out, Jobs: c.jobs, VMs: c.jobs,
 		Log: os.Stderr, Verbose: c.verbose, SrcRoot: sourceRoot(),
 	}, cells, nil

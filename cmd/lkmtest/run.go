@@ -8,7 +8,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -16,6 +15,7 @@ import (
 	"github.com/lkmtest/lkmtest/harness"
 	"github.com/lkmtest/lkmtest/harness/cache"
 	"github.com/lkmtest/lkmtest/harness/report"
+	"github.com/lkmtest/lkmtest/harness/result"
 	"github.com/lkmtest/lkmtest/harness/spec"
 	"github.com/lkmtest/lkmtest/harness/verdict"
 )
@@ -92,9 +92,9 @@ names) and a summary goes to $GITHUB_STEP_SUMMARY.`,
 			}
 			if !printMachine(cmd.OutOrStdout(), format, rep) {
 				if len(m.Cells) > 1 {
-					printMatrix(cmd, m)
+					_ = rep.WriteTable(cmd.OutOrStdout())
 				}
-				printResults(cmd, m.Ran(), len(m.Cells) > 1)
+				_ = rep.WriteText(cmd.OutOrStdout(), len(m.Cells) > 1)
 			}
 			github(rep, format == "text")
 			if err != nil {
@@ -175,15 +175,11 @@ func printMachine(w io.Writer, format string, rep *report.Run) bool {
 
 // runReport is the report of a matrix run.
 func runReport(m *harness.Matrix, started time.Time, shards []string, interrupted bool) *report.Run {
-	var cells []report.Cell
+	var cells []result.Cell
 	for _, c := range m.Cells {
-		rc := report.Cell{Label: c.Label(), Kernel: c.Kernel, Arch: string(c.Arch)}
-		if c.Err != nil {
-			rc.Error = c.Err.Error()
-		}
-		cells = append(cells, rc)
+		cells = append(cells, c.Record())
 	}
-	rep := report.New(version(), started, cells, m.Ran())
+	rep := report.New(version(), started, cells, verdict.Records(m.Ran()))
 	rep.Shards, rep.Interrupted = shards, interrupted
 	return rep
 }
@@ -263,70 +259,4 @@ func defaultSuite() string {
 		return "modules"
 	}
 	return "."
-}
-
-// printMatrix prints one table: a row per test, a column per (kernel, arch).
-func printMatrix(cmd *cobra.Command, m *harness.Matrix) {
-	tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 0, 3, ' ', 0)
-	fmt.Fprint(tw, "TEST")
-	for j := range m.Cells {
-		fmt.Fprintf(tw, "\t%s", m.Cells[j].Label())
-	}
-	fmt.Fprintln(tw)
-	for i, name := range m.Tests {
-		for j := range m.Cells {
-			if m.Result(i, j).SpecLess {
-				name += " (no spec)"
-				break
-			}
-		}
-		fmt.Fprint(tw, name)
-		for j := range m.Cells {
-			r := m.Result(i, j)
-			switch {
-			case r.Test == "":
-				fmt.Fprint(tw, "\t-")
-			case r.Duration > 0:
-				fmt.Fprintf(tw, "\t%s %.1fs", r.Outcome, r.Duration.Seconds())
-			default:
-				fmt.Fprintf(tw, "\t%s", r.Outcome)
-			}
-		}
-		fmt.Fprintln(tw)
-	}
-	tw.Flush()
-}
-
-// printResults prints a line per test (only the failed ones with
-// onlyFailures), the failure details and a total.
-func printResults(cmd *cobra.Command, results []verdict.Result, onlyFailures bool) {
-	w := cmd.OutOrStdout()
-	counts := map[verdict.Outcome]int{}
-	for _, r := range results {
-		counts[r.Outcome]++
-		bad := r.Outcome != verdict.Pass && r.Outcome != verdict.Skip
-		if !onlyFailures || bad {
-			fmt.Fprintf(w, "%s (%.1fs)\n", r.Summary(), r.Duration.Seconds())
-			for _, st := range r.Steps {
-				for _, c := range st.Cases {
-					line := fmt.Sprintf("    %-7s %s", c.Outcome, c.Path)
-					if c.Reason != "" && c.Outcome != "PASS" {
-						line += ": " + c.Reason
-					}
-					fmt.Fprintln(w, line)
-				}
-			}
-		}
-		if bad {
-			if r.Line > 0 {
-				fmt.Fprintf(w, "    at %s:%d\n", r.File, r.Line)
-			}
-			if len(r.Excerpt) > 0 {
-				fmt.Fprintf(w, "    kernel log:\n%s\n", verdict.Indent(r.Excerpt, "      | "))
-			}
-			fmt.Fprintf(w, "    logs: %s\n", r.Dir)
-		}
-	}
-	failed := len(results) - counts[verdict.Pass] - counts[verdict.Skip]
-	fmt.Fprintf(w, "%d passed, %d failed, %d skipped\n", counts[verdict.Pass], failed, counts[verdict.Skip])
 }

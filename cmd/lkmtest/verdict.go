@@ -3,9 +3,11 @@ package main
 import (
 	"fmt"
 	"os"
+	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/lkmtest/lkmtest/harness/report"
 	"github.com/lkmtest/lkmtest/harness/verdict"
 )
 
@@ -32,14 +34,10 @@ expectations, or lkmtest itself. The exit status is that of 'lkmtest run'.`,
 				}
 				results = append(results, r)
 			}
-			printResults(cmd, results, false)
-			for _, r := range results {
-				if r.Outcome != verdict.Pass && r.Outcome != verdict.Skip {
-					return exitFail
-				}
-			}
+			rep := report.New(version(), time.Now(), nil, verdict.Records(results))
+			_ = rep.WriteText(cmd.OutOrStdout(), false)
 			fmt.Fprintf(os.Stderr, "re-judged %d tests from %s\n", len(results), args[0])
-			return nil
+			return verdictExit(os.Stderr, rep.OK(), rep.Totals.Passed, rep.Totals.Skipped)
 		},
 	}
 }

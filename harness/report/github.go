@@ -9,7 +9,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/lkmtest/lkmtest/harness/verdict"
+	"github.com/lkmtest/lkmtest/harness/result"
 )
 
 // Annotations returns GitHub Actions workflow commands ("::error
@@ -21,7 +21,7 @@ import (
 func (r *Run) Annotations(root string) []string {
 	var out []string
 	for _, t := range r.Results {
-		if t.Outcome == verdict.Pass || t.Outcome == verdict.Skip {
+		if !t.Outcome.Failed() {
 			continue
 		}
 		title := fmt.Sprintf("%s: %s on %s", t.Outcome, t.Test, t.Cell)
@@ -147,9 +147,9 @@ func escapeProperty(s string) string {
 }
 
 // outcomeMark is an outcome in the step summary.
-var outcomeMark = map[verdict.Outcome]string{
-	verdict.Pass: "✅ PASS", verdict.Skip: "⏭️ SKIP", verdict.Fail: "❌ FAIL", verdict.Timeout: "⏱️ TIMEOUT",
-	verdict.Crash: "💥 CRASH", verdict.Lost: "❓ LOST", verdict.Error: "⚠️ ERROR",
+var outcomeMark = map[result.Outcome]string{
+	result.Pass: "✅ PASS", result.Skip: "⏭️ SKIP", result.Fail: "❌ FAIL", result.Timeout: "⏱️ TIMEOUT",
+	result.Crash: "💥 CRASH", result.Lost: "❓ LOST", result.Error: "⚠️ ERROR",
 }
 
 // WriteSummary writes a Markdown summary of the run (for
@@ -174,11 +174,11 @@ func (r *Run) WriteSummary(w io.Writer) error {
 	b.WriteString("\n|---|")
 	b.WriteString(strings.Repeat("---|", len(cells)))
 	b.WriteString("\n")
-	byTest := map[string]map[string]Test{}
+	byTest := map[string]map[string]result.Test{}
 	var names []string
 	for _, t := range r.Results {
 		if byTest[t.Test] == nil {
-			byTest[t.Test] = map[string]Test{}
+			byTest[t.Test] = map[string]result.Test{}
 			names = append(names, t.Test)
 		}
 		byTest[t.Test][t.Cell] = t
@@ -197,7 +197,7 @@ func (r *Run) WriteSummary(w io.Writer) error {
 		b.WriteString("\n")
 	}
 	for _, t := range r.Results {
-		if t.Outcome == verdict.Pass || t.Outcome == verdict.Skip {
+		if !t.Outcome.Failed() {
 			continue
 		}
 		fmt.Fprintf(&b, "\n<details><summary>%s <b>%s</b> on %s: %s</summary>\n\n", t.Outcome, mdEscape(t.Test), t.Cell, mdEscape(t.Reason))

@@ -8,11 +8,11 @@ import (
 
 	"github.com/jstemmer/go-junit-report/v2/junit"
 
-	"github.com/lkmtest/lkmtest/harness/verdict"
+	"github.com/lkmtest/lkmtest/harness/result"
 )
 
-// JUnit returns the run as JUnit test suites: one suite per kernel and
-// arch, one test case per test. FAIL is a failure; CRASH, TIMEOUT and LOST
+// JUnit returns the run as JUnit test suites: one suite per cell (a
+// spec's kernel variant is a cell of its own), one test case per test. FAIL is a failure; CRASH, TIMEOUT and LOST
 // are failures whose type says which; ERROR (lkmtest could not run the
 // test) is an error; SKIP is skipped with its reason.
 func (r *Run) JUnit() junit.Testsuites {
@@ -20,7 +20,7 @@ func (r *Run) JUnit() junit.Testsuites {
 	index := map[string]int{}
 	var suites []*junit.Testsuite
 	for _, t := range r.Results {
-		name := t.Kernel + "-" + t.Arch
+		name := t.Cell
 		i, ok := index[name]
 		if !ok {
 			i = len(suites)
@@ -28,6 +28,9 @@ func (r *Run) JUnit() junit.Testsuites {
 			ts := &junit.Testsuite{Name: name, Package: "lkmtest", Timestamp: r.Started.Format(time.RFC3339)}
 			ts.AddProperty("kernel", t.Kernel)
 			ts.AddProperty("arch", t.Arch)
+			if t.Variant != "" {
+				ts.AddProperty("variant", t.Variant)
+			}
 			suites = append(suites, ts)
 		}
 		suites[i].AddTestcase(testcase(t))
@@ -58,15 +61,15 @@ func (r *Run) JUnit() junit.Testsuites {
 	return out
 }
 
-func testcase(t Test) junit.Testcase {
+func testcase(t result.Test) junit.Testcase {
 	tc := junit.Testcase{Name: t.Test, Classname: t.Cell, Time: seconds(time.Duration(t.DurationNS))}
 	msg := t.Reason
 	detail := failureText(t)
 	switch t.Outcome {
-	case verdict.Pass:
-	case verdict.Skip:
+	case result.Pass:
+	case result.Skip:
 		tc.Skipped = &junit.Result{Message: msg}
-	case verdict.Error:
+	case result.Error:
 		tc.Error = &junit.Result{Message: msg, Type: string(t.Outcome), Data: detail}
 	default:
 		tc.Failure = &junit.Result{Message: msg, Type: string(t.Outcome), Data: detail}
@@ -78,7 +81,7 @@ func testcase(t Test) junit.Testcase {
 }
 
 // failureText is a failure's reason, spec location and kernel log context.
-func failureText(t Test) string {
+func failureText(t result.Test) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s %s on %s: %s\n", t.Outcome, t.Test, t.Cell, t.Reason)
 	if t.Line > 0 {

@@ -5,7 +5,7 @@ import (
 	"io"
 	"strings"
 
-	"github.com/lkmtest/lkmtest/harness/verdict"
+	"github.com/lkmtest/lkmtest/harness/result"
 )
 
 // WriteKTAP writes the run as KTAP version 1: one subtest per cell, one
@@ -17,7 +17,7 @@ func (r *Run) WriteKTAP(w io.Writer) error {
 	b.WriteString("KTAP version 1\n")
 	fmt.Fprintf(&b, "1..%d\n", len(cells))
 	for i, cell := range cells {
-		var tests []Test
+		var tests []result.Test
 		for _, t := range r.Results {
 			if t.Cell == cell {
 				tests = append(tests, t)
@@ -46,9 +46,9 @@ func (r *Run) WriteKTAP(w io.Writer) error {
 				}
 			}
 			switch t.Outcome {
-			case verdict.Pass:
+			case result.Pass:
 				fmt.Fprintf(&b, "    ok %d %s\n", j+1, ktapName(t.Test))
-			case verdict.Skip:
+			case result.Skip:
 				fmt.Fprintf(&b, "    ok %d %s # SKIP %s\n", j+1, ktapName(t.Test), oneLine(t.Reason))
 			default:
 				ok = false

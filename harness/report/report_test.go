@@ -13,6 +13,7 @@ import (
 
 	"github.com/lkmtest/lkmtest/harness/klog"
 	"github.com/lkmtest/lkmtest/harness/ktap"
+	"github.com/lkmtest/lkmtest/harness/result"
 	"github.com/lkmtest/lkmtest/harness/verdict"
 )
 
@@ -32,36 +33,36 @@ func fixture(t *testing.T) (*Run, string) {
 		}
 	}
 	spec := func(name string) string { return filepath.Join(root, "modules", name, "test.yaml") }
-	res := func(name, arch string, o verdict.Outcome, reason string) verdict.Result {
+	res := func(name, arch string, o result.Outcome, reason string) verdict.Result {
 		return verdict.Result{Test: name, File: spec(name), Kernel: "6.1.192", Arch: arch, Outcome: o, Reason: reason,
 			Duration: 1500 * time.Millisecond, Dir: filepath.Join(root, "out", "6.1.192-"+arch, name)}
 	}
-	params := res("params", "x86_64", verdict.Fail, "step 2 (insmod params): no log line matches ^count=3$")
+	params := res("params", "x86_64", result.Fail, "step 2 (insmod params): no log line matches ^count=3$")
 	params.Line = 12
-	params.Steps = []verdict.StepResult{{Index: 1, Line: 8, Step: "insmod params", Outcome: verdict.Pass},
-		{Index: 2, Line: 12, Step: "insmod params", Outcome: verdict.Fail, Reason: "no log line matches ^count=3$"}}
+	params.Steps = []verdict.StepResult{{Index: 1, Line: 8, Step: "insmod params", Outcome: result.Pass},
+		{Index: 2, Line: 12, Step: "insmod params", Outcome: result.Fail, Reason: "no log line matches ^count=3$"}}
 	params.Excerpt = []string{"params: count=2"}
-	warn := res("warn", "x86_64", verdict.Crash, "step 1 (insmod warn): WARNING in warn_init")
+	warn := res("warn", "x86_64", result.Crash, "step 1 (insmod warn): WARNING in warn_init")
 	warn.Line = 9
-	warn.Steps = []verdict.StepResult{{Index: 1, Line: 9, Step: "insmod warn", Outcome: verdict.Crash,
+	warn.Steps = []verdict.StepResult{{Index: 1, Line: 9, Step: "insmod warn", Outcome: result.Crash,
 		Reports: []klog.Report{{Kind: "WARNING", Title: "WARNING in warn_init", Module: "warn",
 			Header: "WARNING: CPU: 0 PID: 25 at warn.c:7 warn_init+0x0/0x10 [warn]"}},
 		Allowed: []klog.Report{{Kind: "WARNING", Title: "WARNING in refcount_warn_saturate",
 			Header: "WARNING: CPU: 0 PID: 25 at lib/refcount.c:31 refcount_warn_saturate+0x42/0xe0"}}}}
 	results := []verdict.Result{
-		res("hello", "x86_64", verdict.Pass, ""), params, warn, res("kasan", "x86_64", verdict.Skip, "needs CONFIG_KASAN=y"),
-		res("hello", "arm64", verdict.Pass, ""),
-		res("params", "arm64", verdict.Error, "module build failed"), res("warn", "arm64", verdict.Timeout, "step 1: did not finish within 5s"),
-		res("kasan", "arm64", verdict.Skip, "needs CONFIG_KASAN=y"),
+		res("hello", "x86_64", result.Pass, ""), params, warn, res("kasan", "x86_64", result.Skip, "needs CONFIG_KASAN=y"),
+		res("hello", "arm64", result.Pass, ""),
+		res("params", "arm64", result.Error, "module build failed"), res("warn", "arm64", result.Timeout, "step 1: did not finish within 5s"),
+		res("kasan", "arm64", result.Skip, "needs CONFIG_KASAN=y"),
 	}
-	cells := []Cell{{Label: "6.1.192-x86_64", Kernel: "6.1", Arch: "x86_64"}, {Label: "6.1.192-arm64", Kernel: "6.1", Arch: "arm64"}}
-	return New("test", time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC), cells, results), root
+	cells := []result.Cell{{Release: "6.1.192", Kernel: "6.1", Arch: "x86_64"}, {Release: "6.1.192", Kernel: "6.1", Arch: "arm64"}}
+	return New("test", time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC), cells, verdict.Records(results)), root
 }
 
-func TestTotalsAndSourceLine(t *testing.T) {
+func TestTotals(t *testing.T) {
 	r, _ := fixture(t)
-	want := Totals{Tests: 8, Passed: 2, Failed: 4, Skipped: 2, Outcomes: map[verdict.Outcome]int{
-		verdict.Pass: 2, verdict.Skip: 2, verdict.Fail: 1, verdict.Crash: 1, verdict.Error: 1, verdict.Timeout: 1}}
+	want := Totals{Tests: 8, Passed: 2, Failed: 4, Skipped: 2, Outcomes: map[result.Outcome]int{
+		result.Pass: 2, result.Skip: 2, result.Fail: 1, result.Crash: 1, result.Error: 1, result.Timeout: 1}}
 	if !reflect.DeepEqual(r.Totals, want) {
 		t.Errorf("totals = %+v, want %+v", r.Totals, want)
 	}
@@ -71,15 +72,6 @@ func TestTotalsAndSourceLine(t *testing.T) {
 	crashes := r.Results[2].Crashes
 	if len(crashes) != 2 || crashes[0].Source != "warn.c:7" || crashes[0].Allowed || !crashes[1].Allowed || crashes[1].Source != "lib/refcount.c:31" {
 		t.Errorf("crashes = %+v", crashes)
-	}
-	for header, want := range map[string]string{
-		"kernel BUG at crashers.c:34!":                                        "crashers.c:34",
-		"BUG: sleeping function called from invalid context at crashers.c:47": "crashers.c:47",
-		"BUG: kernel NULL pointer dereference, address: 0000000000000000":     "",
-	} {
-		if got := SourceLine(header); got != want {
-			t.Errorf("SourceLine(%q) = %q, want %q", header, got, want)
-		}
 	}
 }
 
@@ -300,13 +292,13 @@ func TestMerge(t *testing.T) {
 // A test's KTAP (KUnit) cases reach results.json, JUnit (a test case each)
 // and lkmtest's own KTAP (one level below the test).
 func TestKUnitCasesInReports(t *testing.T) {
-	v := verdict.Result{Test: "kunit-example", Kernel: "6.12.117", Arch: "x86_64", Outcome: verdict.Fail, Reason: "KTAP: 1 of 3 cases failed",
-		Steps: []verdict.StepResult{{Index: 1, Step: "insmod kunit-example-test", Outcome: verdict.Fail, Cases: []ktap.Case{
+	v := verdict.Result{Test: "kunit-example", Kernel: "6.12.117", Arch: "x86_64", Outcome: result.Fail, Reason: "KTAP: 1 of 3 cases failed",
+		Steps: []verdict.StepResult{{Index: 1, Step: "insmod kunit-example-test", Outcome: result.Fail, Cases: []ktap.Case{
 			{Path: "example.example_simple_test", Outcome: ktap.Pass},
 			{Path: "example.example_skip_test", Outcome: ktap.Skip, Reason: "this test should be skipped"},
 			{Path: "example.example_params_test", Outcome: ktap.Fail, Reason: "Expected 1 == 2"},
 		}}}}
-	r := New("test", time.Now(), []Cell{{Label: "6.12.117-x86_64", Kernel: "6.12", Arch: "x86_64"}}, []verdict.Result{v})
+	r := New("test", time.Now(), []result.Cell{{Release: "6.12.117", Kernel: "6.12", Arch: "x86_64"}}, verdict.Records([]verdict.Result{v}))
 	if cs := r.Results[0].Cases(); len(cs) != 3 || cs[2].Outcome != "FAIL" || cs[2].Reason != "Expected 1 == 2" {
 		t.Errorf("results.json cases = %+v", cs)
 	}
@@ -340,12 +332,12 @@ func TestKUnitCasesInReports(t *testing.T) {
 func TestBuildErrorAnnotation(t *testing.T) {
 	root := t.TempDir()
 	src := filepath.Join(root, "drv", "bad.c")
-	v := verdict.Result{Test: "drv", File: filepath.Join(root, "drv", "test.yaml"), Kernel: "6.1.192", Arch: "x86_64", Outcome: verdict.Error,
+	v := verdict.Result{Test: "drv", File: filepath.Join(root, "drv", "test.yaml"), Kernel: "6.1.192", Arch: "x86_64", Outcome: result.Error,
 		Reason: "build module " + filepath.Dir(src) + ": " + src + ":9:2: error: implicit declaration of function 'nope' (full log: build.log)"}
-	partial := verdict.Result{Test: "ex", File: filepath.Join(root, "ex", "test.yaml"), Kernel: "6.1.192", Arch: "arm64", Outcome: verdict.Error,
-		Steps: []verdict.StepResult{{Index: 3, Step: "insmod x86_only", Outcome: verdict.Error,
+	partial := verdict.Result{Test: "ex", File: filepath.Join(root, "ex", "test.yaml"), Kernel: "6.1.192", Arch: "arm64", Outcome: result.Error,
+		Steps: []verdict.StepResult{{Index: 3, Step: "insmod x86_only", Outcome: result.Error,
 			Reason: "module x86_only was not built: " + filepath.Join(root, "ex", "x86_only.c") + ":5:10: fatal error: asm/msr.h: No such file or directory (full log: /o/build.log)"}}}
-	r := New("test", time.Now(), nil, []verdict.Result{v, partial})
+	r := New("test", time.Now(), nil, verdict.Records([]verdict.Result{v, partial}))
 	got := strings.Join(r.Annotations(root), "\n")
 	for _, want := range []string{
 		"::error file=drv/bad.c,line=9,title=build error in drv on 6.1.192-x86_64::error: implicit declaration of function 'nope'\n",

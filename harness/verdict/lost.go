@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/lkmtest/lkmtest/harness/klog"
+	"github.com/lkmtest/lkmtest/harness/result"
 	"github.com/lkmtest/lkmtest/qemu"
 )
 
@@ -27,15 +28,15 @@ func JudgeLost(res *Result, lines []string, when string, timedOut bool, exit str
 	} else {
 		res.Excerpt = lines[max(0, len(lines)-excerptLines):]
 	}
-	var outcome Outcome
+	var outcome result.Outcome
 	var reason string
 	switch {
 	case len(reports) > 0:
-		outcome, reason = Crash, "kernel reported "+klog.Summary(reports)+" "+when
+		outcome, reason = result.Crash, "kernel reported "+klog.Summary(reports)+" "+when
 	case timedOut:
-		outcome, reason = Timeout, "no answer from the guest "+when
+		outcome, reason = result.Timeout, "no answer from the guest "+when
 	default:
-		outcome, reason = Lost, fmt.Sprintf("the VM went away %s: %s", when, exit)
+		outcome, reason = result.Lost, fmt.Sprintf("the VM went away %s: %s", when, exit)
 	}
 	if len(res.Steps) > 0 && res.Steps[len(res.Steps)-1].Outcome == "" {
 		last := &res.Steps[len(res.Steps)-1]
@@ -43,7 +44,7 @@ func JudgeLost(res *Result, lines []string, when string, timedOut bool, exit str
 		reason = fmt.Sprintf("step %d (%s): %s", last.Index, last.Step, reason)
 		res.Line = last.Line
 	}
-	res.Outcome, res.Reason = Worse(res.Outcome, outcome), reason
+	res.Outcome, res.Reason = result.Worse(res.Outcome, outcome), reason
 }
 
 // ConsoleLines reads a console log as lines, with terminal control

@@ -4,6 +4,8 @@ import (
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/lkmtest/lkmtest/harness/result"
 )
 
 // TestTruncatedConsole: a VM that died while printing a report leaves a
@@ -26,18 +28,18 @@ func TestTruncatedConsole(t *testing.T) {
 	if cut < 0 {
 		t.Fatal("no WARNING header in the golden log")
 	}
-	res := Result{Outcome: Pass, Steps: []StepResult{{Index: 1, Step: "insmod crashers kind=warn"}}}
+	res := Result{Outcome: result.Pass, Steps: []StepResult{{Index: 1, Step: "insmod crashers kind=warn"}}}
 	JudgeLost(&res, lines[:cut], "during the step", false, "qemu exit status -1")
-	if res.Outcome != Crash || !strings.Contains(res.Reason, "WARNING in crashers_warn (incomplete") {
+	if res.Outcome != result.Crash || !strings.Contains(res.Reason, "WARNING in crashers_warn (incomplete") {
 		t.Errorf("truncated report: %s: %s", res.Outcome, res.Reason)
 	}
 	if len(res.Reports) != 1 || !res.Reports[0].Incomplete {
 		t.Errorf("reports: %+v", res.Reports)
 	}
 
-	clean := Result{Outcome: Pass, Steps: []StepResult{{Index: 1, Step: "insmod x"}}}
+	clean := Result{Outcome: result.Pass, Steps: []StepResult{{Index: 1, Step: "insmod x"}}}
 	JudgeLost(&clean, []string{"[    0.5] Run /init as init process", "[    0.6] x: loading out-of-tree module taints kernel."}, "during the step", false, "qemu exit status -1")
-	if clean.Outcome != Lost {
+	if clean.Outcome != result.Lost {
 		t.Errorf("console cut with no report: %s, want LOST", clean.Outcome)
 	}
 }

@@ -6,9 +6,11 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"time"
 
 	"github.com/lkmtest/lkmtest/harness/guest"
 	"github.com/lkmtest/lkmtest/harness/model"
+	"github.com/lkmtest/lkmtest/harness/result"
 	"github.com/lkmtest/lkmtest/harness/spec"
 )
 
@@ -30,32 +32,36 @@ const (
 // any step ran (ERROR for a module that did not build, SKIP) are kept from
 // result.json.
 func Replay(dir string) (Result, error) {
-	var old Result
+	var old result.Test
 	b, err := os.ReadFile(filepath.Join(dir, ResultFile))
 	if err != nil {
-		return old, fmt.Errorf("%s is not a test's run directory: %w", dir, err)
+		return Result{}, fmt.Errorf("%s is not a test's run directory: %w", dir, err)
 	}
 	if err := json.Unmarshal(b, &old); err != nil {
-		return old, fmt.Errorf("%s/%s: %w", dir, ResultFile, err)
+		return Result{}, fmt.Errorf("%s/%s: %w", dir, ResultFile, err)
+	}
+	if old.Schema != result.Schema {
+		return Result{}, fmt.Errorf("%s/%s: schema %q, want %q (written by another lkmtest version?)", dir, ResultFile, old.Schema, result.Schema)
 	}
 	sp := filepath.Join(dir, SavedSpec)
 	data, err := os.ReadFile(sp)
 	if err != nil {
-		return old, fmt.Errorf("%s: no saved spec (%s): runs made before lkmtest saved it cannot be re-judged", dir, SavedSpec)
+		return Result{}, fmt.Errorf("%s: no saved spec (%s): runs made before lkmtest saved it cannot be re-judged", dir, SavedSpec)
 	}
 	s, err := spec.ParseSaved(sp, data)
 	if err != nil {
-		return old, err
+		return Result{}, err
 	}
 	tr, err := guest.ReadTranscript(filepath.Join(dir, TranscriptFile))
 	if err != nil {
-		return old, err
+		return Result{}, err
 	}
-	res := Result{Test: old.Test, File: old.File, Kernel: old.Kernel, Arch: old.Arch, Outcome: Pass,
-		Duration: old.Duration, Boot: old.Boot, Modules: old.Modules, Snapshot: old.Snapshot, Dir: dir}
-	if len(tr.Sent) == 0 && (old.Outcome == Error || old.Outcome == Skip) ||
-		old.Outcome == Error && len(tr.Sent) < len(s.Steps) {
-		res.Outcome, res.Reason, res.Line, res.Excerpt = old.Outcome, old.Reason, old.Line, old.Excerpt
+	res := Result{Test: old.Test, File: old.File, Kernel: old.Kernel, Arch: old.Arch, Variant: old.Variant, Cell: old.Cell,
+		Outcome: result.Pass, Duration: time.Duration(old.DurationNS), Boot: time.Duration(old.BootNS),
+		Modules: time.Duration(old.ModulesNS), Snapshot: old.Snapshot, SpecLess: old.SpecLess, Dir: dir}
+	if len(tr.Sent) == 0 && (old.Outcome == result.Error || old.Outcome == result.Skip) ||
+		old.Outcome == result.Error && len(tr.Sent) < len(s.Steps) {
+		res.Outcome, res.Reason, res.Line, res.Excerpt, res.Stage = old.Outcome, old.Reason, old.Line, old.Excerpt, old.Stage
 		return res, nil
 	}
 	console := func() []string { return ConsoleLines(filepath.Join(dir, ConsoleFile)) }
@@ -69,17 +75,17 @@ func Replay(dir string) (Result, error) {
 		resp, ok := tr.Answers[tr.Sent[i]]
 		if !ok {
 			res.Add(StepResult{Index: i + 1, Line: st.Line, Step: st.String()})
-			JudgeLost(&res, console(), "during the step", old.Outcome == Timeout, "see qemu.exit")
+			JudgeLost(&res, console(), "during the step", old.Outcome == result.Timeout, "see qemu.exit")
 			return res, nil
 		}
 		sr := judge.Step(i+1, resp)
 		res.Add(sr)
-		if Stop(sr.Outcome) {
+		if sr.Outcome.Stops() {
 			return res, nil
 		}
 	}
 	if len(tr.Sent) < len(s.Steps) || !tr.Shutdown {
-		JudgeLost(&res, console(), "after the last step", old.Outcome == Timeout, "see qemu.exit")
+		JudgeLost(&res, console(), "after the last step", old.Outcome == result.Timeout, "see qemu.exit")
 	}
 	return res, nil
 }
@@ -110,7 +116,9 @@ func RunDirs(root string) ([]string, error) {
 // WriteResult writes r as dir's result.json (best effort: a result that
 // cannot be saved is still returned to the run).
 func WriteResult(dir string, r *Result) {
-	b, err := json.MarshalIndent(r, "", "  ")
+	rec := r.Record()
+	rec.Schema = result.Schema
+	b, err := json.MarshalIndent(rec, "", "  ")
 	if err == nil {
 		_ = os.WriteFile(filepath.Join(dir, ResultFile), append(b, '\n'), 0o600)
 	}

@@ -10,39 +10,9 @@ import (
 	"github.com/lkmtest/lkmtest/harness/klog"
 	"github.com/lkmtest/lkmtest/harness/ktap"
 	"github.com/lkmtest/lkmtest/harness/model"
+	"github.com/lkmtest/lkmtest/harness/result"
 	"github.com/lkmtest/lkmtest/harness/spec"
 )
-
-// Outcome is how a test or step ended.
-type Outcome string
-
-// The outcomes, from best to worst.
-const (
-	// Pass: every step did what the spec expects.
-	Pass Outcome = "PASS"
-	// Skip: the test did not run (an unmet requirement); never a pass.
-	Skip Outcome = "SKIP"
-	// Fail: a step's result or kernel log differs from the spec.
-	Fail Outcome = "FAIL"
-	// Timeout: a step or the test did not finish in time.
-	Timeout Outcome = "TIMEOUT"
-	// Crash: the kernel reported a crash (oops, BUG, WARNING, panic...).
-	Crash Outcome = "CRASH"
-	// Lost: the VM or its agent went away without a crash report.
-	Lost Outcome = "LOST"
-	// Error: lkmtest could not run the test (module build, boot setup).
-	Error Outcome = "ERROR"
-)
-
-var rank = map[Outcome]int{Pass: 0, Skip: 1, Fail: 2, Timeout: 3, Crash: 4, Lost: 5, Error: 6}
-
-// Worse returns the worse of two outcomes.
-func Worse(a, b Outcome) Outcome {
-	if rank[b] > rank[a] {
-		return b
-	}
-	return a
-}
 
 // StepResult is the judged result of one step.
 type StepResult struct {
@@ -52,8 +22,8 @@ type StepResult struct {
 	// Step describes it ("insmod helloworld_lkm").
 	Step string `json:"step"`
 	// Outcome and Reason are the verdict.
-	Outcome Outcome `json:"outcome"`
-	Reason  string  `json:"reason,omitempty"`
+	Outcome result.Outcome `json:"outcome"`
+	Reason  string         `json:"reason,omitempty"`
 	// Errno and Signal are what the guest reported.
 	Errno  string `json:"errno,omitempty"`
 	Signal string `json:"signal,omitempty"`
@@ -78,12 +48,17 @@ type Result struct {
 	// Test is the spec's name; File its path.
 	Test string `json:"test"`
 	File string `json:"file"`
-	// Kernel and Arch say where it ran.
-	Kernel string `json:"kernel"`
-	Arch   string `json:"arch"`
+	// Kernel and Arch say where it ran (the release, "6.1.192"), Variant
+	// the spec's kernel variant; Cell is their label.
+	Kernel  string `json:"kernel"`
+	Arch    string `json:"arch"`
+	Variant string `json:"variant,omitempty"`
+	Cell    string `json:"cell"`
 	// Outcome and Reason are the verdict.
-	Outcome Outcome `json:"outcome"`
-	Reason  string  `json:"reason,omitempty"`
+	Outcome result.Outcome `json:"outcome"`
+	Reason  string         `json:"reason,omitempty"`
+	// Stage is, for ERROR, the stage that failed.
+	Stage result.Stage `json:"stage,omitempty"`
 	// Line is the spec line the reason points at (0: none).
 	Line int `json:"line,omitempty"`
 	// Steps are the judged steps, in order (those that ran).
@@ -110,14 +85,11 @@ type Result struct {
 // not pass sets the test's outcome and reason.
 func (r *Result) Add(s StepResult) {
 	r.Steps = append(r.Steps, s)
-	if s.Outcome != Pass && rank[s.Outcome] > rank[r.Outcome] {
+	if s.Outcome != result.Pass && result.Worse(r.Outcome, s.Outcome) != r.Outcome {
 		r.Outcome, r.Reason, r.Line = s.Outcome, fmt.Sprintf("step %d (%s): %s", s.Index, s.Step, s.Reason), s.Line
 		r.Excerpt = excerpt(s.Records, s.Reports, 30)
 	}
 }
-
-// Stop reports whether a step outcome leaves the VM unusable for more steps.
-func Stop(o Outcome) bool { return o == Crash || o == Timeout || o == Lost || o == Error }
 
 // Judge judges the steps of one test in order; it carries the values that
 // log patterns capture for later ones (${name}).
@@ -146,7 +118,7 @@ type logLine struct {
 // Step compares the agent's response to step index (1-based) with the spec.
 func (j *Judge) Step(index int, resp guest.Response) StepResult {
 	st := &j.spec.Steps[index-1]
-	r := StepResult{Index: index, Line: st.Line, Step: st.String(), Outcome: Pass,
+	r := StepResult{Index: index, Line: st.Line, Step: st.String(), Outcome: result.Pass,
 		Errno: resp.Errno, Signal: resp.Signal, Records: resp.Records,
 		Duration: time.Duration(resp.DurationUS) * time.Microsecond, Missing: resp.Lost + resp.Dropped}
 	var lines []logLine
@@ -177,35 +149,35 @@ func (j *Judge) Step(index int, resp guest.Response) StepResult {
 	}
 	switch {
 	case resp.Error != "":
-		r.Outcome, r.Reason = Error, "guest agent: "+resp.Error
+		r.Outcome, r.Reason = result.Error, "guest agent: "+resp.Error
 	case len(r.Reports) > 0:
-		r.Outcome, r.Reason = Crash, "kernel reported "+klog.Summary(r.Reports)
+		r.Outcome, r.Reason = result.Crash, "kernel reported "+klog.Summary(r.Reports)
 		if resp.Signal != "" {
 			r.Reason += fmt.Sprintf(" (%s was killed by %s)", st.Kind(), resp.Signal)
 		}
 	case resp.Timeout:
-		r.Outcome, r.Reason = Timeout, fmt.Sprintf("did not finish within %s", st.Timeout.Std())
+		r.Outcome, r.Reason = result.Timeout, fmt.Sprintf("did not finish within %s", st.Timeout.Std())
 	case resp.Signal != "" && st.Expect != resp.Signal && (st.Kind() == spec.StepInsmod || st.Kind() == spec.StepRmmod):
-		r.Outcome, r.Reason = Crash, fmt.Sprintf("%s was killed by %s", st.Kind(), resp.Signal)
+		r.Outcome, r.Reason = result.Crash, fmt.Sprintf("%s was killed by %s", st.Kind(), resp.Signal)
 		if len(r.Allowed) > 0 {
 			r.Reason += fmt.Sprintf(" after the allowed %s (say expect: %s if that is intended)", klog.Summary(r.Allowed), resp.Signal)
 		}
 	default:
-		if why := result(st, resp, j.Vars); why != "" {
-			r.Outcome, r.Reason = Fail, why
+		if why := stepOutcomeText(st, resp, j.Vars); why != "" {
+			r.Outcome, r.Reason = result.Fail, why
 		} else if why := j.matchLog(st, logLines); why != "" {
-			r.Outcome, r.Reason = Fail, why
+			r.Outcome, r.Reason = result.Fail, why
 			if r.Missing > 0 {
 				r.Reason += fmt.Sprintf(" (%d records of this step are missing from the log lkmtest saw: overwritten in the kernel's ring buffer or left out of a flood)", r.Missing)
 			}
 		} else if len(st.LogAbsent) > 0 && r.Missing > 0 {
-			r.Outcome, r.Reason = Fail, fmt.Sprintf("log_absent cannot be checked: %d records of this step are missing from the log lkmtest saw (overwritten in the kernel's ring buffer or left out of a flood)", r.Missing)
+			r.Outcome, r.Reason = result.Fail, fmt.Sprintf("log_absent cannot be checked: %d records of this step are missing from the log lkmtest saw (overwritten in the kernel's ring buffer or left out of a flood)", r.Missing)
 		} else if why := j.checkModel(st, texts); why != "" {
-			r.Outcome, r.Reason = Fail, why
+			r.Outcome, r.Reason = result.Fail, why
 		} else if why := judgeKTAP(st, texts, &r); why != "" {
-			r.Outcome, r.Reason = Fail, why
+			r.Outcome, r.Reason = result.Fail, why
 		} else if why := j.checkTaint(st, resp, r.Allowed); why != "" {
-			r.Outcome, r.Reason = Fail, why
+			r.Outcome, r.Reason = result.Fail, why
 		}
 	}
 	return r
@@ -213,7 +185,7 @@ func (j *Judge) Step(index int, resp guest.Response) StepResult {
 
 // result compares what the step's system call or program returned with
 // the spec and says why it differs ("" when it does not).
-func result(st *spec.Step, resp guest.Response, vars map[string]string) string {
+func stepOutcomeText(st *spec.Step, resp guest.Response, vars map[string]string) string {
 	kind := st.Kind()
 	got := "ok"
 	switch {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/lkmtest/lkmtest/harness/guest"
 	"github.com/lkmtest/lkmtest/harness/klog"
+	"github.com/lkmtest/lkmtest/harness/result"
 	"github.com/lkmtest/lkmtest/harness/spec"
 )
 
@@ -38,59 +39,59 @@ func TestJudgeStep(t *testing.T) {
 		name    string
 		step    string
 		resp    guest.Response
-		outcome Outcome
+		outcome result.Outcome
 		reason  string
 	}{
-		{"all lines in order", ordered, guest.Response{Records: recs("noise", "first", "x", "second")}, Pass, ""},
-		{"multi-line record", ordered, guest.Response{Records: recs("first\nsecond")}, Pass, ""},
-		{"missing line", ordered, guest.Response{Records: recs("first")}, Fail, "expected log line /^second$/ did not appear after the line matching /^first$/"},
-		{"wrong order", ordered, guest.Response{Records: recs("second", "first")}, Fail, "/^second$/"},
-		{"nothing logged", ordered, guest.Response{}, Fail, "/^first$/ did not appear in the kernel log of the step (0 lines logged)"},
-		{"unexpected errno", "  - insmod: m\n", guest.Response{Errno: "ENOENT"}, Fail, "insmod failed with ENOENT, expected success"},
-		{"expected errno", "  - insmod: m\n    expect: ENOMEM\n", guest.Response{Errno: "ENOMEM"}, Pass, ""},
-		{"expected errno, got success", "  - insmod: m\n    expect: ENOMEM\n", guest.Response{}, Fail, "insmod returned ok, expected ENOMEM"},
+		{"all lines in order", ordered, guest.Response{Records: recs("noise", "first", "x", "second")}, result.Pass, ""},
+		{"multi-line record", ordered, guest.Response{Records: recs("first\nsecond")}, result.Pass, ""},
+		{"missing line", ordered, guest.Response{Records: recs("first")}, result.Fail, "expected log line /^second$/ did not appear after the line matching /^first$/"},
+		{"wrong order", ordered, guest.Response{Records: recs("second", "first")}, result.Fail, "/^second$/"},
+		{"nothing logged", ordered, guest.Response{}, result.Fail, "/^first$/ did not appear in the kernel log of the step (0 lines logged)"},
+		{"unexpected errno", "  - insmod: m\n", guest.Response{Errno: "ENOENT"}, result.Fail, "insmod failed with ENOENT, expected success"},
+		{"expected errno", "  - insmod: m\n    expect: ENOMEM\n", guest.Response{Errno: "ENOMEM"}, result.Pass, ""},
+		{"expected errno, got success", "  - insmod: m\n    expect: ENOMEM\n", guest.Response{}, result.Fail, "insmod returned ok, expected ENOMEM"},
 		{"crash in the window", "  - insmod: m\n", guest.Response{Signal: "SIGSEGV", Records: recs("BUG: kernel NULL pointer dereference, address: 0", "Oops: 0002 [#1] SMP", "---[ end trace 0000000000000000 ]---")},
-			Crash, "kernel reported BUG: kernel NULL pointer dereference (insmod was killed by SIGSEGV)"},
+			result.Crash, "kernel reported BUG: kernel NULL pointer dereference (insmod was killed by SIGSEGV)"},
 		{"crash cut short in the window", "  - insmod: m\n", guest.Response{Signal: "SIGSEGV", Records: recs("BUG: kernel NULL pointer dereference, address: 0", "Oops: 0002 [#1] SMP")},
-			Crash, "kernel reported BUG: kernel NULL pointer dereference (incomplete: the log ends inside the report)"},
-		{"warning in the window", "  - rmmod: m\n", guest.Response{Records: recs("WARNING: CPU: 0 PID: 1 at lib/x.c:1 f+0x1/0x2")}, Crash, "WARNING in f"},
-		{"killed without report", "  - insmod: m\n", guest.Response{Signal: "SIGKILL"}, Crash, "insmod was killed by SIGKILL"},
-		{"agent timeout", "  - insmod: m\n    timeout: 5s\n", guest.Response{Timeout: true}, Timeout, "did not finish within 5s"},
-		{"agent error", "  - insmod: m\n", guest.Response{Error: "no such file"}, Error, "guest agent: no such file"},
-		{"unordered", "  - insmod: m\n    log_any: ['^b$', '^a$']\n", guest.Response{Records: recs("a", "b")}, Pass, ""},
-		{"unordered missing", "  - insmod: m\n    log_any: ['^b$', '^c$']\n", guest.Response{Records: recs("a", "b")}, Fail, "/^c$/ did not appear"},
-		{"absent", "  - insmod: m\n    log_absent: ['leak']\n", guest.Response{Records: recs("a", "memory leak here")}, Fail, `"memory leak here" matches /leak/, which must not appear`},
-		{"absent and absent", "  - insmod: m\n    log_absent: ['leak']\n", guest.Response{Records: recs("a")}, Pass, ""},
-		{"absent, records dropped", "  - insmod: m\n    log_absent: ['leak']\n", guest.Response{Records: recs("a"), Dropped: 5}, Fail, "log_absent cannot be checked: 5 records"},
-		{"expected line, records lost", "  - insmod: m\n    log: ['^z$']\n", guest.Response{Records: recs("a"), Lost: 3}, Fail, "(3 records of this step are missing"},
-		{"count", "  - insmod: m\n    log: [{match: '^x$', count: 2}]\n", guest.Response{Records: recs("x", "y", "x", "x")}, Fail, "appeared 3 times, expected 2"},
-		{"count ok", "  - insmod: m\n    log_any: [{match: '^x$', count: 3}]\n", guest.Response{Records: recs("x", "y", "x", "x")}, Pass, ""},
-		{"level", "  - insmod: m\n    log: [{match: '^x$', level: warning}]\n", guest.Response{Records: recs("x")}, Fail, "/^x$/ at level warning did not appear"},
-		{"level ok", "  - insmod: m\n    log: [{match: '^x$', level: info}]\n", guest.Response{Records: recs("x")}, Pass, ""},
-		{"capture", "  - insmod: m\n    log: ['^pid=(?P<pid>[0-9]+)$', '^again ${pid}$']\n", guest.Response{Records: recs("pid=42", "again 41", "again 42")}, Pass, ""},
-		{"capture mismatch", "  - insmod: m\n    log: ['^pid=(?P<pid>[0-9]+)$', '^again ${pid}$']\n", guest.Response{Records: recs("pid=42", "again 41")}, Fail, `/^again 42$/`},
-		{"new taint", "  - insmod: m\n", guest.Response{TaintBefore: 0, TaintAfter: 1<<12 | 1<<9}, Fail, "tainted the kernel: W (kernel warning)"},
-		{"out-of-tree taint", "  - insmod: m\n", guest.Response{TaintBefore: 0, TaintAfter: 1<<12 | 1<<13}, Pass, ""},
-		{"expected signal", "  - insmod: m\n    expect: SIGKILL\n", guest.Response{Signal: "SIGKILL"}, Pass, ""},
-		{"run exit 0", "  - run: [true]\n", guest.Response{Exit: intp(0)}, Pass, ""},
-		{"run exit 1", "  - run: [false]\n", guest.Response{Exit: intp(1), Stderr: "why"}, Fail, "run exited with status 1, expected 0; its standard error:\nwhy"},
-		{"run expected exit", "  - run: 'exit 4'\n    exit: 4\n", guest.Response{Exit: intp(4)}, Pass, ""},
-		{"run killed", "  - run: [x]\n", guest.Response{Signal: "SIGKILL"}, Fail, "run was killed by SIGKILL, expected success"},
-		{"run expected kill", "  - run: [x]\n    expect: SIGKILL\n", guest.Response{Signal: "SIGKILL"}, Pass, ""},
-		{"run expected kill, exited", "  - run: [x]\n    expect: SIGKILL\n", guest.Response{Exit: intp(0)}, Fail, "run exited with status 0, expected SIGKILL"},
-		{"run not found", "  - run: [x]\n", guest.Response{Errno: "ENOENT"}, Fail, "run failed with ENOENT"},
-		{"stdout", "  - run: [x]\n    stdout: '^b$'\n", guest.Response{Exit: intp(0), Stdout: "a\nb\n"}, Pass, ""},
-		{"stdout mismatch", "  - run: [x]\n    stdout: '^c$'\n", guest.Response{Exit: intp(0), Stdout: "a\nb\n"}, Fail, "output does not match /^c$/"},
-		{"read content", "  - read: /proc/x\n    content: '^v=[0-9]+$'\n", guest.Response{Data: []byte("a\nv=12\n")}, Pass, ""},
-		{"read content mismatch", "  - read: /proc/x\n    content: '^v=[0-9]+$'\n", guest.Response{Data: []byte("v=x")}, Fail, `/proc/x holds "v=x"`},
-		{"ktap pass", "  - insmod: m\n    ktap: true\n", guest.Response{Records: recs("KTAP version 1", "1..2", "ok 1 a", "ok 2 b # SKIP no")}, Pass, ""},
-		{"ktap fail", "  - insmod: m\n    ktap: true\n", guest.Response{Records: recs("KTAP version 1", "1..2", "ok 1 a", "not ok 2 b")}, Fail, "KTAP: 1 of 2 cases failed: b FAIL"},
-		{"ktap missing", "  - insmod: m\n    ktap: true\n", guest.Response{Records: recs("KTAP version 1", "1..3", "ok 1 a")}, Fail, "#2 MISSING"},
-		{"ktap absent", "  - insmod: m\n    ktap: true\n", guest.Response{Records: recs("hello")}, Fail, "printed no KTAP"},
-		{"write errno", "  - write: /proc/x\n    data: '1'\n", guest.Response{Errno: "EINVAL"}, Fail, "write failed with EINVAL"},
-		{"ktap step may add N", "  - insmod: m\n    ktap: true\n", guest.Response{Records: recs("KTAP version 1", "1..1", "ok 1 a"), TaintAfter: 1<<12 | 1<<18}, Pass, ""},
-		{"N without ktap", "  - insmod: m\n", guest.Response{TaintAfter: 1<<12 | 1<<18}, Fail, "tainted the kernel: N (in-kernel test); list the flags under taint: if that is intended (N: the step ran KUnit tests; say ktap: true"},
-		{"ktap step, other taint", "  - insmod: m\n    ktap: true\n", guest.Response{Records: recs("KTAP version 1", "1..1", "ok 1 a"), TaintAfter: 1<<18 | 1<<9}, Fail, "tainted the kernel: W (kernel warning); list"},
+			result.Crash, "kernel reported BUG: kernel NULL pointer dereference (incomplete: the log ends inside the report)"},
+		{"warning in the window", "  - rmmod: m\n", guest.Response{Records: recs("WARNING: CPU: 0 PID: 1 at lib/x.c:1 f+0x1/0x2")}, result.Crash, "WARNING in f"},
+		{"killed without report", "  - insmod: m\n", guest.Response{Signal: "SIGKILL"}, result.Crash, "insmod was killed by SIGKILL"},
+		{"agent timeout", "  - insmod: m\n    timeout: 5s\n", guest.Response{Timeout: true}, result.Timeout, "did not finish within 5s"},
+		{"agent error", "  - insmod: m\n", guest.Response{Error: "no such file"}, result.Error, "guest agent: no such file"},
+		{"unordered", "  - insmod: m\n    log_any: ['^b$', '^a$']\n", guest.Response{Records: recs("a", "b")}, result.Pass, ""},
+		{"unordered missing", "  - insmod: m\n    log_any: ['^b$', '^c$']\n", guest.Response{Records: recs("a", "b")}, result.Fail, "/^c$/ did not appear"},
+		{"absent", "  - insmod: m\n    log_absent: ['leak']\n", guest.Response{Records: recs("a", "memory leak here")}, result.Fail, `"memory leak here" matches /leak/, which must not appear`},
+		{"absent and absent", "  - insmod: m\n    log_absent: ['leak']\n", guest.Response{Records: recs("a")}, result.Pass, ""},
+		{"absent, records dropped", "  - insmod: m\n    log_absent: ['leak']\n", guest.Response{Records: recs("a"), Dropped: 5}, result.Fail, "log_absent cannot be checked: 5 records"},
+		{"expected line, records lost", "  - insmod: m\n    log: ['^z$']\n", guest.Response{Records: recs("a"), Lost: 3}, result.Fail, "(3 records of this step are missing"},
+		{"count", "  - insmod: m\n    log: [{match: '^x$', count: 2}]\n", guest.Response{Records: recs("x", "y", "x", "x")}, result.Fail, "appeared 3 times, expected 2"},
+		{"count ok", "  - insmod: m\n    log_any: [{match: '^x$', count: 3}]\n", guest.Response{Records: recs("x", "y", "x", "x")}, result.Pass, ""},
+		{"level", "  - insmod: m\n    log: [{match: '^x$', level: warning}]\n", guest.Response{Records: recs("x")}, result.Fail, "/^x$/ at level warning did not appear"},
+		{"level ok", "  - insmod: m\n    log: [{match: '^x$', level: info}]\n", guest.Response{Records: recs("x")}, result.Pass, ""},
+		{"capture", "  - insmod: m\n    log: ['^pid=(?P<pid>[0-9]+)$', '^again ${pid}$']\n", guest.Response{Records: recs("pid=42", "again 41", "again 42")}, result.Pass, ""},
+		{"capture mismatch", "  - insmod: m\n    log: ['^pid=(?P<pid>[0-9]+)$', '^again ${pid}$']\n", guest.Response{Records: recs("pid=42", "again 41")}, result.Fail, `/^again 42$/`},
+		{"new taint", "  - insmod: m\n", guest.Response{TaintBefore: 0, TaintAfter: 1<<12 | 1<<9}, result.Fail, "tainted the kernel: W (kernel warning)"},
+		{"out-of-tree taint", "  - insmod: m\n", guest.Response{TaintBefore: 0, TaintAfter: 1<<12 | 1<<13}, result.Pass, ""},
+		{"expected signal", "  - insmod: m\n    expect: SIGKILL\n", guest.Response{Signal: "SIGKILL"}, result.Pass, ""},
+		{"run exit 0", "  - run: [true]\n", guest.Response{Exit: intp(0)}, result.Pass, ""},
+		{"run exit 1", "  - run: [false]\n", guest.Response{Exit: intp(1), Stderr: "why"}, result.Fail, "run exited with status 1, expected 0; its standard error:\nwhy"},
+		{"run expected exit", "  - run: 'exit 4'\n    exit: 4\n", guest.Response{Exit: intp(4)}, result.Pass, ""},
+		{"run killed", "  - run: [x]\n", guest.Response{Signal: "SIGKILL"}, result.Fail, "run was killed by SIGKILL, expected success"},
+		{"run expected kill", "  - run: [x]\n    expect: SIGKILL\n", guest.Response{Signal: "SIGKILL"}, result.Pass, ""},
+		{"run expected kill, exited", "  - run: [x]\n    expect: SIGKILL\n", guest.Response{Exit: intp(0)}, result.Fail, "run exited with status 0, expected SIGKILL"},
+		{"run not found", "  - run: [x]\n", guest.Response{Errno: "ENOENT"}, result.Fail, "run failed with ENOENT"},
+		{"stdout", "  - run: [x]\n    stdout: '^b$'\n", guest.Response{Exit: intp(0), Stdout: "a\nb\n"}, result.Pass, ""},
+		{"stdout mismatch", "  - run: [x]\n    stdout: '^c$'\n", guest.Response{Exit: intp(0), Stdout: "a\nb\n"}, result.Fail, "output does not match /^c$/"},
+		{"read content", "  - read: /proc/x\n    content: '^v=[0-9]+$'\n", guest.Response{Data: []byte("a\nv=12\n")}, result.Pass, ""},
+		{"read content mismatch", "  - read: /proc/x\n    content: '^v=[0-9]+$'\n", guest.Response{Data: []byte("v=x")}, result.Fail, `/proc/x holds "v=x"`},
+		{"ktap pass", "  - insmod: m\n    ktap: true\n", guest.Response{Records: recs("KTAP version 1", "1..2", "ok 1 a", "ok 2 b # SKIP no")}, result.Pass, ""},
+		{"ktap fail", "  - insmod: m\n    ktap: true\n", guest.Response{Records: recs("KTAP version 1", "1..2", "ok 1 a", "not ok 2 b")}, result.Fail, "KTAP: 1 of 2 cases failed: b FAIL"},
+		{"ktap missing", "  - insmod: m\n    ktap: true\n", guest.Response{Records: recs("KTAP version 1", "1..3", "ok 1 a")}, result.Fail, "#2 MISSING"},
+		{"ktap absent", "  - insmod: m\n    ktap: true\n", guest.Response{Records: recs("hello")}, result.Fail, "printed no KTAP"},
+		{"write errno", "  - write: /proc/x\n    data: '1'\n", guest.Response{Errno: "EINVAL"}, result.Fail, "write failed with EINVAL"},
+		{"ktap step may add N", "  - insmod: m\n    ktap: true\n", guest.Response{Records: recs("KTAP version 1", "1..1", "ok 1 a"), TaintAfter: 1<<12 | 1<<18}, result.Pass, ""},
+		{"N without ktap", "  - insmod: m\n", guest.Response{TaintAfter: 1<<12 | 1<<18}, result.Fail, "tainted the kernel: N (in-kernel test); list the flags under taint: if that is intended (N: the step ran KUnit tests; say ktap: true"},
+		{"ktap step, other taint", "  - insmod: m\n    ktap: true\n", guest.Response{Records: recs("KTAP version 1", "1..1", "ok 1 a"), TaintAfter: 1<<18 | 1<<9}, result.Fail, "tainted the kernel: W (kernel warning); list"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -111,31 +112,31 @@ func TestJudgeAllowedCrash(t *testing.T) {
 	step := "  - insmod: crashers\n    log: ['^crashers: done$']\n"
 	for _, c := range []struct {
 		head    string
-		outcome Outcome
+		outcome result.Outcome
 	}{
-		{"", Crash},
-		{"allow: [{kind: WARNING}]\n", Pass},
-		{"allow: [{kind: WARNING, match: crashers_warn}]\n", Pass},
-		{"allow: [{match: 'in crashers_warn'}]\n", Pass},
-		{"allow: [{kind: WARNING, match: other_func}]\n", Crash},
-		{"allow: [{kind: BUG}]\n", Crash},
+		{"", result.Crash},
+		{"allow: [{kind: WARNING}]\n", result.Pass},
+		{"allow: [{kind: WARNING, match: crashers_warn}]\n", result.Pass},
+		{"allow: [{match: 'in crashers_warn'}]\n", result.Pass},
+		{"allow: [{kind: WARNING, match: other_func}]\n", result.Crash},
+		{"allow: [{kind: BUG}]\n", result.Crash},
 	} {
 		r := NewJudge(loadSpec(t, c.head, step)).Step(1, warn)
 		if r.Outcome != c.outcome {
 			t.Errorf("with %q: %s %q, want %s", c.head, r.Outcome, r.Reason, c.outcome)
 		}
-		if c.outcome == Pass && len(r.Allowed) != 1 {
+		if c.outcome == result.Pass && len(r.Allowed) != 1 {
 			t.Errorf("with %q: allowed reports %+v, want the warning", c.head, r.Allowed)
 		}
 	}
 	// An allowed oops kills insmod: the spec says so with expect: SIGKILL.
 	oops := guest.Response{Signal: "SIGSEGV", TaintAfter: 1 << 7, Records: recs("kernel BUG at crashers.c:35!", "Internal error: Oops - BUG: 00000000f2000800 [#1] SMP")}
 	r := NewJudge(loadSpec(t, "allow: [{kind: BUG}]\n", "  - insmod: crashers\n")).Step(1, oops)
-	if r.Outcome != Crash || !strings.Contains(r.Reason, "say expect: SIGSEGV") {
+	if r.Outcome != result.Crash || !strings.Contains(r.Reason, "say expect: SIGSEGV") {
 		t.Errorf("allowed oops without expect: %s %q", r.Outcome, r.Reason)
 	}
 	r = NewJudge(loadSpec(t, "allow: [{kind: BUG}]\n", "  - insmod: crashers\n    expect: SIGSEGV\n")).Step(1, oops)
-	if r.Outcome != Pass {
+	if r.Outcome != result.Pass {
 		t.Errorf("allowed oops with expect: SIGSEGV: %s %q", r.Outcome, r.Reason)
 	}
 }
@@ -143,18 +144,18 @@ func TestJudgeAllowedCrash(t *testing.T) {
 func intp(i int) *int { return &i }
 
 func TestResultAddKeepsFirstWorst(t *testing.T) {
-	r := Result{Outcome: Pass}
-	r.Add(StepResult{Index: 1, Step: "insmod a", Outcome: Pass})
-	r.Add(StepResult{Index: 2, Step: "insmod b", Line: 7, Outcome: Fail, Reason: "nope", Records: recs("l1", "l2")})
-	r.Add(StepResult{Index: 3, Step: "rmmod b", Outcome: Fail, Reason: "later"})
-	if r.Outcome != Fail || r.Reason != "step 2 (insmod b): nope" || r.Line != 7 {
+	r := Result{Outcome: result.Pass}
+	r.Add(StepResult{Index: 1, Step: "insmod a", Outcome: result.Pass})
+	r.Add(StepResult{Index: 2, Step: "insmod b", Line: 7, Outcome: result.Fail, Reason: "nope", Records: recs("l1", "l2")})
+	r.Add(StepResult{Index: 3, Step: "rmmod b", Outcome: result.Fail, Reason: "later"})
+	if r.Outcome != result.Fail || r.Reason != "step 2 (insmod b): nope" || r.Line != 7 {
 		t.Errorf("result = %s %q line %d", r.Outcome, r.Reason, r.Line)
 	}
 	if strings.Join(r.Excerpt, ",") != "l1,l2" {
 		t.Errorf("excerpt = %q", r.Excerpt)
 	}
-	r.Add(StepResult{Index: 4, Step: "rmmod c", Outcome: Crash, Reason: "boom"})
-	if r.Outcome != Crash || !strings.HasPrefix(r.Reason, "step 4") {
+	r.Add(StepResult{Index: 4, Step: "rmmod c", Outcome: result.Crash, Reason: "boom"})
+	if r.Outcome != result.Crash || !strings.HasPrefix(r.Reason, "step 4") {
 		t.Errorf("a worse later step must win: %s %q", r.Outcome, r.Reason)
 	}
 	if len(r.Steps) != 4 {
@@ -163,20 +164,36 @@ func TestResultAddKeepsFirstWorst(t *testing.T) {
 }
 
 func TestWorse(t *testing.T) {
-	if Worse(Pass, Fail) != Fail || Worse(Crash, Fail) != Crash || Worse(Skip, Pass) != Skip {
+	if result.Worse(result.Pass, result.Fail) != result.Fail || result.Worse(result.Crash, result.Fail) != result.Crash || result.Worse(result.Skip, result.Pass) != result.Skip {
 		t.Error("Worse does not order outcomes")
 	}
 }
 
 // A wait step's expectations see the kernel log of its program's whole
-// life, whichever step's window a line fell in.
+// life, whichever step's window a line fell in, and nothing before it.
 func TestJudgeWaitWindow(t *testing.T) {
-	s := loadSpec(t, "", "  - run: [x]\n    background: b\n  - sleep: 1s\n  - wait: b\n    log: ['^started$', '^interrupted$']\n    log_absent: ['^before$']\n")
-	j := NewJudge(s)
-	steps := []guest.Response{{Records: recs("started")}, {Records: recs("interrupted")}, {Exit: intp(0)}}
-	for i, resp := range steps {
-		if r := j.Step(i+1, resp); r.Outcome != Pass {
-			t.Fatalf("step %d: %s %q", i+1, r.Outcome, r.Reason)
+	// "before" is logged by the step ahead of the program's start: a
+	// judge that gave the wait step the whole test's log would see it.
+	steps := []guest.Response{{Records: recs("before")}, {Records: recs("started")}, {Records: recs("interrupted")}, {Exit: intp(0)}}
+	for _, c := range []struct {
+		absent  string
+		outcome result.Outcome
+		reason  string
+	}{
+		{"'^before$'", result.Pass, ""},
+		// A line of the sleep step's window is in the program's life.
+		{"'^interrupted$'", result.Fail, `"interrupted" matches /^interrupted$/, which must not appear`},
+	} {
+		s := loadSpec(t, "", "  - insmod: m\n  - run: [x]\n    background: b\n  - sleep: 1s\n  - wait: b\n"+
+			"    log: ['^started$', '^interrupted$']\n    log_absent: ["+c.absent+"]\n")
+		j := NewJudge(s)
+		for i, resp := range steps[:len(steps)-1] {
+			if r := j.Step(i+1, resp); r.Outcome != result.Pass {
+				t.Fatalf("log_absent %s: step %d: %s %q", c.absent, i+1, r.Outcome, r.Reason)
+			}
+		}
+		if r := j.Step(len(steps), steps[len(steps)-1]); r.Outcome != c.outcome || !strings.Contains(r.Reason, c.reason) {
+			t.Errorf("wait step with log_absent %s: %s %q, want %s containing %q", c.absent, r.Outcome, r.Reason, c.outcome, c.reason)
 		}
 	}
 }
@@ -184,7 +201,7 @@ func TestJudgeWaitWindow(t *testing.T) {
 // taint: [N] allows N on any step.
 func TestJudgeTaintListed(t *testing.T) {
 	s := loadSpec(t, "taint: [N]\n", "  - insmod: m\n")
-	if r := NewJudge(s).Step(1, guest.Response{TaintAfter: 1 << 18}); r.Outcome != Pass {
+	if r := NewJudge(s).Step(1, guest.Response{TaintAfter: 1 << 18}); r.Outcome != result.Pass {
 		t.Errorf("Step = %s %q, want PASS", r.Outcome, r.Reason)
 	}
 }
@@ -210,7 +227,7 @@ func TestJudgeKUnit61(t *testing.T) {
 	s := loadSpec(t, "", "  - insmod: demo_test\n    ktap: true\n")
 	r := NewJudge(s).Step(1, guest.Response{Records: records, TaintAfter: 1<<12 | 1<<18})
 	want := "KTAP: 1 of 3 cases failed: demo.demo_mul FAIL (demo_mul: EXPECTATION FAILED at /tmp/lkm/demo_test.c:21; Expected demo_mul(2, 3) == 7, but; demo_mul(2, 3) == 6)"
-	if r.Outcome != Fail || r.Reason != want {
+	if r.Outcome != result.Fail || r.Reason != want {
 		t.Errorf("Step = %s %q, want FAIL %q", r.Outcome, r.Reason, want)
 	}
 	if len(r.Cases) != 3 || r.Cases[0].Path != "demo.demo_add" || r.Cases[2].Outcome != "SKIP" {
@@ -229,7 +246,7 @@ func TestJudgeKUnit61(t *testing.T) {
 		"ok 1 demo",
 	)
 	r = NewJudge(s).Step(1, guest.Response{Records: records, TaintAfter: 1<<12 | 1<<18})
-	if r.Outcome != Pass || len(r.Cases) != 3 {
+	if r.Outcome != result.Pass || len(r.Cases) != 3 {
 		t.Errorf("fixed: %s %q, cases %+v", r.Outcome, r.Reason, r.Cases)
 	}
 }

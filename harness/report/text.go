@@ -1,0 +1,126 @@
+package report
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/lkmtest/lkmtest/harness/result"
+)
+
+// Summary is a test's one-line verdict: "FAIL    hello [6.1.192 x86_64]:
+// step 2 (...): ...".
+func Summary(t result.Test) string {
+	s := fmt.Sprintf("%-7s %s [%s %s]", t.Outcome, t.Test, t.Kernel, t.Arch)
+	if t.SpecLess {
+		s += " (no test.yaml: smoke test)"
+	}
+	if t.Reason != "" {
+		s += ": " + t.Reason
+	}
+	return s
+}
+
+// Indent prefixes each line.
+func Indent(lines []string, prefix string) string {
+	return prefix + strings.Join(lines, "\n"+prefix)
+}
+
+// testMajor is the results test by test (in the order tests first
+// appear), each test's in cell order.
+func (r *Run) testMajor() []result.Test {
+	var names []string
+	byName := map[string][]result.Test{}
+	for _, t := range r.Results {
+		if _, ok := byName[t.Test]; !ok {
+			names = append(names, t.Test)
+		}
+		byName[t.Test] = append(byName[t.Test], t)
+	}
+	var out []result.Test
+	for _, n := range names {
+		out = append(out, byName[n]...)
+	}
+	return out
+}
+
+// WriteTable writes the matrix: a row per test, a column per cell as
+// asked (a test's kernel variant shows in its base cell's column).
+func (r *Run) WriteTable(w io.Writer) error {
+	var cols []string
+	for _, c := range r.Cells {
+		if c.Variant == "" {
+			cols = append(cols, c.Label())
+		}
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 3, ' ', 0)
+	fmt.Fprint(tw, "TEST")
+	for _, c := range cols {
+		fmt.Fprintf(tw, "\t%s", c)
+	}
+	fmt.Fprintln(tw)
+	var names []string
+	cell := map[string]map[string]result.Test{}
+	for _, t := range r.testMajor() {
+		if cell[t.Test] == nil {
+			names = append(names, t.Test)
+			cell[t.Test] = map[string]result.Test{}
+		}
+		cell[t.Test][t.CellOf().Base().Label()] = t
+	}
+	for _, n := range names {
+		name := n
+		for _, t := range cell[n] {
+			if t.SpecLess {
+				name += " (no spec)"
+				break
+			}
+		}
+		fmt.Fprint(tw, name)
+		for _, c := range cols {
+			t, ok := cell[n][c]
+			switch {
+			case !ok:
+				fmt.Fprint(tw, "\t-")
+			case t.DurationNS > 0:
+				fmt.Fprintf(tw, "\t%s %.1fs", t.Outcome, time.Duration(t.DurationNS).Seconds())
+			default:
+				fmt.Fprintf(tw, "\t%s", t.Outcome)
+			}
+		}
+		fmt.Fprintln(tw)
+	}
+	return tw.Flush()
+}
+
+// WriteText writes a line per test (only the failed ones with
+// onlyFailures), each failure's spec line, kernel log excerpt and logs,
+// and the totals.
+func (r *Run) WriteText(w io.Writer, onlyFailures bool) error {
+	for _, t := range r.testMajor() {
+		bad := t.Outcome.Failed()
+		if !onlyFailures || bad {
+			fmt.Fprintf(w, "%s (%.1fs)\n", Summary(t), time.Duration(t.DurationNS).Seconds())
+			for _, c := range t.Cases() {
+				line := fmt.Sprintf("    %-7s %s", c.Outcome, c.Name)
+				if c.Reason != "" && c.Outcome != string(result.Pass) {
+					line += ": " + c.Reason
+				}
+				fmt.Fprintln(w, line)
+			}
+		}
+		if bad {
+			if t.Line > 0 {
+				fmt.Fprintf(w, "    at %s:%d\n", t.File, t.Line)
+			}
+			if len(t.Excerpt) > 0 {
+				fmt.Fprintf(w, "    kernel log:\n%s\n", Indent(t.Excerpt, "      | "))
+			}
+			fmt.Fprintf(w, "    logs: %s\n", t.Dir)
+		}
+	}
+	_, err := fmt.Fprintf(w, "%d passed, %d failed, %d skipped\n", r.Totals.Passed, r.Totals.Failed, r.Totals.Skipped)
+	return err
+}
