@@ -24,7 +24,7 @@ var vmStarted func(s *spec.Spec, vm *qemu.VM)
 
 // stepGrace is how long the host waits past a step's own timeout before it
 // gives up on the agent.
-const stepGrace = 5 * time.Second
+var stepGrace = 5 * time.Second
 
 // shutdownWait bounds the agent's answer to the final shutdown request.
 const shutdownWait = 10 * time.Second

@@ -1,0 +1,202 @@
+package harness
+
+import (
+	"context"
+	"errors"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/lkmtest/lkmtest/harness/arch"
+	"github.com/lkmtest/lkmtest/harness/boot"
+	"github.com/lkmtest/lkmtest/harness/guest"
+	"github.com/lkmtest/lkmtest/harness/kbuild"
+	"github.com/lkmtest/lkmtest/harness/modbuild"
+	"github.com/lkmtest/lkmtest/harness/result"
+	"github.com/lkmtest/lkmtest/harness/spec"
+	"github.com/lkmtest/lkmtest/qemu"
+)
+
+// These tests run RunTest against a fake boot: no QEMU, no kernel. The
+// fake VM's agent answers as a script says, so the runner's decisions
+// (a module error before boot, TIMEOUT against LOST and CRASH, deadlines)
+// are tested alone.
+
+// fakeVM is a boot.VM whose agent is a goroutine.
+type fakeVM struct {
+	host, guest net.Conn
+	done        chan struct{}
+	once        sync.Once
+	exit        qemu.Exit
+	stopped     bool
+}
+
+func newFakeVM() *fakeVM {
+	h, g := net.Pipe()
+	return &fakeVM{host: h, guest: g, done: make(chan struct{})}
+}
+
+func (v *fakeVM) Agent() net.Conn          { return v.host }
+func (v *fakeVM) Done() <-chan struct{}    { return v.done }
+func (v *fakeVM) Wait() qemu.Exit          { <-v.done; return v.exit }
+func (v *fakeVM) Stop()                    { v.end(qemu.Exit{Code: -1, Stopped: true}) }
+func (v *fakeVM) end(e qemu.Exit)          { v.once.Do(func() { v.exit = e; v.guest.Close(); close(v.done) }) }
+func (v *fakeVM) stoppedByHost() bool      { <-v.done; return v.exit.Stopped }
+func (v *fakeVM) answerTo(req guest.Request) {}
+
+// fakeAgent is the guest side: hello (unless silent), then answer decides
+// each request's fate: a response, nil for no answer, or ending the VM.
+type fakeAgent struct {
+	silent bool
+	answer func(vm *fakeVM, req guest.Request) *guest.Response
+	reqs   chan guest.Request
+}
+
+func (a *fakeAgent) run(vm *fakeVM) {
+	conn := guest.NewConn(vm.guest)
+	if !a.silent {
+		_ = conn.Send(guest.Hello{})
+	}
+	for {
+		var req guest.Request
+		if conn.Recv(&req) != nil {
+			return
+		}
+		if a.reqs != nil {
+			a.reqs <- req
+		}
+		if req.Op == guest.OpPut || req.Op == guest.OpShutdown {
+			_ = conn.Send(guest.Response{ID: req.ID})
+			continue
+		}
+		if resp := a.answer(vm, req); resp != nil {
+			resp.ID = req.ID
+			_ = conn.Send(resp)
+		}
+	}
+}
+
+// fakeTarget is a target whose VMs are fake and whose modules build as
+// build says.
+func fakeTarget(t *testing.T, agent *fakeAgent, console string, build func() modbuild.Set) (*Target, *[]*fakeVM) {
+	t.Helper()
+	var vms []*fakeVM
+	tg := &Target{Kernel: &kbuild.Kernel{BuildDir: t.TempDir(), Meta: kbuild.Metadata{KernelVersion: "6.1.192"}},
+		Options: &Options{Out: t.TempDir(), Arch: arch.X86_64, Kernel: "6.1"}}
+	tg.start = func(ctx context.Context, cfg boot.Config) (*boot.Session, error) {
+		if err := os.WriteFile(filepath.Join(cfg.Dir, "console.log"), []byte(console), 0o600); err != nil {
+			return nil, err
+		}
+		vm := newFakeVM()
+		vms = append(vms, vm)
+		go agent.run(vm)
+		return boot.NewSession(vm, cfg.Dir, false), nil
+	}
+	tg.build = func(context.Context, *spec.Spec, string) modbuild.Set {
+		set := build()
+		set.Done = time.Now()
+		return set
+	}
+	return tg, &vms
+}
+
+func fakeSpec(t *testing.T, text string) *spec.Spec {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), spec.FileName)
+	if err := os.WriteFile(p, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s, err := spec.Load(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func builtHello() modbuild.Set {
+	return modbuild.Set{Modules: map[string]string{"hello": "/dev/null"}}
+}
+
+const oneStep = "name: fake\nsteps:\n  - insmod: hello\n    timeout: 2s\n"
+
+// A module that does not compile ends the test at once, as ERROR of the
+// modules stage, even when the guest never says hello.
+func TestFakeModuleErrorBeforeBoot(t *testing.T) {
+	tg, vms := fakeTarget(t, &fakeAgent{silent: true}, "", func() modbuild.Set {
+		return modbuild.Set{Err: errors.New("build module /m: m.c:3:1: error: expected ';'")}
+	})
+	r := RunTest(context.Background(), tg, fakeSpec(t, oneStep))
+	if r.Outcome != result.Error || r.Stage != result.StageModules || !strings.Contains(r.Reason, "m.c:3:1: error") {
+		t.Fatalf("got %s (stage %q): %s; want ERROR of the modules stage naming the compiler error", r.Outcome, r.Stage, r.Reason)
+	}
+	if len(*vms) != 1 || !(*vms)[0].stoppedByHost() {
+		t.Errorf("the VM started for the test was not stopped")
+	}
+}
+
+// A guest that stops answering in a step: TIMEOUT when its console holds
+// no crash report, CRASH when it does; a VM that goes away is LOST.
+func TestFakeTimeoutLostCrash(t *testing.T) {
+	old := stepGrace
+	stepGrace = 100 * time.Millisecond
+	defer func() { stepGrace = old }()
+	silent := func(*fakeVM, guest.Request) *guest.Response { return nil }
+	gone := func(vm *fakeVM, _ guest.Request) *guest.Response {
+		vm.end(qemu.Exit{Code: 1, Stderr: "qemu: terminating on signal 9"})
+		return nil
+	}
+	lockup := "[    1.0] Run /init as init process\n[    5.1] watchdog: BUG: soft lockup - CPU#0 stuck for 4s! [insmod:27]\n[    5.1] Modules linked in: hello(O)\n"
+	for _, c := range []struct {
+		name    string
+		answer  func(*fakeVM, guest.Request) *guest.Response
+		console string
+		want    result.Outcome
+		reason  string
+	}{
+		{"silent guest", silent, "[    1.0] Run /init as init process\n", result.Timeout, "did not finish within 2s"},
+		{"silent guest with a lockup report", silent, lockup, result.Crash, "soft lockup"},
+		{"VM gone", gone, "[    1.0] Run /init as init process\n", result.Lost, "the VM went away during the step"},
+		{"VM gone after a lockup report", gone, lockup, result.Crash, "soft lockup"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			tg, _ := fakeTarget(t, &fakeAgent{answer: c.answer}, c.console, builtHello)
+			r := RunTest(context.Background(), tg, fakeSpec(t, oneStep))
+			if r.Outcome != c.want || !strings.Contains(r.Reason, c.reason) {
+				t.Fatalf("got %s: %s; want %s naming %q", r.Outcome, r.Reason, c.want, c.reason)
+			}
+			if len(r.Steps) != 1 || r.Steps[0].Outcome != c.want || r.Line != r.Steps[0].Line {
+				t.Errorf("the step in progress: %+v; want it %s and the test's line on it", r.Steps, c.want)
+			}
+		})
+	}
+}
+
+// A step's time is bounded by what is left of the test's: a test timeout
+// of 3s leaves less than a step's own 30s default.
+func TestFakeDeadlines(t *testing.T) {
+	reqs := make(chan guest.Request, 16)
+	ok := func(*fakeVM, guest.Request) *guest.Response { return &guest.Response{} }
+	tg, _ := fakeTarget(t, &fakeAgent{answer: ok, reqs: reqs}, "", builtHello)
+	s := fakeSpec(t, "name: fake\ntimeout: 3s\nsteps:\n  - insmod: hello\n")
+	r := RunTest(context.Background(), tg, s)
+	if r.Outcome != result.Pass {
+		t.Fatalf("got %s: %s", r.Outcome, r.Reason)
+	}
+	close(reqs)
+	var step *guest.Request
+	for req := range reqs {
+		if req.Op == guest.OpInsmod {
+			step = &req
+		}
+	}
+	if step == nil || step.TimeoutMS <= 0 || step.TimeoutMS > 3000 {
+		t.Fatalf("insmod request %+v: want a timeout within the test's 3s", step)
+	}
+	if step.Path != modbuild.GuestModuleDir+"/hello.ko" {
+		t.Errorf("insmod path %q", step.Path)
+	}
+}
