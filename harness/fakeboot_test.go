@@ -40,12 +40,12 @@ func newFakeVM() *fakeVM {
 	return &fakeVM{host: h, guest: g, done: make(chan struct{})}
 }
 
-func (v *fakeVM) Agent() net.Conn            { return v.host }
-func (v *fakeVM) Done() <-chan struct{}      { return v.done }
-func (v *fakeVM) Wait() qemu.Exit            { <-v.done; return v.exit }
-func (v *fakeVM) Stop()                      { v.end(qemu.Exit{Code: -1, Stopped: true}) }
-func (v *fakeVM) end(e qemu.Exit)            { v.once.Do(func() { v.exit = e; v.guest.Close(); close(v.done) }) }
-func (v *fakeVM) stoppedByHost() bool        { <-v.done; return v.exit.Stopped }
+func (v *fakeVM) Agent() net.Conn       { return v.host }
+func (v *fakeVM) Done() <-chan struct{} { return v.done }
+func (v *fakeVM) Wait() qemu.Exit       { <-v.done; return v.exit }
+func (v *fakeVM) Stop()                 { v.end(qemu.Exit{Code: -1, Stopped: true}) }
+func (v *fakeVM) end(e qemu.Exit)       { v.once.Do(func() { v.exit = e; v.guest.Close(); close(v.done) }) }
+func (v *fakeVM) stoppedByHost() bool   { <-v.done; return v.exit.Stopped }
 
 // fakeAgent is the guest side: hello (unless silent), then answer decides
 // each request's fate: a response, nil for no answer, or ending the VM.

@@ -73,7 +73,8 @@ func VariantName(ref string) string {
 
 // Source resolves the kernel source tree of o.Kernel.
 func Source(ctx context.Context, o *Options) (*kbuild.Source, error) {
-	src, err := kbuild.Resolve(ctx, o.Cache, kbuild.SourceRequest{Kernel: o.Kernel, Local: o.KernelSrc, SHA256: o.KernelSHA256}, o.log())
+	src, err := kbuild.Resolve(ctx, o.Cache, kbuild.SourceRequest{Kernel: o.Kernel, Local: o.KernelSrc, SHA256: o.KernelSHA256,
+		Mirror: o.KernelMirror, DebianDir: o.DebianSrc}, o.log())
 	return src, inStage(result.StageResolve, err)
 }
 

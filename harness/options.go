@@ -48,6 +48,12 @@ type Options struct {
 	// NoProbeMemo turns the memo of kbuild's compiler probes off
 	// (LKMTEST_NO_PROBE_MEMO).
 	NoProbeMemo bool
+	// KernelMirror is the kernel.org download base URL
+	// (LKMTEST_KERNEL_MIRROR; "": kbuild.DefaultMirror).
+	KernelMirror string
+	// DebianSrc holds Debian's linux-source tarballs (LKMTEST_DEBIAN_SRC;
+	// "": kbuild.DebianSrcDir).
+	DebianSrc string
 	// AgentDir holds prebuilt guest agents, lkmtest-agent-<goarch>
 	// (LKMTEST_AGENT_DIR; "": built from SrcRoot).
 	AgentDir string

@@ -136,7 +136,7 @@ func pack(ctx context.Context, o *Options, path string) (string, error) {
 		data *[]byte
 		get  func() (string, error)
 	}{
-		{&init, func() (string, error) { return initramfs.Agent(ctx, o.Cache, o.Arch, o.SrcRoot, o.log()) }},
+		{&init, func() (string, error) { return initramfs.Agent(ctx, o.Cache, o.Arch, o.SrcRoot, o.AgentDir, o.log()) }},
 		{&child, func() (string, error) {
 			return modbuild.StaticC(ctx, o.Cache, o.Arch, initramfs.ChildName, initramfs.ChildSource, "initramfs/child/"+initramfs.ChildName+".c")
 		}},

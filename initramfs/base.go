@@ -124,15 +124,16 @@ func Base(ctx context.Context, c Store, arch arch.Arch, srcRoot string, log io.W
 var baseTags = []string{"goshsmall"}
 
 // Agent returns the guest agent binary for arch. It looks in order at
-// $LKMTEST_AGENT_DIR, lkmtest's source tree (building the agent into the
-// cache, keyed by its sources) and the directory of the running executable
-// (where "make" installs lkmtest-agent-<goarch>).
-func Agent(ctx context.Context, c Store, arch arch.Arch, srcRoot string, log io.Writer) (string, error) {
+// agentDir (prebuilt agents, lkmtest-agent-<goarch>; "" for none),
+// lkmtest's source tree (building the agent into the cache, keyed by its
+// sources) and the directory of the running executable (where "make"
+// installs lkmtest-agent-<goarch>).
+func Agent(ctx context.Context, c Store, arch arch.Arch, srcRoot, agentDir string, log io.Writer) (string, error) {
 	name := "lkmtest-agent-" + arch.Spec().GOARCH
-	if d := os.Getenv("LKMTEST_AGENT_DIR"); d != "" {
-		p := filepath.Join(d, name)
+	if agentDir != "" {
+		p := filepath.Join(agentDir, name)
 		if _, err := os.Stat(p); err != nil {
-			return "", fmt.Errorf("LKMTEST_AGENT_DIR: %w", err)
+			return "", fmt.Errorf("prebuilt guest agent (LKMTEST_AGENT_DIR): %w", err)
 		}
 		return p, nil
 	}

@@ -180,7 +180,7 @@ func TestKernelSrcConfig(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	src, err := kbuild.ResolveDebian(context.Background(), c, "6.1", io.Discard)
+	src, err := kbuild.ResolveDebian(context.Background(), c, "", "6.1", io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}

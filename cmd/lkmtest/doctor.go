@@ -38,7 +38,7 @@ func doctorChecks() []check {
 	for _, e := range hostdeps.For(debArch) {
 		if series, ok := strings.CutPrefix(e.Package, "linux-source-"); ok {
 			// kbuild reads the tarball where $LKMTEST_DEBIAN_SRC says.
-			e.File = kbuild.DebianTarball(series)
+			e.File = kbuild.DebianTarball(readEnv().debianSrc, series)
 		}
 		checks = append(checks, check{e.What, e.Find, e.Package})
 	}
@@ -121,7 +121,7 @@ func newDoctorCmd(c *common) *cobra.Command {
 				}
 			}
 			var other []string
-			src := sourceRoot()
+			src := sourceRoot(readEnv().src)
 			if where, err := checkGo(src); err == nil {
 				fmt.Fprintf(w, "ok       %-48s %s\n", goCheckName, where)
 			} else {

@@ -53,7 +53,7 @@ func (l *live) resize(width, rows int) {
 // unchanged and stderr, so that logs stay plain lines.
 func (c *common) liveView(ctx context.Context) (context.Context, io.Writer, func()) {
 	fd := int(os.Stderr.Fd())
-	if c.verbose || os.Getenv("CI") != "" || !term.IsTerminal(fd) {
+	if c.verbose || readEnv().ci || !term.IsTerminal(fd) {
 		return ctx, os.Stderr, func() {}
 	}
 	width, rows, _ := term.GetSize(fd)

@@ -113,7 +113,9 @@ shards' own runs annotated their failures).`,
 			}
 			// Annotations came from the runs themselves; the merge adds
 			// the summary of the whole.
-			githubSummary(m)
+			if env := readEnv(); env.githubActions {
+				githubSummary(m, env.githubStepSummary)
+			}
 			fmt.Fprintf(cmd.ErrOrStderr(), "merged reports: %s\n", filepath.Join(out, "results.json"))
 			return verdictExit(cmd.ErrOrStderr(), m.OK(), m.Totals.Passed, m.Totals.Skipped)
 		},

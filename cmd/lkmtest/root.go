@@ -165,22 +165,25 @@ func (c *common) options(cmd *cobra.Command, out string) (*harness.Options, []ha
 		}
 		extra = append(extra, frag)
 	}
+	env := readEnv()
 	return &harness.Options{
 		Extra: extra,
 		Cache: cd, Arch: arch.Arch(cells[0].Arch), Kernel: cells[0].Kernel, KernelSrc: c.kernelSrc, KernelSHA256: c.kernelSHA,
 		Accel: c.accel, Out: out, Jobs: c.jobs, VMs: c.jobs,
-		Log: os.Stderr, Verbose: c.verbose, SrcRoot: sourceRoot(),
+		Log: os.Stderr, Verbose: c.verbose, SrcRoot: sourceRoot(env.src),
+		KernelMirror: env.kernelMirror, DebianSrc: env.debianSrc, AgentDir: env.agentDir,
+		NoSnapshots: env.noSnapshot, NoProbeMemo: env.noProbeMemo,
 	}, cells, nil
 }
 
 // sourceRoot finds lkmtest's source tree (the guest agent and the u-root
-// image are built from it): $LKMTEST_SRC, else the working directory or one
+// image are built from it): src ($LKMTEST_SRC), else the working directory or one
 // above it, else the checkout the running binary was built in (make puts it
 // in <checkout>/bin), so that a module repository can run a checkout's
 // bin/lkmtest from its own directory.
-func sourceRoot() string {
-	if d := os.Getenv("LKMTEST_SRC"); d != "" {
-		return initramfs.SourceRoot(d)
+func sourceRoot(src string) string {
+	if src != "" {
+		return initramfs.SourceRoot(src)
 	}
 	if wd, err := os.Getwd(); err == nil {
 		if d := initramfs.SourceRoot(wd); d != "" {

@@ -220,30 +220,28 @@ func writeReports(dir string, rep *report.Run) error {
 // Actions. Annotations go to stdout when it carries text, else to stderr
 // (the runner reads workflow commands from both).
 func github(rep *report.Run, toStdout bool) {
-	if os.Getenv("GITHUB_ACTIONS") != "true" {
+	env := readEnv()
+	if !env.githubActions {
 		return
 	}
 	w := os.Stderr
 	if toStdout {
 		w = os.Stdout
 	}
-	root := os.Getenv("GITHUB_WORKSPACE")
+	root := env.githubWorkspace
 	if root == "" {
 		root, _ = os.Getwd()
 	}
 	for _, a := range rep.Annotations(root) {
 		fmt.Fprintln(w, a)
 	}
-	githubSummary(rep)
+	githubSummary(rep, env.githubStepSummary)
 }
 
 // githubSummary appends the run's Markdown summary to $GITHUB_STEP_SUMMARY
 // under GitHub Actions.
-func githubSummary(rep *report.Run) {
-	if os.Getenv("GITHUB_ACTIONS") != "true" {
-		return
-	}
-	if p := os.Getenv("GITHUB_STEP_SUMMARY"); p != "" {
+func githubSummary(rep *report.Run, p string) {
+	if p != "" {
 		f, err := os.OpenFile(p, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
 		if err != nil {
 			fmt.Fprintf(os.Stderr, "lkmtest: GITHUB_STEP_SUMMARY: %v\n", err)

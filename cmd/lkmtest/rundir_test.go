@@ -127,7 +127,7 @@ func TestKernelConfigRelativeOut(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	src, err := kbuild.ResolveDebian(context.Background(), c, "6.1", io.Discard)
+	src, err := kbuild.ResolveDebian(context.Background(), c, "", "6.1", io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}

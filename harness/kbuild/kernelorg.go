@@ -12,7 +12,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -104,9 +103,6 @@ func ResolveRelease(ctx context.Context, c *cache.Dir, version, sum, mirror stri
 	sum, err := releaseSum(version, sum)
 	if err != nil {
 		return nil, err
-	}
-	if mirror == "" {
-		mirror = os.Getenv("LKMTEST_KERNEL_MIRROR")
 	}
 	if mirror == "" {
 		mirror = DefaultMirror

@@ -28,15 +28,14 @@ type Source struct {
 // DebianVersions are the kernel series Debian ships as linux-source-<v>.
 var DebianVersions = []string{"6.1", "6.12"}
 
-// debianTarball is where linux-source-<v> installs its tarball.
-// DebianTarball is the path of Debian's linux-source-<series> tarball;
-// $LKMTEST_DEBIAN_SRC overrides /usr/src (tarballs copied elsewhere).
-func DebianTarball(series string) string { return debianTarball(series) }
+// DebianSrcDir is where linux-source-<series> installs its tarball.
+const DebianSrcDir = "/usr/src"
 
-func debianTarball(series string) string {
-	dir := os.Getenv("LKMTEST_DEBIAN_SRC")
+// DebianTarball is the path of Debian's linux-source-<series> tarball in
+// dir ("": DebianSrcDir; another for tarballs copied elsewhere).
+func DebianTarball(dir, series string) string {
 	if dir == "" {
-		dir = "/usr/src"
+		dir = DebianSrcDir
 	}
 	return filepath.Join(dir, fmt.Sprintf("linux-source-%s.tar.xz", series))
 }
@@ -52,6 +51,8 @@ type SourceRequest struct {
 	SHA256 string
 	// Mirror is the release download base URL (default DefaultMirror).
 	Mirror string
+	// DebianDir holds Debian's linux-source tarballs (default DebianSrcDir).
+	DebianDir string
 }
 
 // Check validates r's names without touching the disk or the network, so
@@ -105,16 +106,16 @@ func Resolve(ctx context.Context, c *cache.Dir, r SourceRequest, log io.Writer) 
 	case IsRelease(r.Kernel):
 		return ResolveRelease(ctx, c, r.Kernel, r.SHA256, r.Mirror, log)
 	}
-	return ResolveDebian(ctx, c, r.Kernel, log)
+	return ResolveDebian(ctx, c, r.DebianDir, r.Kernel, log)
 }
 
-// ResolveDebian unpacks Debian's linux-source-<series> tarball into the cache
-// (once) and returns the tree.
-func ResolveDebian(ctx context.Context, c *cache.Dir, series string, log io.Writer) (*Source, error) {
+// ResolveDebian unpacks Debian's linux-source-<series> tarball of dir (see
+// DebianTarball) into the cache (once) and returns the tree.
+func ResolveDebian(ctx context.Context, c *cache.Dir, dir, series string, log io.Writer) (*Source, error) {
 	if err := checkSeries(series); err != nil {
 		return nil, err
 	}
-	tarball := debianTarball(series)
+	tarball := DebianTarball(dir, series)
 	st, err := os.Stat(tarball)
 	if err != nil {
 		return nil, fmt.Errorf("kernel source %s: %w", series, &hostdeps.MissingTool{Tool: tarball, Package: "linux-source-" + series, Err: err})

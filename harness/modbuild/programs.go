@@ -10,6 +10,7 @@ import (
 
 	"github.com/lkmtest/lkmtest/harness/arch"
 	"github.com/lkmtest/lkmtest/harness/cache"
+	"github.com/lkmtest/lkmtest/harness/hostdeps"
 )
 
 // StaticC compiles one C source file into a static program for arch
@@ -20,7 +21,7 @@ func StaticC(ctx context.Context, c *cache.Dir, a arch.Arch, name string, code [
 	cc := a.CC()
 	id, err := cache.ToolID(cc)
 	if err != nil {
-		return "", fmt.Errorf("%s not found: install it with 'apt-get install %s' (or run 'make deps')", cc, a.CompilerPackage())
+		return "", &hostdeps.MissingTool{Tool: cc, Package: a.CompilerPackage(), Err: err}
 	}
 	dir, _, err := c.Ensure(ctx, "helpers", cache.Key("static-c/v1", name, string(code), id, string(a)), func(ctx context.Context, tmp string) error {
 		src := filepath.Join(tmp, name+".c")
@@ -32,7 +33,7 @@ func StaticC(ctx context.Context, c *cache.Dir, a arch.Arch, name string, code [
 		if err != nil {
 			hint := ""
 			if strings.Contains(string(out), "cannot find -lc") || strings.Contains(string(out), "stdio.h") {
-				hint = fmt.Sprintf(" (the static C library is missing: 'apt-get install %s', or run 'make deps')", a.LibcPackage())
+				hint = " (the static C library: " + (&hostdeps.MissingTool{Tool: "libc.a", Package: a.LibcPackage()}).Error() + ")"
 			}
 			// Point the compiler's messages at the user's file.
 			return fmt.Errorf("build %s: %v%s\n%s", srcPath, err, hint, strings.ReplaceAll(string(out), src, srcPath))

@@ -1,0 +1,40 @@
+package main
+
+import "os"
+
+// envVars are every environment variable lkmtest reads, with what it
+// does. readEnv is the only place that reads them, but XDG_CACHE_HOME,
+// which harness/cache reads when no --cache-dir is given (the README lists
+// them all; TestEnvDocumented checks).
+var envVars = []struct{ Name, What string }{
+	{"LKMTEST_SRC", "lkmtest's source tree, for the guest agent and the u-root image (default: found from the working directory or the binary)"},
+	{"LKMTEST_AGENT_DIR", "prebuilt guest agents lkmtest-agent-<goarch> to use instead of building them"},
+	{"LKMTEST_KERNEL_MIRROR", "base URL of kernel.org releases (a local mirror)"},
+	{"LKMTEST_DEBIAN_SRC", "directory of Debian's linux-source-<series>.tar.xz (default /usr/src)"},
+	{"LKMTEST_NO_SNAPSHOT", "1: boot every test VM instead of restoring a snapshot"},
+	{"LKMTEST_NO_PROBE_MEMO", "1: run kbuild's compiler probes on every module build"},
+	{"XDG_CACHE_HOME", "the cache is $XDG_CACHE_HOME/lkmtest (default ~/.cache/lkmtest; --cache-dir overrides)"},
+	{"CI", "set: plain progress lines instead of the live view"},
+	{"GITHUB_ACTIONS", "true: write annotations and the step summary"},
+	{"GITHUB_WORKSPACE", "the root annotations' paths are relative to"},
+	{"GITHUB_STEP_SUMMARY", "the file the Markdown summary is appended to"},
+}
+
+// environment is what the variables say.
+type environment struct {
+	src, agentDir, kernelMirror, debianSrc string
+	noSnapshot, noProbeMemo                bool
+	ci, githubActions                      bool
+	githubWorkspace, githubStepSummary     string
+}
+
+// readEnv reads every variable of envVars.
+func readEnv() environment {
+	return environment{
+		src: os.Getenv("LKMTEST_SRC"), agentDir: os.Getenv("LKMTEST_AGENT_DIR"),
+		kernelMirror: os.Getenv("LKMTEST_KERNEL_MIRROR"), debianSrc: os.Getenv("LKMTEST_DEBIAN_SRC"),
+		noSnapshot: os.Getenv("LKMTEST_NO_SNAPSHOT") != "", noProbeMemo: os.Getenv("LKMTEST_NO_PROBE_MEMO") != "",
+		ci: os.Getenv("CI") != "", githubActions: os.Getenv("GITHUB_ACTIONS") == "true",
+		githubWorkspace: os.Getenv("GITHUB_WORKSPACE"), githubStepSummary: os.Getenv("GITHUB_STEP_SUMMARY"),
+	}
+}
