@@ -105,7 +105,7 @@ func BuildModules(ctx context.Context, k Kernel, tree ModuleTree, work string, e
 	// (ccache was measured and left out: hashing the kernel headers costs
 	// more than the .mod.c compile it would save.)
 	if k.ProbeDir != "" && os.MkdirAll(k.ProbeDir, 0o700) == nil {
-		if arg := probeMemoArg(k.ProbeDir); arg != "" {
+		if arg := probeMemoArg(k.ProbeDir, TryRunStyle(filepath.Join(k.BuildDir, "source"))); arg != "" {
 			base = append(base, arg)
 		}
 	}
