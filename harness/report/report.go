@@ -1,10 +1,3 @@
-// Package report turns verdicts into the files and lines people and CI
-// systems read: results.json (the stable record of a run), JUnit XML, KTAP,
-// GitHub Actions annotations and a Markdown step summary. It also merges the
-// results of shards run apart.
-//
-// Every writer here works on a Run, which is plain data: a run can be
-// written, read back and merged without a kernel or a VM.
 package report
 
 import (
