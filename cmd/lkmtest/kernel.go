@@ -19,6 +19,12 @@ import (
 
 func newKernelCmd(c *common) *cobra.Command {
 	k := &cobra.Command{Use: "kernel", Short: "Kernel stages: src, config, build; the fragments tests can name"}
+	k.AddCommand(newKernelBuildCmd(c), newKernelConfigCmd(c), newKernelSrcCmd(c), newKernelFragmentsCmd())
+	return k
+}
+
+// newKernelBuildCmd is 'lkmtest kernel build'.
+func newKernelBuildCmd(c *common) *cobra.Command {
 	var jsonOut bool
 	build := &cobra.Command{
 		Use:   "build",
@@ -67,7 +73,11 @@ A kernel already in the cache is found without running make.`,
 	}
 	c.addTargetFlags(build)
 	build.Flags().BoolVar(&jsonOut, "json", false, "print the result as JSON (an array for several kernels)")
+	return build
+}
 
+// newKernelConfigCmd is 'lkmtest kernel config'.
+func newKernelConfigCmd(c *common) *cobra.Command {
 	var out string
 	config := &cobra.Command{
 		Use:   "config",
@@ -107,6 +117,11 @@ olddefconfig, then a check that every requested option survived. The
 	}
 	c.addTargetFlags(config)
 	config.Flags().StringVar(&out, "out", "", "O= directory for the .config (default: a new temporary directory)")
+	return config
+}
+
+// newKernelSrcCmd is 'lkmtest kernel src'.
+func newKernelSrcCmd(c *common) *cobra.Command {
 	src := &cobra.Command{
 		Use:   "src",
 		Short: "Print the kernel source tree of --kernel (unpacking it into the cache if needed)",
@@ -125,6 +140,11 @@ olddefconfig, then a check that every requested option survived. The
 		},
 	}
 	c.addTargetFlags(src)
+	return src
+}
+
+// newKernelFragmentsCmd is 'lkmtest kernel fragments'.
+func newKernelFragmentsCmd() *cobra.Command {
 	fragments := &cobra.Command{
 		Use:   "fragments",
 		Short: "List lkmtest's kernel config fragments that tests and --kconfig can name (lkmtest:NAME)",
@@ -138,8 +158,7 @@ to every kernel and are not listed.`,
 			return nil
 		},
 	}
-	k.AddCommand(build, config, src, fragments)
-	return k
+	return fragments
 }
 
 // printFragments lists the nameable fragments: lkmtest:NAME, description.
