@@ -20,10 +20,15 @@ import (
 	"github.com/lkmtest/lkmtest/harness/verdict"
 )
 
+// runFlags are the flags of 'lkmtest run'.
+type runFlags struct {
+	suite, out, format, shard string
+	jsonOut                   bool
+	timeout                   time.Duration
+}
+
 func newRunCmd(c *common) *cobra.Command {
-	var suite, out, format, shard string
-	var jsonOut bool
-	var timeout time.Duration
+	f := &runFlags{}
 	cmd := &cobra.Command{
 		Use:   "run [TEST|DIR...]",
 		Short: "Build the kernel and modules, boot QEMU and run tests",
@@ -39,84 +44,106 @@ Under GitHub Actions (GITHUB_ACTIONS=true) failures are also printed as
 annotations on the spec line (and on the module source line a crash report
 names) and a summary goes to $GITHUB_STEP_SUMMARY.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if suite == "" {
-				suite = defaultSuite()
-			}
-			specs, err := harness.SelectSpecs(suite, args)
-			if err != nil {
-				return err
-			}
-			if jsonOut {
-				format = "json"
-			}
-			if format != "text" && format != "json" && format != "ktap" {
-				return fmt.Errorf("--format %q: want text, json or ktap", format)
-			}
-			var shards []string
-			if shard != "" {
-				i, n, err := harness.ParseShard(shard)
-				if err != nil {
-					return err
-				}
-				specs, shards = harness.Shard(specs, i, n), []string{shard}
-			}
-			o, cells, err := c.options(cmd, "")
-			if err != nil {
-				return err
-			}
-			if out == "" {
-				if out, err = newRunDir("lkmtest-out", time.Now()); err != nil {
-					return err
-				}
-			} else if err := checkOutReuse(out); err != nil {
-				return err
-			}
-			o.Out = out
-			o.Timeout = timeout
-			started := time.Now()
-			ctx, logw, endLive := c.liveView(cmd.Context())
-			o.Log = logw
-			m, err := harness.RunMatrix(ctx, o, cells, specs)
-			endLive()
-			rep := runReport(m, started, shards, err != nil || cmd.Context().Err() != nil)
-			moduleDirs(rep, specs)
-			// Reports are written whatever happened, so that a CI job
-			// whose kernel could not be prepared still leaves its ERROR
-			// results for 'lkmtest merge'.
-			if werr := writeReports(out, rep); werr != nil {
-				fmt.Fprintf(os.Stderr, "lkmtest: %v\n", werr)
-			}
-			if len(m.Cells) == 1 && m.Cells[0].Err != nil {
-				// Nothing ran: the one target could not be prepared.
-				return m.Cells[0].Err
-			}
-			if !printMachine(cmd.OutOrStdout(), format, rep) {
-				if len(m.Cells) > 1 {
-					_ = rep.WriteTable(cmd.OutOrStdout())
-				}
-				_ = rep.WriteText(cmd.OutOrStdout(), len(m.Cells) > 1)
-			}
-			github(rep, format == "text")
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(os.Stderr, "artefacts: %s\n", out)
-			for _, c := range m.Cells {
-				if c.Err != nil {
-					fmt.Fprintf(os.Stderr, "%s: %v\n", c.Label(), c.Err)
-				}
-			}
-			return verdictExit(os.Stderr, rep.OK(), rep.Totals.Passed, rep.Totals.Skipped)
+			return runTests(c, cmd, f, args)
 		},
 	}
 	c.addTargetFlags(cmd)
-	cmd.Flags().StringVar(&suite, "suite", "", "directory searched for test.yaml files (default: ./modules)")
-	cmd.Flags().StringVar(&out, "out", "", "run directory for logs and results, new or empty (default: a new ./lkmtest-out/<time>, <time>-2... when taken)")
-	cmd.Flags().DurationVar(&timeout, "timeout", 0, "override every test's timeout (e.g. 60s)")
-	cmd.Flags().StringVar(&format, "format", "text", "what to print on stdout: text, json (results.json) or ktap")
-	cmd.Flags().BoolVar(&jsonOut, "json", false, "same as --format json")
-	cmd.Flags().StringVar(&shard, "shard", "", "run shard I of N of the tests (I/N, e.g. 2/3); see 'lkmtest matrix'")
+	cmd.Flags().StringVar(&f.suite, "suite", "", "directory searched for test.yaml files (default: ./modules)")
+	cmd.Flags().StringVar(&f.out, "out", "", "run directory for logs and results, new or empty (default: a new ./lkmtest-out/<time>, <time>-2... when taken)")
+	cmd.Flags().DurationVar(&f.timeout, "timeout", 0, "override every test's timeout (e.g. 60s)")
+	cmd.Flags().StringVar(&f.format, "format", "text", "what to print on stdout: text, json (results.json) or ktap")
+	cmd.Flags().BoolVar(&f.jsonOut, "json", false, "same as --format json")
+	cmd.Flags().StringVar(&f.shard, "shard", "", "run shard I of N of the tests (I/N, e.g. 2/3); see 'lkmtest matrix'")
 	return cmd
+}
+
+// runTests is 'lkmtest run': it runs the selected tests on every cell,
+// then writes and prints the report (see reportRun).
+func runTests(c *common, cmd *cobra.Command, f *runFlags, args []string) error {
+	specs, shards, err := f.selectSpecs(args)
+	if err != nil {
+		return err
+	}
+	o, cells, err := c.options(cmd, "")
+	if err != nil {
+		return err
+	}
+	if f.out == "" {
+		if f.out, err = newRunDir("lkmtest-out", time.Now()); err != nil {
+			return err
+		}
+	} else if err := checkOutReuse(f.out); err != nil {
+		return err
+	}
+	o.Out = f.out
+	o.Timeout = f.timeout
+	started := time.Now()
+	ctx, logw, endLive := c.liveView(cmd.Context())
+	o.Log = logw
+	m, err := harness.RunMatrix(ctx, o, cells, specs)
+	endLive()
+	rep := runReport(m, started, shards, err != nil || cmd.Context().Err() != nil)
+	moduleDirs(rep, specs)
+	return reportRun(cmd, f, m, rep, err)
+}
+
+// selectSpecs checks --format and returns the tests to run: the tests of
+// --suite that args select, cut to --shard, and the report's shards.
+func (f *runFlags) selectSpecs(args []string) ([]*spec.Spec, []string, error) {
+	if f.suite == "" {
+		f.suite = defaultSuite()
+	}
+	specs, err := harness.SelectSpecs(f.suite, args)
+	if err != nil {
+		return nil, nil, err
+	}
+	if f.jsonOut {
+		f.format = "json"
+	}
+	if f.format != "text" && f.format != "json" && f.format != "ktap" {
+		return nil, nil, fmt.Errorf("--format %q: want text, json or ktap", f.format)
+	}
+	var shards []string
+	if f.shard != "" {
+		i, n, err := harness.ParseShard(f.shard)
+		if err != nil {
+			return nil, nil, err
+		}
+		specs, shards = harness.Shard(specs, i, n), []string{f.shard}
+	}
+	return specs, shards, nil
+}
+
+// reportRun writes the run's reports into --out, prints them and returns
+// the command's error: runErr (the matrix's), else the verdict's exit.
+func reportRun(cmd *cobra.Command, f *runFlags, m *harness.Matrix, rep *report.Run, runErr error) error {
+	// Reports are written whatever happened, so that a CI job
+	// whose kernel could not be prepared still leaves its ERROR
+	// results for 'lkmtest merge'.
+	if werr := writeReports(f.out, rep); werr != nil {
+		fmt.Fprintf(os.Stderr, "lkmtest: %v\n", werr)
+	}
+	if len(m.Cells) == 1 && m.Cells[0].Err != nil {
+		// Nothing ran: the one target could not be prepared.
+		return m.Cells[0].Err
+	}
+	if !printMachine(cmd.OutOrStdout(), f.format, rep) {
+		if len(m.Cells) > 1 {
+			_ = rep.WriteTable(cmd.OutOrStdout())
+		}
+		_ = rep.WriteText(cmd.OutOrStdout(), len(m.Cells) > 1)
+	}
+	github(rep, f.format == "text")
+	if runErr != nil {
+		return runErr
+	}
+	fmt.Fprintf(os.Stderr, "artefacts: %s\n", f.out)
+	for _, c := range m.Cells {
+		if c.Err != nil {
+			fmt.Fprintf(os.Stderr, "%s: %v\n", c.Label(), c.Err)
+		}
+	}
+	return verdictExit(os.Stderr, rep.OK(), rep.Totals.Passed, rep.Totals.Skipped)
 }
 
 // runDirLayout names default run directories: the start time, to the
