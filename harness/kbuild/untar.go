@@ -101,56 +101,77 @@ func untar(r io.Reader, dst string) error {
 		if links[rel] {
 			return fmt.Errorf("%w: %s comes again after being a symlink", errUnsafe, h.Name)
 		}
-		target := filepath.Join(dst, filepath.FromSlash(rel))
-		mode := os.FileMode(h.Mode).Perm()
-		switch h.Typeflag {
-		case tar.TypeDir:
-			if err := os.MkdirAll(target, 0o755); err != nil {
-				return err
-			}
-		case tar.TypeReg:
-			if err := writeMember(target, tr, mode); err != nil {
-				return err
-			}
-		case tar.TypeSymlink:
-			if err := checkLink(rel, h.Linkname); err != nil {
-				return err
-			}
-			if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
-				return err
-			}
-			if err := replaceable(target); err != nil {
-				return err
-			}
-			if err := os.Symlink(h.Linkname, target); err != nil {
-				return err
-			}
-			links[rel] = true
-		case tar.TypeLink:
-			// Only to a regular file already unpacked, reached through no
-			// symlink: link(2) follows the symlinks of the old path's
-			// directories and would link a symlink itself.
-			lrel, err := memberPath(h.Linkname)
-			if err != nil || lrel == "" {
-				return fmt.Errorf("%w: hard link %s -> %s leaves the tree", errUnsafe, h.Name, h.Linkname)
-			}
-			if links[lrel] || throughLink(lrel, links) != "" {
-				return fmt.Errorf("%w: hard link %s -> %s goes through a symlink", errUnsafe, h.Name, h.Linkname)
-			}
-			old := filepath.Join(dst, filepath.FromSlash(lrel))
-			if st, err := os.Lstat(old); err != nil || !st.Mode().IsRegular() {
-				return fmt.Errorf("%w: hard link %s -> %s: not a regular file of the tree", errUnsafe, h.Name, h.Linkname)
-			}
-			if err := replaceable(target); err != nil {
-				return err
-			}
-			if err := os.Link(old, target); err != nil {
-				return err
-			}
-		default:
-			return fmt.Errorf("%w: %s is a %s, which a kernel source tarball never holds", errUnsafe, h.Name, typeName(h.Typeflag))
+		if err := extractMember(tr, h, dst, rel, links); err != nil {
+			return err
 		}
 	}
+}
+
+// extractMember writes the member h, at rel below dst, whose name and
+// parents untar has checked: a directory, a regular file, a symlink (added
+// to links) or a hard link; any other type is refused.
+func extractMember(tr *tar.Reader, h *tar.Header, dst, rel string, links map[string]bool) error {
+	target := filepath.Join(dst, filepath.FromSlash(rel))
+	mode := os.FileMode(h.Mode).Perm()
+	switch h.Typeflag {
+	case tar.TypeDir:
+		if err := os.MkdirAll(target, 0o755); err != nil {
+			return err
+		}
+	case tar.TypeReg:
+		if err := writeMember(target, tr, mode); err != nil {
+			return err
+		}
+	case tar.TypeSymlink:
+		if err := writeSymlink(h, rel, target); err != nil {
+			return err
+		}
+		links[rel] = true
+	case tar.TypeLink:
+		if err := writeHardLink(h, dst, target, links); err != nil {
+			return err
+		}
+	default:
+		return fmt.Errorf("%w: %s is a %s, which a kernel source tarball never holds", errUnsafe, h.Name, typeName(h.Typeflag))
+	}
+	return nil
+}
+
+// writeSymlink creates the symlink member h at target (rel below the top
+// directory) once its link is checked to stay inside the tree.
+func writeSymlink(h *tar.Header, rel, target string) error {
+	if err := checkLink(rel, h.Linkname); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
+		return err
+	}
+	if err := replaceable(target); err != nil {
+		return err
+	}
+	return os.Symlink(h.Linkname, target)
+}
+
+// writeHardLink creates the hard link member h at target: only to a
+// regular file already unpacked, reached through no symlink (link(2)
+// follows the symlinks of the old path's directories and would link a
+// symlink itself).
+func writeHardLink(h *tar.Header, dst, target string, links map[string]bool) error {
+	lrel, err := memberPath(h.Linkname)
+	if err != nil || lrel == "" {
+		return fmt.Errorf("%w: hard link %s -> %s leaves the tree", errUnsafe, h.Name, h.Linkname)
+	}
+	if links[lrel] || throughLink(lrel, links) != "" {
+		return fmt.Errorf("%w: hard link %s -> %s goes through a symlink", errUnsafe, h.Name, h.Linkname)
+	}
+	old := filepath.Join(dst, filepath.FromSlash(lrel))
+	if st, err := os.Lstat(old); err != nil || !st.Mode().IsRegular() {
+		return fmt.Errorf("%w: hard link %s -> %s: not a regular file of the tree", errUnsafe, h.Name, h.Linkname)
+	}
+	if err := replaceable(target); err != nil {
+		return err
+	}
+	return os.Link(old, target)
 }
 
 // throughLink returns the symlink among the parent directories of rel, or "".
