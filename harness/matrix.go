@@ -68,45 +68,51 @@ func RunMatrix(ctx context.Context, base *Options, cells []Cell, specs []*spec.S
 		m.Tests = append(m.Tests, s.Name)
 	}
 	m.Results = make([]verdict.Result, len(specs)*len(cells))
-	// A spec with boot.config runs on a kernel of its own: a variant of
-	// the cell's target. Variants are prepared only when a spec needs one.
-	variants := map[string]bool{}
+	targets, err := m.prepare(ctx, base, specs)
+	if err != nil {
+		return m, err
+	}
+	return m, m.run(ctx, base, specs, targets)
+}
+
+// variants are the kernel variants the specs need: "" (no boot.config)
+// first, then each boot.config (see specVariant).
+func variants(specs []*spec.Spec) []string {
+	seen := map[string]bool{}
 	for _, s := range specs {
-		variants[specVariant(s)] = true
+		seen[specVariant(s)] = true
 	}
 	var keys []string
-	for v := range variants {
+	for v := range seen {
 		keys = append(keys, v)
 	}
-	sort.Strings(keys) // "" (no boot.config) first
-	targets := make([]map[string]*Target, len(cells))
+	sort.Strings(keys)
+	return keys
+}
+
+// prepare prepares, cell after cell, the target of every variant a spec
+// needs (a spec with boot.config runs on a kernel of its own: a variant of
+// the cell's target, prepared only when a spec needs one). The specs of a
+// target that cannot be prepared get ERROR results; a cell none of whose
+// targets could be prepared gets its first error.
+func (m *Matrix) prepare(ctx context.Context, base *Options, specs []*spec.Spec) ([]map[string]*Target, error) {
+	keys := variants(specs)
+	targets := make([]map[string]*Target, len(m.Cells))
 	for j := range m.Cells {
 		c := &m.Cells[j]
 		targets[j] = map[string]*Target{}
 		var firstErr error
 		for _, v := range keys {
 			if ctx.Err() != nil {
-				return m, ctx.Err()
+				return nil, ctx.Err()
 			}
-			o := *base
-			o.Kernel, o.Arch = c.Kernel, arch.Arch(c.Arch)
-			if v != "" {
-				frag, err := ReadFragment(v)
-				if err != nil {
-					firstErr = cmp.Or(firstErr, err)
-					failSpecs(m, specs, j, v, err)
-					continue
-				}
-				o.Extra = append(append([]kbuild.Fragment(nil), o.Extra...), frag)
-				o.Variant = VariantName(v)
-			}
-			t, err := Prepare(ctx, &o)
+			t, err := prepareVariant(ctx, base, c, v)
 			if err != nil {
 				if ctx.Err() != nil {
-					return m, ctx.Err()
+					return nil, ctx.Err()
 				}
 				firstErr = cmp.Or(firstErr, err)
-				if len(cells) > 1 || len(keys) > 1 {
+				if len(m.Cells) > 1 || len(keys) > 1 {
 					fmt.Fprintf(base.log(), "%s: %v\n", c.Label(), err)
 				}
 				failSpecs(m, specs, j, v, err)
@@ -121,6 +127,28 @@ func RunMatrix(ctx context.Context, base *Options, cells []Cell, specs []*spec.S
 			c.Err = firstErr
 		}
 	}
+	return targets, nil
+}
+
+// prepareVariant prepares cell c's target with the boot.config fragment v
+// ("" for none).
+func prepareVariant(ctx context.Context, base *Options, c *Cell, v string) (*Target, error) {
+	o := *base
+	o.Kernel, o.Arch = c.Kernel, arch.Arch(c.Arch)
+	if v != "" {
+		frag, err := ReadFragment(v)
+		if err != nil {
+			return nil, err
+		}
+		o.Extra = append(append([]kbuild.Fragment(nil), o.Extra...), frag)
+		o.Variant = VariantName(v)
+	}
+	return Prepare(ctx, &o)
+}
+
+// run runs every test on its cell's prepared target with up to base.VMs
+// VMs at once; the error is an interrupt.
+func (m *Matrix) run(ctx context.Context, base *Options, specs []*spec.Spec, targets []map[string]*Target) error {
 	vms := base.VMs
 	if vms <= 0 {
 		vms = runtime.NumCPU()
@@ -139,9 +167,9 @@ func RunMatrix(ctx context.Context, base *Options, cells []Cell, specs []*spec.S
 			}
 		}()
 	}
+	defer wg.Wait()
+	defer close(jobs)
 	// Tests of one cell are queued together: they share cached module builds.
-	var err error
-queue:
 	for j := range m.Cells {
 		for i := range specs {
 			if targets[j][specVariant(specs[i])] == nil {
@@ -150,14 +178,11 @@ queue:
 			select {
 			case jobs <- job{i, j}:
 			case <-ctx.Done():
-				err = ctx.Err()
-				break queue
+				return ctx.Err()
 			}
 		}
 	}
-	close(jobs)
-	wg.Wait()
-	return m, err
+	return nil
 }
 
 // specVariant is the absolute path of a spec's boot.config, or the

@@ -62,88 +62,12 @@ func skipInTree(name string, dir bool) bool {
 // loop and an error. A directory holding the mirror (a cache inside the
 // tree) is left out, unless it holds keep (the module directory) too.
 func mirrorTree(root, mirror, keep string) error {
-	want := map[string]bool{}
-	files := 0
-	var work string // the mirror's parent, links resolved
-	var walk func(src, dst string, stack []string) error
-	walk = func(src, dst string, stack []string) error {
-		real, err := filepath.EvalSymlinks(src)
-		if err != nil {
-			return err
-		}
-		for _, s := range stack {
-			if s == real {
-				return fmt.Errorf("symlink loop: %s leads back to %s", src, s)
-			}
-		}
-		stack = append(stack, real)
-		ents, err := os.ReadDir(src)
-		if err != nil {
-			return err
-		}
-		// dst must be a real directory of the mirror: a link left from
-		// when the source was a file (or a link to one) would lead the
-		// walk into the user's tree.
-		if st, err := os.Lstat(dst); err == nil && !st.IsDir() {
-			if err := os.Remove(dst); err != nil {
-				return err
-			}
-		}
-		if err := os.Mkdir(dst, 0o755); err != nil && !errors.Is(err, os.ErrExist) {
-			return err
-		}
-		for _, e := range ents {
-			s, d := filepath.Join(src, e.Name()), filepath.Join(dst, e.Name())
-			isDir := e.IsDir()
-			if e.Type()&os.ModeSymlink != 0 {
-				if st, err := os.Stat(s); err == nil && st.IsDir() {
-					isDir = true
-				}
-			}
-			if skipInTree(e.Name(), isDir) {
-				continue
-			}
-			if isDir {
-				if excluded(s, work) && !within(s, keep) {
-					continue // the cache (holding the mirror) inside the tree
-				}
-				if err := walk(s, d, stack); err != nil {
-					return err
-				}
-				continue
-			}
-			if !e.Type().IsRegular() && e.Type()&os.ModeSymlink == 0 {
-				continue // sockets, fifos, devices
-			}
-			if files++; files > MaxTreeFiles {
-				return fmt.Errorf("the tree %s has more than %d files: set root: in test.yaml to the smallest directory that holds the module and what it includes", root, MaxTreeFiles)
-			}
-			want[d] = true
-			if cur, err := os.Readlink(d); err == nil {
-				if cur == s {
-					continue
-				}
-				if err := os.Remove(d); err != nil {
-					return err
-				}
-			} else if _, err := os.Lstat(d); err == nil {
-				// A regular file where a source now is (a build product
-				// of the same name, or an older copy): replace it.
-				if err := os.RemoveAll(d); err != nil {
-					return err
-				}
-			}
-			if err := os.Symlink(s, d); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
 	if err := os.MkdirAll(filepath.Dir(mirror), 0o755); err != nil {
 		return err
 	}
-	work, _ = filepath.EvalSymlinks(filepath.Dir(mirror))
-	if err := walk(root, mirror, nil); err != nil {
+	work, _ := filepath.EvalSymlinks(filepath.Dir(mirror))
+	m := &mirrorer{root: root, keep: keep, work: work, want: map[string]bool{}}
+	if err := m.dir(root, mirror, nil); err != nil {
 		return err
 	}
 	// Links whose source is gone go (else make would find a dangling
@@ -155,11 +79,97 @@ func mirrorTree(root, mirror, keep string) error {
 			}
 			return err
 		}
-		if d.Type()&os.ModeSymlink != 0 && !want[p] {
+		if d.Type()&os.ModeSymlink != 0 && !m.want[p] {
 			return os.Remove(p)
 		}
 		return nil
 	})
+}
+
+// mirrorer is one mirrorTree walk.
+type mirrorer struct {
+	root, keep string
+	work       string          // the mirror's parent, links resolved
+	want       map[string]bool // the links the mirror must hold
+	files      int
+}
+
+// dir mirrors the directory src as dst; stack holds the real paths of the
+// directories being mirrored (a link back into one is a loop).
+func (m *mirrorer) dir(src, dst string, stack []string) error {
+	real, err := filepath.EvalSymlinks(src)
+	if err != nil {
+		return err
+	}
+	for _, s := range stack {
+		if s == real {
+			return fmt.Errorf("symlink loop: %s leads back to %s", src, s)
+		}
+	}
+	stack = append(stack, real)
+	ents, err := os.ReadDir(src)
+	if err != nil {
+		return err
+	}
+	// dst must be a real directory of the mirror: a link left from when
+	// the source was a file (or a link to one) would lead the walk into
+	// the user's tree.
+	if st, err := os.Lstat(dst); err == nil && !st.IsDir() {
+		if err := os.Remove(dst); err != nil {
+			return err
+		}
+	}
+	if err := os.Mkdir(dst, 0o755); err != nil && !errors.Is(err, os.ErrExist) {
+		return err
+	}
+	for _, e := range ents {
+		s, d := filepath.Join(src, e.Name()), filepath.Join(dst, e.Name())
+		isDir := e.IsDir()
+		if e.Type()&os.ModeSymlink != 0 {
+			if st, err := os.Stat(s); err == nil && st.IsDir() {
+				isDir = true
+			}
+		}
+		switch {
+		case skipInTree(e.Name(), isDir):
+		case isDir && excluded(s, m.work) && !within(s, m.keep):
+			// the cache (holding the mirror) inside the tree
+		case isDir:
+			if err := m.dir(s, d, stack); err != nil {
+				return err
+			}
+		case !e.Type().IsRegular() && e.Type()&os.ModeSymlink == 0:
+			// sockets, fifos, devices
+		default:
+			if err := m.link(s, d); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// link makes d a link to the source file s.
+func (m *mirrorer) link(s, d string) error {
+	if m.files++; m.files > MaxTreeFiles {
+		return fmt.Errorf("the tree %s has more than %d files: set root: in test.yaml to the smallest directory that holds the module and what it includes", m.root, MaxTreeFiles)
+	}
+	m.want[d] = true
+	if cur, err := os.Readlink(d); err == nil {
+		if cur == s {
+			return nil
+		}
+		if err := os.Remove(d); err != nil {
+			return err
+		}
+	} else if _, err := os.Lstat(d); err == nil {
+		// A regular file where a source now is (a build product of the
+		// same name, or an older copy): replace it.
+		if err := os.RemoveAll(d); err != nil {
+			return err
+		}
+	}
+	return os.Symlink(s, d)
 }
 
 // within reports whether p is dir or inside it ("" is inside nothing).

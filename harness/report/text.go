@@ -10,19 +10,6 @@ import (
 	"github.com/lkmtest/lkmtest/harness/result"
 )
 
-// Summary is a test's one-line verdict: "FAIL    hello [6.1.192 x86_64]:
-// step 2 (...): ...".
-func Summary(t result.Test) string {
-	s := fmt.Sprintf("%-7s %s [%s %s]", t.Outcome, t.Test, t.Kernel, t.Arch)
-	if t.SpecLess {
-		s += " (no test.yaml: smoke test)"
-	}
-	if t.Reason != "" {
-		s += ": " + t.Reason
-	}
-	return s
-}
-
 // Indent prefixes each line.
 func Indent(lines []string, prefix string) string {
 	return prefix + strings.Join(lines, "\n"+prefix)
@@ -102,7 +89,7 @@ func (r *Run) WriteText(w io.Writer, onlyFailures bool) error {
 	for _, t := range r.testMajor() {
 		bad := t.Outcome.Failed()
 		if !onlyFailures || bad {
-			fmt.Fprintf(w, "%s (%.1fs)\n", Summary(t), time.Duration(t.DurationNS).Seconds())
+			fmt.Fprintf(w, "%s (%.1fs)\n", t.Summary(), time.Duration(t.DurationNS).Seconds())
 			for _, c := range t.Cases() {
 				line := fmt.Sprintf("    %-7s %s", c.Outcome, c.Name)
 				if c.Reason != "" && c.Outcome != string(result.Pass) {

@@ -1,5 +1,7 @@
 package result
 
+import "fmt"
+
 // Outcome is how a test or step ended.
 type Outcome string
 
@@ -109,6 +111,19 @@ type Case struct {
 	Name    string `json:"name"`
 	Outcome string `json:"outcome"`
 	Reason  string `json:"reason,omitempty"`
+}
+
+// Summary is the test's one-line verdict: "FAIL    hello [6.1.192
+// x86_64]: step 2 (...): ...".
+func (t Test) Summary() string {
+	s := fmt.Sprintf("%-7s %s [%s %s]", t.Outcome, t.Test, t.Kernel, t.Arch)
+	if t.SpecLess {
+		s += " (no test.yaml: smoke test)"
+	}
+	if t.Reason != "" {
+		s += ": " + t.Reason
+	}
+	return s
 }
 
 // CellOf is the cell the test ran on.

@@ -2,7 +2,6 @@ package verdict
 
 import (
 	"fmt"
-	"regexp"
 	"strings"
 	"time"
 
@@ -13,83 +12,6 @@ import (
 	"github.com/lkmtest/lkmtest/harness/result"
 	"github.com/lkmtest/lkmtest/harness/spec"
 )
-
-// StepResult is the judged result of one step.
-type StepResult struct {
-	// Index is the step's position (1-based) and Line its spec line.
-	Index int `json:"index"`
-	Line  int `json:"line"`
-	// Step describes it ("insmod helloworld_lkm").
-	Step string `json:"step"`
-	// Outcome and Reason are the verdict.
-	Outcome result.Outcome `json:"outcome"`
-	Reason  string         `json:"reason,omitempty"`
-	// Errno and Signal are what the guest reported.
-	Errno  string `json:"errno,omitempty"`
-	Signal string `json:"signal,omitempty"`
-	// Records are the kernel log records of the step's window.
-	Records []klog.Record `json:"records,omitempty"`
-	// Reports are the crash reports found in them; Allowed those the spec
-	// allows.
-	Reports []klog.Report `json:"reports,omitempty"`
-	Allowed []klog.Report `json:"allowed,omitempty"`
-	// Duration is how long the step ran in the guest.
-	Duration time.Duration `json:"duration_ns"`
-	// Missing counts the step's kernel log records that are not in Records:
-	// overwritten in the kernel's ring buffer before the agent read them,
-	// or left out of a flood (guest.MaxRecords).
-	Missing uint64 `json:"missing_records,omitempty"`
-	// Cases are the KTAP test cases the step printed (ktap: true).
-	Cases []ktap.Case `json:"cases,omitempty"`
-}
-
-// Result is the verdict of one test on one kernel and arch.
-type Result struct {
-	// Test is the spec's name; File its path.
-	Test string `json:"test"`
-	File string `json:"file"`
-	// Kernel and Arch say where it ran (the release, "6.1.192"), Variant
-	// the spec's kernel variant; Cell is their label.
-	Kernel  string `json:"kernel"`
-	Arch    string `json:"arch"`
-	Variant string `json:"variant,omitempty"`
-	Cell    string `json:"cell"`
-	// Outcome and Reason are the verdict.
-	Outcome result.Outcome `json:"outcome"`
-	Reason  string         `json:"reason,omitempty"`
-	// Stage is, for ERROR, the stage that failed.
-	Stage result.Stage `json:"stage,omitempty"`
-	// Line is the spec line the reason points at (0: none).
-	Line int `json:"line,omitempty"`
-	// Steps are the judged steps, in order (those that ran).
-	Steps []StepResult `json:"steps"`
-	// Reports are crash reports seen outside the steps (console log).
-	Reports []klog.Report `json:"reports,omitempty"`
-	// Excerpt is kernel log context for a failure.
-	Excerpt []string `json:"excerpt,omitempty"`
-	// Duration is the test's wall time; Boot the time to the agent's hello.
-	Duration time.Duration `json:"duration_ns"`
-	Boot     time.Duration `json:"boot_ns"`
-	// Modules is the time from the test's start until its modules were built.
-	Modules time.Duration `json:"modules_ns"`
-	// Snapshot is true when the VM started from a saved booted state
-	// rather than a boot.
-	Snapshot bool `json:"snapshot,omitempty"`
-	// Dir holds the run's artefacts (console log, qemu command line).
-	Dir string `json:"dir,omitempty"`
-	// SpecLess: the smoke test of a module directory without a test.yaml.
-	SpecLess bool `json:"spec_less,omitempty"`
-}
-
-// Add folds a step result into the test result: the first step that does
-// not pass sets the test's outcome and reason.
-func (r *Result) Add(s StepResult) {
-	r.Steps = append(r.Steps, s)
-	if s.Outcome != result.Pass && result.Worse(r.Outcome, s.Outcome) != r.Outcome {
-		r.Outcome, r.Reason, r.Line = s.Outcome, fmt.Sprintf("step %d (%s): %s", s.Index, s.Step, s.Reason), s.Line
-		r.Excerpt = excerpt(s.Records, s.Reports, 30)
-	}
-}
 
 // Judge judges the steps of one test in order; it carries the values that
 // log patterns capture for later ones (${name}).
@@ -309,114 +231,6 @@ func (j *Judge) allowed(rep klog.Report) bool {
 	return false
 }
 
-// matchLog checks the step's log expectations and returns why they fail
-// ("" when they hold).
-func (j *Judge) matchLog(st *spec.Step, lines []logLine) string {
-	n := len(lines)
-	// Ordered: each expectation matches a line after the previous one.
-	from := 0
-	for k := range st.Log {
-		e := &st.Log[k]
-		re, err := e.Regexp(j.Vars)
-		if err != nil {
-			return err.Error()
-		}
-		at := -1
-		for i := from; i < n; i++ {
-			if j.matches(e, re, lines[i]) {
-				at = i
-				break
-			}
-		}
-		if at < 0 {
-			what := "did not appear in the kernel log of the step"
-			if k > 0 {
-				what = fmt.Sprintf("did not appear after the line matching /%s/", st.Log[k-1].Match)
-			}
-			return fmt.Sprintf("expected log line /%s/%s %s (%d lines logged)", re, levelNote(e), what, n)
-		}
-		j.capture(re, lines[at].text)
-		from = at + 1
-		if why := j.count(e, re, lines); why != "" {
-			return why
-		}
-	}
-	// Unordered: each expectation matches some line.
-	for k := range st.LogAny {
-		e := &st.LogAny[k]
-		re, err := e.Regexp(j.Vars)
-		if err != nil {
-			return err.Error()
-		}
-		found := false
-		for _, l := range lines {
-			if j.matches(e, re, l) {
-				j.capture(re, l.text)
-				found = true
-				break
-			}
-		}
-		if !found {
-			return fmt.Sprintf("expected log line /%s/%s did not appear in the kernel log of the step (%d lines logged)", re, levelNote(e), n)
-		}
-		if why := j.count(e, re, lines); why != "" {
-			return why
-		}
-	}
-	// Absent: no line matches.
-	for k := range st.LogAbsent {
-		e := &st.LogAbsent[k]
-		re, err := e.Regexp(j.Vars)
-		if err != nil {
-			return err.Error()
-		}
-		for _, l := range lines {
-			if j.matches(e, re, l) {
-				return fmt.Sprintf("log line %q matches /%s/, which must not appear", l.text, re)
-			}
-		}
-	}
-	return ""
-}
-
-func (j *Judge) matches(e *spec.LogExpect, re *regexp.Regexp, l logLine) bool {
-	return (e.LevelNum < 0 || e.LevelNum == l.level) && re.MatchString(l.text)
-}
-
-// count checks an expectation's exact count, when it has one.
-func (j *Judge) count(e *spec.LogExpect, re *regexp.Regexp, lines []logLine) string {
-	if e.Count == 0 {
-		return ""
-	}
-	c := 0
-	for _, l := range lines {
-		if j.matches(e, re, l) {
-			c++
-		}
-	}
-	if c != e.Count {
-		return fmt.Sprintf("log line /%s/%s appeared %d times, expected %d", re, levelNote(e), c, e.Count)
-	}
-	return ""
-}
-
-// capture stores the named groups of re's match in text.
-func (j *Judge) capture(re *regexp.Regexp, text string) {
-	m := re.FindStringSubmatch(text)
-	for i, name := range re.SubexpNames() {
-		if name != "" && i < len(m) {
-			j.Vars[name] = m[i]
-		}
-	}
-}
-
-func levelNote(e *spec.LogExpect) string {
-	if e.LevelNum < 0 {
-		return ""
-	}
-	return " at level " + spec.LevelName(e.LevelNum)
-}
-
 // checkTaint fails a step that added taint flags other than O and E, those
 // the spec lists, those the allowed reports of the step explain (the crash
 // catalogue's letters, klog.Report.Taints: W for a warning, D for an oops,
@@ -448,37 +262,4 @@ func (j *Judge) checkTaint(st *spec.Step, resp guest.Response, allowed []klog.Re
 		hint = " (N: the step ran KUnit tests; say ktap: true on it to judge them)"
 	}
 	return fmt.Sprintf("the step tainted the kernel: %s; list the flags under taint: if that is intended%s", strings.Join(bad, ", "), hint)
-}
-
-// excerpt is the kernel log to show for a failure: from the first crash
-// report's header when there is one, else the last n lines.
-func excerpt(recs []klog.Record, reports []klog.Report, n int) []string {
-	var out []string
-	for _, r := range recs {
-		out = append(out, r.Lines()...)
-	}
-	if len(reports) > 0 {
-		from := max(0, reports[0].Line-2)
-		out = out[from:min(len(out), from+n)]
-	} else if len(out) > n {
-		out = append([]string{"..."}, out[len(out)-n:]...)
-	}
-	return out
-}
-
-// Summary is a one-line description of a result.
-func (r *Result) Summary() string {
-	s := fmt.Sprintf("%-7s %s [%s %s]", r.Outcome, r.Test, r.Kernel, r.Arch)
-	if r.SpecLess {
-		s += " (no test.yaml: smoke test)"
-	}
-	if r.Reason != "" {
-		s += ": " + r.Reason
-	}
-	return s
-}
-
-// Indent prefixes each line of s.
-func Indent(lines []string, prefix string) string {
-	return prefix + strings.Join(lines, "\n"+prefix)
 }
