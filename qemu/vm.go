@@ -1,13 +1,11 @@
 package qemu
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 
 	"os/exec"
@@ -21,51 +19,6 @@ import (
 	"github.com/lkmtest/lkmtest/harness/arch"
 	"github.com/lkmtest/lkmtest/harness/hostdeps"
 )
-
-// Exit says how a VM ended.
-type Exit struct {
-	// Code is QEMU's exit status (-1 when it was killed by a signal).
-	Code int
-	// Panicked is true when the guest reported a panic (pvpanic).
-	Panicked bool
-	// Shutdown is the reason of QEMU's SHUTDOWN event ("guest-shutdown",
-	// "guest-reset", "guest-panic", "host-qmp-quit"...), "" when none was seen.
-	Shutdown string
-	// TimedOut is true when the VM's own timeout stopped it.
-	TimedOut bool
-	// Stopped is true when Stop (or a cancelled context) ended it.
-	Stopped bool
-	// Stderr is what QEMU wrote on its standard error.
-	Stderr string
-	// Duration is the wall time from start to exit.
-	Duration time.Duration
-}
-
-// Clean reports whether the guest shut itself down without a panic.
-func (e Exit) Clean() bool {
-	return e.Code == 0 && !e.Panicked && !e.TimedOut && !e.Stopped
-}
-
-// String describes the exit for people.
-func (e Exit) String() string {
-	var parts []string
-	switch {
-	case e.TimedOut:
-		parts = append(parts, "stopped by timeout")
-	case e.Stopped:
-		parts = append(parts, "stopped")
-	case e.Panicked:
-		parts = append(parts, "guest panicked")
-	}
-	if e.Shutdown != "" {
-		parts = append(parts, "shutdown reason "+e.Shutdown)
-	}
-	parts = append(parts, fmt.Sprintf("qemu exit status %d", e.Code))
-	if s := strings.TrimSpace(e.Stderr); s != "" {
-		parts = append(parts, "qemu stderr: "+s)
-	}
-	return strings.Join(parts, ", ")
-}
 
 // VM is a running QEMU process.
 type VM struct {
@@ -279,46 +232,6 @@ func (vm *VM) Agent() net.Conn {
 // Done is closed when QEMU has exited and its console is fully read.
 func (vm *VM) Done() <-chan struct{} { return vm.done }
 
-// copyConsole copies QEMU's standard output, the serial console, to the
-// Console option a line at a time (a 64 KiB piece of a longer one), so
-// that the consoles of VMs sharing a writer interleave by lines. It reads
-// on when a write fails: QEMU must never block on a full pipe.
-func (vm *VM) copyConsole(r io.Reader) {
-	defer vm.console.Done()
-	br := bufio.NewReaderSize(r, 64<<10)
-	for {
-		b, err := br.ReadSlice('\n')
-		if vm.opts.Console != nil && len(b) > 0 {
-			_, _ = vm.opts.Console.Write(b)
-		}
-		if err != nil && !errors.Is(err, bufio.ErrBufferFull) {
-			return
-		}
-	}
-}
-
-// CleanLine removes the line ending, escape sequences and control characters
-// (firmware writes some before the kernel's first line).
-func CleanLine(s string) string {
-	s = strings.TrimRight(s, "\r\n")
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c == 0x1b: // ESC [ ... final byte
-			if i+1 < len(s) && s[i+1] == '[' {
-				i += 2
-				for i < len(s) && (s[i] < 0x40 || s[i] > 0x7e) {
-					i++
-				}
-			}
-		case c == '\t' || c >= 0x20 && c != 0x7f:
-			b.WriteByte(c)
-		}
-	}
-	return b.String()
-}
-
 func (vm *VM) reap() {
 	err := vm.cmd.Wait()
 	vm.console.Wait()
@@ -414,15 +327,4 @@ func (vm *VM) ended() Exit {
 	vm.mu.Lock()
 	defer vm.mu.Unlock()
 	return vm.exit
-}
-
-type lockedWriter struct {
-	mu *sync.Mutex
-	w  io.Writer
-}
-
-func (l *lockedWriter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(p)
 }
