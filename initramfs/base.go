@@ -54,7 +54,7 @@ func SourceRoot(dir string) string {
 
 // goVersion is "go version", remembered per go binary.
 func goVersion(ctx context.Context, c Store) (string, error) {
-	id, err := toolID("go")
+	id, err := c.ToolID("go")
 	if err != nil {
 		return "", err
 	}
@@ -88,7 +88,7 @@ func Base(ctx context.Context, c Store, arch arch.Arch, srcRoot string, log io.W
 	if err != nil {
 		return "", fmt.Errorf("base image: the Go toolchain is needed to build u-root commands: %w", err)
 	}
-	k := key("base/v2", string(arch), urootVersion(srcRoot), gov, strings.Join(BaseCommands, ","), strings.Join(baseTags, ","))
+	k := c.Key("base/v2", string(arch), urootVersion(srcRoot), gov, strings.Join(BaseCommands, ","), strings.Join(baseTags, ","))
 	dir, _, err := c.Ensure(ctx, "base", k, func(ctx context.Context, tmp string) error {
 		fmt.Fprintf(log, "building the u-root base image for %s (once)\n", arch)
 		var pkgs []string
@@ -102,7 +102,7 @@ func Base(ctx context.Context, c Store, arch arch.Arch, srcRoot string, log io.W
 		if err := os.Mkdir(work, 0o700); err != nil {
 			return err
 		}
-		defer removeAll(work)
+		defer c.RemoveAll(work)
 		return uimage.Create(l,
 			uimage.WithTempDir(work),
 			uimage.WithReplaceEnv(env),
@@ -159,7 +159,7 @@ func buildAgent(ctx context.Context, c Store, arch arch.Arch, srcRoot string, lo
 	if err != nil {
 		return "", fmt.Errorf("build guest agent: %w", err)
 	}
-	dir, _, err := c.Ensure(ctx, "agents", key("agent/v2", string(arch), k), func(ctx context.Context, tmp string) error {
+	dir, _, err := c.Ensure(ctx, "agents", c.Key("agent/v2", string(arch), k), func(ctx context.Context, tmp string) error {
 		cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-ldflags=-s -w", "-o",
 			filepath.Join(tmp, "agent"), agentPackage)
 		cmd.Dir = srcRoot

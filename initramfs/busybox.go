@@ -41,7 +41,7 @@ func debianArch(a arch.Arch) string { return a.Spec().Debian }
 // and unpacked with dpkg-deb.
 func Busybox(ctx context.Context, c Store, arch arch.Arch, log io.Writer) (string, error) {
 	deb := debianArch(arch)
-	k := key("busybox/v1", deb)
+	k := c.Key("busybox/v1", deb)
 	dir, _, err := c.Ensure(ctx, "busybox", k, func(ctx context.Context, tmp string) error {
 		fmt.Fprintf(log, "downloading Debian's %s for %s (the guest's grep, awk, sed...; once)\n", BusyboxPackage, deb)
 		state := filepath.Join(tmp, "apt")

@@ -42,3 +42,12 @@ func (d *Dir) Memo(key string, fn func() (string, error)) (string, error) {
 	}
 	return v, nil
 }
+
+// Key is Key, for users that take a *Dir through an interface (initramfs).
+func (d *Dir) Key(parts ...string) string { return Key(parts...) }
+
+// ToolID is ToolID, for users that take a *Dir through an interface.
+func (d *Dir) ToolID(name string) (string, error) { return ToolID(name) }
+
+// RemoveAll is RemoveAll, for users that take a *Dir through an interface.
+func (d *Dir) RemoveAll(path string) error { return RemoveAll(path) }
