@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"slices"
 	"testing"
+
+	"github.com/lkmtest/lkmtest/harness/cache"
 )
 
 // writeFiles writes files (path: content) under dir.
@@ -51,9 +53,13 @@ func TestAgentKeyFollowsImports(t *testing.T) {
 		"a/data.txt":                     "one\n",
 		"b/b.go":                         "package b\n\nfunc G() {}\n",
 	})
+	c, err := cache.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
 	keyOf := func() string {
 		t.Helper()
-		k, err := agentKey(t.Context(), dir, "arm64", "go version go1.26.8 linux/amd64")
+		k, err := agentKey(t.Context(), c, dir, "arm64", "go version go1.26.8 linux/amd64")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -84,7 +90,7 @@ func TestAgentKeyFollowsImports(t *testing.T) {
 		}
 		k = next
 	}
-	if other, err := agentKey(t.Context(), dir, "arm64", "go version go1.27.0 linux/amd64"); err != nil || other == k {
+	if other, err := agentKey(t.Context(), c, dir, "arm64", "go version go1.27.0 linux/amd64"); err != nil || other == k {
 		t.Errorf("another Go version gives the same key (%v)", err)
 	}
 }
