@@ -63,6 +63,7 @@ var layers = []struct {
 	{"harness/guest", layerLeaf},
 	{"harness/result", layerLeaf},
 	{"harness/hostdeps", layerLeaf},
+	{"harness/symbol", layerLeaf},
 	{"kernel-configs", layerLeaf},
 	{"qemu", layerLeaf}, // a VM library: it knows nothing of lkmtest's stages
 }

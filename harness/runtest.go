@@ -15,6 +15,7 @@ import (
 	"github.com/lkmtest/lkmtest/harness/progress"
 	"github.com/lkmtest/lkmtest/harness/result"
 	"github.com/lkmtest/lkmtest/harness/spec"
+	"github.com/lkmtest/lkmtest/harness/symbol"
 	"github.com/lkmtest/lkmtest/harness/verdict"
 	"github.com/lkmtest/lkmtest/qemu"
 )
@@ -85,6 +86,7 @@ type testRun struct {
 	start   time.Time
 	timeout time.Duration
 	sess    *boot.Session
+	sym     verdict.Symbolizer // the test's modules, once built
 	res     verdict.Result
 }
 
@@ -137,6 +139,7 @@ func (r *testRun) await(mods <-chan modbuild.Set) (modbuild.Set, bool) {
 	go func() { hello <- r.sess.Hello(r.ctx) }()
 	built := func(set modbuild.Set) bool {
 		r.res.Modules = set.Done.Sub(r.start)
+		r.sym = verdict.NewSymbolizer(symbol.NewTable(set.Modules), r.s.Dir)
 		if set.Err != nil {
 			r.fail(result.Error, set.Err.Error())
 			r.res.Stage = inStageOf(result.StageModules, set.Err)
@@ -168,6 +171,7 @@ func (r *testRun) await(mods <-chan modbuild.Set) (modbuild.Set, bool) {
 func (r *testRun) steps(set modbuild.Set) {
 	judge := verdict.NewJudge(r.s)
 	judge.Env = model.Env{Arch: string(r.t.Options.Arch), Kernel: r.t.Kernel.Meta.KernelVersion}
+	judge.Symbolize = r.sym
 	deadline := r.start.Add(r.timeout)
 	for i := range r.s.Steps {
 		st := &r.s.Steps[i]
@@ -221,5 +225,5 @@ func (r *testRun) lost(when string, err error) {
 		r.sess.VM.Stop()
 	}
 	exit := r.sess.VM.Wait()
-	verdict.JudgeLost(&r.res, verdict.ConsoleLines(r.sess.Console), when, exit.TimedOut || noAnswer, exit.String())
+	verdict.JudgeLost(&r.res, verdict.ConsoleLines(r.sess.Console), when, exit.TimedOut || noAnswer, exit.String(), r.sym)
 }

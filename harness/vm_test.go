@@ -187,8 +187,43 @@ func testOopsInInitIsCrash(t *testing.T, tg *Target) {
 	}
 	reps := r.Steps[0].Reports
 	if len(reps) == 0 || reps[0].Func != "oops_lkm_init" || reps[0].Module != "oops_lkm" || !reps[0].Oops {
-		t.Errorf("reports = %+v, want an oops in oops_lkm_init [oops_lkm]", reps)
+		t.Fatalf("reports = %+v, want an oops in oops_lkm_init [oops_lkm]", reps)
 	}
+	// Symbolized: the title names the function, the faulting frame its
+	// line (the store through NULL), results.json's crash its source, and
+	// the excerpt shows the line beside the frame.
+	if want := title + " in oops_lkm_init"; reps[0].Title != want {
+		t.Errorf("title %q, want %q", reps[0].Title, want)
+	}
+	line := lineOf(t, filepath.Join(dir, "oops_lkm.c"), "*target = 42;")
+	pc := reps[0].Frames[0]
+	if pc.Kind != "pc" || pc.File != "oops_lkm.c" || pc.LineNo != line {
+		t.Errorf("faulting frame %+v, want oops_lkm.c:%d", pc, line)
+	}
+	rec := r.Record()
+	src := fmt.Sprintf("oops_lkm.c:%d", line)
+	if len(rec.Crashes) == 0 || rec.Crashes[0].Source != src || len(rec.Crashes[0].Frames) == 0 || rec.Crashes[0].Frames[0].Line != line {
+		t.Errorf("results.json crashes %+v, want source %s and its frames", rec.Crashes, src)
+	}
+	if !strings.Contains(strings.Join(r.Excerpt, "\n"), "("+src+")") {
+		t.Errorf("the excerpt does not show %s beside the frame:\n%s", src, strings.Join(r.Excerpt, "\n"))
+	}
+}
+
+// lineOf is the number of the first line of file that contains text.
+func lineOf(t *testing.T, file, text string) int {
+	t.Helper()
+	b, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, l := range strings.Split(string(b), "\n") {
+		if strings.Contains(l, text) {
+			return i + 1
+		}
+	}
+	t.Fatalf("%s has no line with %q", file, text)
+	return 0
 }
 
 func TestVMHangInInitIsTimeout(t *testing.T) { forEachArch(t, testHangInInitIsTimeout) }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -125,7 +126,7 @@ func TestParseRecordErrors(t *testing.T) {
 func TestFindFoldsOopsIntoBUG(t *testing.T) {
 	lines := []string{"BUG: unable to handle page fault for address: ffffc90000000000", "#PF: supervisor read", "Oops: 0000 [#1] SMP", "RIP: 0010:f+0x1/0x2 [m]"}
 	reps := Find(lines)
-	if len(reps) != 1 || !reps[0].Oops || reps[0].Title != "BUG: unable to handle page fault" || reps[0].Func != "f" || reps[0].Module != "m" {
+	if len(reps) != 1 || !reps[0].Oops || reps[0].Title != "BUG: unable to handle page fault in f" || reps[0].Func != "f" || reps[0].Module != "m" {
 		t.Errorf("Find = %+v, want one BUG report with Oops set, in f [m]", reps)
 	}
 }
@@ -236,5 +237,54 @@ func TestSummaryCountsRepeats(t *testing.T) {
 	rs := []Report{{Title: "soft lockup"}, {Title: "soft lockup"}, {Title: "BUG: oops"}, {Title: "soft lockup"}}
 	if got, want := Summary(rs), "soft lockup (3 times); BUG: oops"; got != want {
 		t.Errorf("Summary = %q, want %q", got, want)
+	}
+}
+
+// Frames: the faulting function, arm64's link register and the call
+// trace, with their modules; x86's "? func" is marked unreliable; a
+// function named in a message before the trace is not a frame.
+func TestFrames(t *testing.T) {
+	x86 := []string{
+		"[    1.2] BUG: kernel NULL pointer dereference, address: 0000000000000000",
+		"[    1.2] Oops: 0000 [#1] SMP",
+		"[    1.2] RIP: 0010:crashers_null+0xb/0xf [crashers]",
+		"[    1.2] Call Trace:",
+		"[    1.2]  <TASK>",
+		"[    1.2]  ? __die+0x1f/0x60",
+		"[    1.2]  crashers_init+0x4d/0x1000 [crashers]",
+		"[    1.2]  do_one_initcall+0x56/0x220",
+		"[    1.2]  </TASK>",
+		"[    1.2] ---[ end trace 0000000000000000 ]---",
+		"[    1.2]  after_end+0x1/0x2",
+	}
+	r := Find(x86)
+	if len(r) != 1 {
+		t.Fatalf("x86: %d reports", len(r))
+	}
+	want := []Frame{
+		{Func: "crashers_null", Off: 0xb, Size: 0xf, Module: "crashers", Kind: "pc", Line: 2},
+		{Func: "__die", Off: 0x1f, Size: 0x60, Kind: "call", Unreliable: true, Line: 5},
+		{Func: "crashers_init", Off: 0x4d, Size: 0x1000, Module: "crashers", Kind: "call", Line: 6},
+		{Func: "do_one_initcall", Off: 0x56, Size: 0x220, Kind: "call", Line: 7},
+	}
+	if !reflect.DeepEqual(r[0].Frames, want) {
+		t.Errorf("x86 frames:\n got %+v\nwant %+v", r[0].Frames, want)
+	}
+	arm := []string{
+		"Unable to handle kernel NULL pointer dereference at virtual address 0000000000000000",
+		"Modules linked in: crashers(O+)",
+		"pc : crashers_null+0xc/0x18 [crashers]",
+		"lr : crashers_init+0x12c/0x1000 [crashers]",
+		"Call trace:",
+		" crashers_null+0xc/0x18 [crashers] (P)",
+		" do_one_initcall+0x6c/0x184",
+	}
+	r = Find(arm)
+	if len(r) != 1 || len(r[0].Frames) != 4 || r[0].Frames[0].Kind != "pc" || r[0].Frames[1].Kind != "lr" ||
+		r[0].Frames[1].Func != "crashers_init" || r[0].Frames[2].Module != "crashers" || r[0].Frames[3].Module != "" {
+		t.Errorf("arm64 frames: %+v", r)
+	}
+	if r[0].Title != "unable to handle kernel NULL pointer dereference in crashers_null" {
+		t.Errorf("arm64 title %q", r[0].Title)
 	}
 }

@@ -106,6 +106,10 @@ type pattern struct {
 	// Ends marks reports the kernel closes with "---[ end trace ... ]---":
 	// one whose log stops before that line is Incomplete.
 	Ends bool
+	// InFunc: the header names no function, so the title gets " in " and
+	// the faulting function when the report shows it (syzkaller's
+	// "BUG: kernel NULL pointer dereference in func").
+	InFunc bool
 }
 
 // followWindow is how many lines after a header its follow-up headers may
@@ -137,12 +141,12 @@ var patterns = []pattern{
 	{Needle: "oom-killer", Kind: KindOOM, Header: compile(`^(\S+) invoked oom-killer:`), Title: "OOM: $1 invoked the OOM killer", Absorbs: []Kind{KindOOM}, Window: 400},
 	{Needle: "Out of memory", Kind: KindOOM, Header: compile(`Out of memory(?: \(oom_kill_allocating_task\))?: Kill(?:ed)? process \d+ \((.+?)\)`), Title: "OOM: killed $1"},
 	{Needle: "BUG ", Kind: KindSlab, Header: compile(`^BUG ([A-Za-z0-9_:.()-]+) \((?:Not tainted|Tainted: [^)]*)\): (.+?)\s*$`), Title: "slab: $2 in $1"},
-	{Needle: "BUG: kernel NULL", Kind: KindBUG, Header: compile(`BUG: kernel NULL pointer dereference`), Title: "BUG: kernel NULL pointer dereference", Ends: true},
-	{Needle: "BUG: unable", Kind: KindBUG, Header: compile(`BUG: unable to handle page fault`), Title: "BUG: unable to handle page fault", Ends: true},
+	{Needle: "BUG: kernel NULL", Kind: KindBUG, Header: compile(`BUG: kernel NULL pointer dereference`), Title: "BUG: kernel NULL pointer dereference", Ends: true, InFunc: true},
+	{Needle: "BUG: unable", Kind: KindBUG, Header: compile(`BUG: unable to handle page fault`), Title: "BUG: unable to handle page fault", Ends: true, InFunc: true},
 	{Needle: "BUG: ", Kind: KindBUG, Header: compile(`^BUG: ([^,:]+)`), Title: "BUG: $1"},
 	{Needle: "kernel BUG at", Kind: KindBUG, Header: compile(`kernel BUG at {{FILE}}!`), Title: "kernel BUG at $1", Ends: true},
-	{Needle: "general protection fault", Kind: KindGPF, Header: compile(`general protection fault`), Title: "general protection fault", Ends: true},
-	{Needle: "Unable to handle kernel", Kind: KindOops, Header: compile(`Unable to handle kernel (.+?) at virtual address`), Title: "unable to handle kernel $1", Ends: true},
+	{Needle: "general protection fault", Kind: KindGPF, Header: compile(`general protection fault`), Title: "general protection fault", Ends: true, InFunc: true},
+	{Needle: "Unable to handle kernel", Kind: KindOops, Header: compile(`Unable to handle kernel (.+?) at virtual address`), Title: "unable to handle kernel $1", Ends: true, InFunc: true},
 	{Needle: "Internal error: Oops", Kind: KindOops, Header: compile(`Internal error: Oops`), Title: "Oops", Follows: true},
 	{Needle: "invalid opcode: ", Kind: KindOops, Header: compile(`^invalid opcode: [0-9a-f]+ \[#\d+\]`), Title: "Oops: invalid opcode", Follows: true},
 	{Needle: "Oops: ", Kind: KindOops, Header: compile(`^Oops: `), Title: "Oops", Follows: true},

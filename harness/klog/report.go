@@ -21,6 +21,9 @@ type Report struct {
 	Func string `json:"func,omitempty"`
 	// Module is the module the faulting function belongs to, if any.
 	Module string `json:"module,omitempty"`
+	// Frames are the report's stack: the faulting function, the link
+	// register (arm64) and the call trace, as printed.
+	Frames []Frame `json:"frames,omitempty"`
 	// Oops is true when the report includes an Oops (the task was killed).
 	Oops bool `json:"oops,omitempty"`
 	// Incomplete is true when the log ends inside the report: the kernel
@@ -31,6 +34,7 @@ type Report struct {
 	absorbs []Kind
 	window  int
 	ends    bool
+	inFunc  bool
 }
 
 // Taints returns the taint letters r explains: those of its kind, or of
@@ -135,7 +139,7 @@ func Find(lines []string) []Report {
 					break
 				}
 			}
-			r := Report{Kind: p.Kind, Line: i, Header: line, absorbs: p.Absorbs, window: cmp.Or(p.Window, followWindow), ends: p.Ends,
+			r := Report{Kind: p.Kind, Line: i, Header: line, absorbs: p.Absorbs, window: cmp.Or(p.Window, followWindow), ends: p.Ends, inFunc: p.InFunc,
 				Title: string(p.Header.ExpandString(nil, p.Title, line, m))}
 			r.Oops = p.Kind == KindOops || p.Kind == KindGPF
 			r.Func, r.Module = findGuilty(lines[i+1 : min(len(lines), i+40)])
@@ -144,6 +148,14 @@ func Find(lines []string) []Report {
 		}
 	}
 	for k := range out {
+		before := len(lines)
+		if k+1 < len(out) {
+			before = out[k+1].Line
+		}
+		out[k].Frames = frames(lines, out[k].Line, before)
+		if out[k].inFunc && out[k].Func != "" {
+			out[k].Title += " in " + out[k].Func
+		}
 		if !out[k].ends {
 			continue
 		}

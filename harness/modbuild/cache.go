@@ -98,7 +98,7 @@ func (k *dirKeys) content() (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("build module %s: %w", k.tree.Dir, err)
 	}
-	parts := []string{"modules/v4", k.kernel, k.rel, digest}
+	parts := []string{"modules/v5", k.kernel, k.rel, digest}
 	for _, sv := range k.symvers {
 		parts = append(parts, OutsideDigest("/", []string{sv}))
 	}

@@ -111,13 +111,17 @@ func makeArgs(k Kernel, tree ModuleTree, mirror, mdir string, extraSymbols []str
 	// __FILE__ (in BUG and WARNING reports) names the module's own files
 	// relative to its directory ("kernel BUG at crashers.c:34") and other
 	// files of the tree by their real path (GCC uses the last match).
-	kcflags := "-fmacro-prefix-map=" + mdir + "/="
+	// -g: debug info for symbolizing crash reports, whatever the
+	// kernel's DEBUG_INFO (it changes no code); its file names are the
+	// user's tree, not the mirror.
+	kcflags := "-g"
 	if !strings.ContainsAny(tree.Root+mirror, " \t\n'\"\\$`") {
-		kcflags = "-fmacro-prefix-map=" + mirror + "/=" + tree.Root + "/ " + kcflags
+		kcflags += " -fmacro-prefix-map=" + mirror + "/=" + tree.Root + "/ -fdebug-prefix-map=" + mirror + "/=" + tree.Root + "/"
 	}
 	if !strings.ContainsAny(mdir, " \t\n'\"\\$`") {
-		base = append(base, "KCFLAGS="+kcflags)
+		kcflags += " -fmacro-prefix-map=" + mdir + "/="
 	}
+	base = append(base, "KCFLAGS="+kcflags)
 	if len(extraSymbols) > 0 {
 		base = append(base, "KBUILD_EXTRA_SYMBOLS="+strings.Join(extraSymbols, " "))
 	}

@@ -76,6 +76,12 @@ func moduleSource(dirs []string, source string) (string, int, bool) {
 	if _, err := fmt.Sscanf(source[i+1:], "%d", &line); err != nil {
 		return "", 0, false
 	}
+	if filepath.IsAbs(source[:i]) {
+		if _, err := os.Stat(source[:i]); err == nil {
+			return source[:i], line, true
+		}
+		return "", 0, false
+	}
 	for _, dir := range dirs {
 		if f := findFile(dir, filepath.FromSlash(source[:i])); f != "" {
 			return f, line, true

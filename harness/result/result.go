@@ -152,4 +152,22 @@ type CrashReport struct {
 	Incomplete bool `json:"incomplete,omitempty"`
 	// Step is the step it appeared in (0: outside every step).
 	Step int `json:"step,omitempty"`
+	// Frames are the report's stack, the faulting function first, with
+	// the source lines of the test's own modules' frames.
+	Frames []Frame `json:"frames,omitempty"`
+}
+
+// Frame is one function of a crash report's stack.
+type Frame struct {
+	Func   string `json:"func"`
+	Module string `json:"module,omitempty"`
+	// Kind is "pc" (the faulting instruction), "lr" or "call".
+	Kind string `json:"kind"`
+	// File and Line are its source line (frames of the test's modules);
+	// NoLine says why such a frame has none (a module without debug info).
+	File   string `json:"file,omitempty"`
+	Line   int    `json:"line,omitempty"`
+	NoLine string `json:"no_line,omitempty"`
+	// Unreliable marks x86's "? func" guesses.
+	Unreliable bool `json:"unreliable,omitempty"`
 }

@@ -17,14 +17,16 @@ const excerptLines = 30
 // JudgeLost sets the outcome of a test whose guest stopped answering, from
 // its console lines: CRASH when they hold a crash report, else TIMEOUT when
 // the host gave up waiting, else LOST. when says at which point ("during
-// the step"); exit is how QEMU ended. The step in progress, if any (the
+// the step"); exit is how QEMU ended; sym (may be nil) symbolizes the
+// reports' frames. The step in progress, if any (the
 // last step, with no outcome yet), gets the same outcome.
-func JudgeLost(res *Result, lines []string, when string, timedOut bool, exit string) {
+func JudgeLost(res *Result, lines []string, when string, timedOut bool, exit string, sym Symbolizer) {
 	reports := klog.Find(lines)
+	symbolizeAll(sym, reports)
 	res.Reports = reports
 	if len(reports) > 0 {
 		from := reports[0].Line
-		res.Excerpt = lines[from:min(len(lines), from+excerptLines)]
+		res.Excerpt = withLocations(lines, reports)[from:min(len(lines), from+excerptLines)]
 	} else {
 		res.Excerpt = lines[max(0, len(lines)-excerptLines):]
 	}

@@ -29,7 +29,7 @@ func TestTruncatedConsole(t *testing.T) {
 		t.Fatal("no WARNING header in the golden log")
 	}
 	res := Result{Outcome: result.Pass, Steps: []StepResult{{Index: 1, Step: "insmod crashers kind=warn"}}}
-	JudgeLost(&res, lines[:cut], "during the step", false, "qemu exit status -1")
+	JudgeLost(&res, lines[:cut], "during the step", false, "qemu exit status -1", nil)
 	if res.Outcome != result.Crash || !strings.Contains(res.Reason, "WARNING in crashers_warn (incomplete") {
 		t.Errorf("truncated report: %s: %s", res.Outcome, res.Reason)
 	}
@@ -38,7 +38,7 @@ func TestTruncatedConsole(t *testing.T) {
 	}
 
 	clean := Result{Outcome: result.Pass, Steps: []StepResult{{Index: 1, Step: "insmod x"}}}
-	JudgeLost(&clean, []string{"[    0.5] Run /init as init process", "[    0.6] x: loading out-of-tree module taints kernel."}, "during the step", false, "qemu exit status -1")
+	JudgeLost(&clean, []string{"[    0.5] Run /init as init process", "[    0.6] x: loading out-of-tree module taints kernel."}, "during the step", false, "qemu exit status -1", nil)
 	if clean.Outcome != result.Lost {
 		t.Errorf("console cut with no report: %s, want LOST", clean.Outcome)
 	}

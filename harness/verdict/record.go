@@ -15,8 +15,12 @@ func (r *Result) Record() result.Test {
 		t.Cell = t.CellOf().Label()
 	}
 	crash := func(rep klog.Report, step int, allowed bool) result.CrashReport {
-		return result.CrashReport{Kind: string(rep.Kind), Title: rep.Title, Module: rep.Module,
-			Source: klog.SourceLine(rep.Header), Allowed: allowed, Step: step, Incomplete: rep.Incomplete}
+		c := result.CrashReport{Kind: string(rep.Kind), Title: rep.Title, Module: rep.Module,
+			Source: reportSource(rep), Allowed: allowed, Step: step, Incomplete: rep.Incomplete}
+		for _, f := range rep.Frames {
+			c.Frames = append(c.Frames, result.Frame{Func: f.Func, Module: f.Module, Kind: f.Kind, File: f.File, Line: f.LineNo, NoLine: f.NoLine, Unreliable: f.Unreliable})
+		}
+		return c
 	}
 	for _, s := range r.Steps {
 		st := result.Step{Index: s.Index, Line: s.Line, Step: s.Step, Outcome: s.Outcome, Reason: s.Reason,

@@ -6,12 +6,14 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/lkmtest/lkmtest/harness/guest"
 	"github.com/lkmtest/lkmtest/harness/model"
 	"github.com/lkmtest/lkmtest/harness/result"
 	"github.com/lkmtest/lkmtest/harness/spec"
+	"github.com/lkmtest/lkmtest/harness/symbol"
 )
 
 // A test's run directory holds what replaying it needs.
@@ -67,6 +69,7 @@ func Replay(dir string) (Result, error) {
 	console := func() []string { return ConsoleLines(filepath.Join(dir, ConsoleFile)) }
 	judge := NewJudge(s)
 	judge.Env = model.Env{Arch: old.Arch, Kernel: old.Kernel}
+	judge.Symbolize = NewSymbolizer(symbol.NewTable(savedModules(dir)), s.Dir)
 	for i := range s.Steps {
 		st := &s.Steps[i]
 		if i >= len(tr.Sent) {
@@ -75,7 +78,7 @@ func Replay(dir string) (Result, error) {
 		resp, ok := tr.Answers[tr.Sent[i]]
 		if !ok {
 			res.Add(StepResult{Index: i + 1, Line: st.Line, Step: st.String()})
-			JudgeLost(&res, console(), "during the step", old.Outcome == result.Timeout, "see qemu.exit")
+			JudgeLost(&res, console(), "during the step", old.Outcome == result.Timeout, "see qemu.exit", judge.Symbolize)
 			return res, nil
 		}
 		sr := judge.Step(i+1, resp)
@@ -85,7 +88,7 @@ func Replay(dir string) (Result, error) {
 		}
 	}
 	if len(tr.Sent) < len(s.Steps) || !tr.Shutdown {
-		JudgeLost(&res, console(), "after the last step", old.Outcome == result.Timeout, "see qemu.exit")
+		JudgeLost(&res, console(), "after the last step", old.Outcome == result.Timeout, "see qemu.exit", judge.Symbolize)
 	}
 	return res, nil
 }
@@ -122,4 +125,15 @@ func WriteResult(dir string, r *Result) {
 	if err == nil {
 		_ = os.WriteFile(filepath.Join(dir, ResultFile), append(b, '\n'), 0o600)
 	}
+}
+
+// savedModules are the .ko files a run kept in its test directory
+// (build/N-dir/name.ko), by module file name.
+func savedModules(dir string) map[string]string {
+	out := map[string]string{}
+	kos, _ := filepath.Glob(filepath.Join(dir, "build", "*", "*.ko"))
+	for _, ko := range kos {
+		out[strings.TrimSuffix(filepath.Base(ko), ".ko")] = ko
+	}
+	return out
 }

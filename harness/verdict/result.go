@@ -93,6 +93,7 @@ func excerpt(recs []klog.Record, reports []klog.Report, n int) []string {
 	for _, r := range recs {
 		out = append(out, r.Lines()...)
 	}
+	out = withLocations(out, reports)
 	if len(reports) > 0 {
 		from := max(0, reports[0].Line-2)
 		out = out[from:min(len(out), from+n)]

@@ -21,6 +21,9 @@ type Judge struct {
 	Vars map[string]string
 	// Env is the kernel and arch the steps ran on (for models).
 	Env model.Env
+	// Symbolize, when set, fills in the source lines of crash reports'
+	// frames (see NewSymbolizer).
+	Symbolize Symbolizer
 	// running holds, per background program, the kernel log since it
 	// started: a wait step's expectations see its program's whole life.
 	running map[string][]logLine
@@ -62,7 +65,9 @@ func (j *Judge) Step(index int, resp guest.Response) StepResult {
 		logLines = j.running[st.Wait]
 		delete(j.running, st.Wait)
 	}
-	for _, rep := range klog.Find(texts) {
+	reps := klog.Find(texts)
+	symbolizeAll(j.Symbolize, reps)
+	for _, rep := range reps {
 		if j.allowed(rep) {
 			r.Allowed = append(r.Allowed, rep)
 		} else {

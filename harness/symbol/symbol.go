@@ -1,0 +1,223 @@
+package symbol
+
+import (
+	"bytes"
+	"debug/dwarf"
+	"debug/elf"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+)
+
+// Location is a source line.
+type Location struct {
+	// File is the source file as the module's build named it (absolute);
+	// Line its line.
+	File string
+	Line int
+}
+
+func (l Location) String() string { return fmt.Sprintf("%s:%d", l.File, l.Line) }
+
+// ErrNoDebugInfo: the module has no DWARF (built without -g).
+var ErrNoDebugInfo = errors.New("the module has no debug info (built without -g, or stripped): no source line")
+
+// Table symbolizes the frames of a test's modules.
+type Table struct {
+	kos  map[string]string // module name (as the kernel spells it) -> .ko
+	mu   sync.Mutex
+	mods map[string]*module
+}
+
+// NewTable makes the table of the modules kos (file name without .ko ->
+// its path).
+func NewTable(kos map[string]string) *Table {
+	t := &Table{kos: map[string]string{}, mods: map[string]*module{}}
+	for name, ko := range kos {
+		t.kos[kernelName(name)] = ko
+	}
+	return t
+}
+
+// kernelName is a module's name as the kernel prints it: hello-1.ko is
+// [hello_1].
+func kernelName(name string) string { return strings.ReplaceAll(name, "-", "_") }
+
+// Has reports whether mod is one of the table's modules.
+func (t *Table) Has(mod string) bool {
+	if t == nil {
+		return false
+	}
+	_, ok := t.kos[kernelName(mod)]
+	return ok
+}
+
+// Lookup finds the source line of fn+off in module mod. ret says off is a
+// return address (a call trace's frame): the line is then the call's.
+func (t *Table) Lookup(mod, fn string, off uint64, ret bool) (Location, error) {
+	if t == nil {
+		return Location{}, fmt.Errorf("no module table")
+	}
+	m, err := t.module(kernelName(mod))
+	if err != nil {
+		return Location{}, err
+	}
+	return m.lookup(fn, off, ret)
+}
+
+func (t *Table) module(name string) (*module, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if m, ok := t.mods[name]; ok {
+		return m, m.err
+	}
+	ko, ok := t.kos[name]
+	if !ok {
+		return nil, fmt.Errorf("module %s is not one of the test's", name)
+	}
+	m := openModule(ko)
+	t.mods[name] = m
+	return m, m.err
+}
+
+// module is one opened .ko.
+type module struct {
+	path string
+	err  error
+	syms map[string]elf.Symbol // function symbols by name, values placed
+	d    *dwarf.Data
+}
+
+// sectionBase is where code section i is placed: far apart, so that the
+// sections' addresses never meet.
+func sectionBase(i elf.SectionIndex) uint64 { return uint64(i) << 32 }
+
+func openModule(path string) *module {
+	m := &module{path: path}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		m.err = err
+		return m
+	}
+	f, err := elf.NewFile(bytes.NewReader(b))
+	if err != nil {
+		m.err = fmt.Errorf("%s: %w", path, err)
+		return m
+	}
+	if f.Section(".debug_info") == nil {
+		m.err = fmt.Errorf("%s: %w", filepath.Base(path), ErrNoDebugInfo)
+		return m
+	}
+	placed, syms, err := place(b, f)
+	if err != nil {
+		m.err = fmt.Errorf("%s: %w", path, err)
+		return m
+	}
+	pf, err := elf.NewFile(bytes.NewReader(placed))
+	if err != nil {
+		m.err = fmt.Errorf("%s: %w", path, err)
+		return m
+	}
+	if m.d, err = pf.DWARF(); err != nil {
+		m.err = fmt.Errorf("%s: DWARF: %w", path, err)
+		return m
+	}
+	m.syms = syms
+	return m
+}
+
+// place rewrites the symbol table of the object b so that every symbol of
+// a code section has the address sectionBase(section) + its offset: the
+// relocations debug/elf applies to the DWARF then give each section its
+// own addresses. It returns the rewritten object and the function symbols.
+func place(b []byte, f *elf.File) ([]byte, map[string]elf.Symbol, error) {
+	if f.Class != elf.ELFCLASS64 {
+		return nil, nil, fmt.Errorf("only 64-bit modules are supported")
+	}
+	symtab := f.Section(".symtab")
+	if symtab == nil {
+		return nil, nil, fmt.Errorf("no symbol table")
+	}
+	syms, err := f.Symbols()
+	if err != nil {
+		return nil, nil, err
+	}
+	code := func(i elf.SectionIndex) bool {
+		return int(i) > 0 && int(i) < len(f.Sections) && f.Sections[i].Flags&elf.SHF_EXECINSTR != 0
+	}
+	out := append([]byte(nil), b...)
+	funcs := map[string]elf.Symbol{}
+	const entSize = 24 // Elf64_Sym
+	for k, s := range syms {
+		if !code(s.Section) {
+			continue
+		}
+		s.Value += sectionBase(s.Section)
+		// Symbols() leaves out the null symbol: entry k+1 of the table.
+		at := symtab.Offset + uint64(k+1)*entSize + 8
+		if at+8 > uint64(len(out)) {
+			return nil, nil, fmt.Errorf("symbol table out of bounds")
+		}
+		f.ByteOrder.PutUint64(out[at:at+8], s.Value)
+		if elf.ST_TYPE(s.Info) == elf.STT_FUNC {
+			funcs[s.Name] = s
+		}
+	}
+	return out, funcs, nil
+}
+
+func (m *module) lookup(fn string, off uint64, ret bool) (Location, error) {
+	s, ok := m.syms[fn]
+	if !ok {
+		return Location{}, fmt.Errorf("%s has no function %s", filepath.Base(m.path), fn)
+	}
+	pc := s.Value + off
+	if ret && off > 0 {
+		pc-- // inside the call instruction, not after it
+	}
+	r := m.d.Reader()
+	for {
+		cu, err := r.Next()
+		if err != nil || cu == nil {
+			break
+		}
+		if cu.Tag != dwarf.TagCompileUnit {
+			r.SkipChildren()
+			continue
+		}
+		ranges, err := m.d.Ranges(cu)
+		r.SkipChildren()
+		if err != nil || !inRanges(ranges, pc) {
+			continue
+		}
+		lr, err := m.d.LineReader(cu)
+		if err != nil || lr == nil {
+			continue
+		}
+		var e dwarf.LineEntry
+		if err := lr.SeekPC(pc, &e); err != nil {
+			continue
+		}
+		if e.File == nil {
+			continue
+		}
+		name := e.File.Name
+		if dir, _ := cu.Val(dwarf.AttrCompDir).(string); !filepath.IsAbs(name) && dir != "" {
+			name = filepath.Join(dir, name)
+		}
+		return Location{File: name, Line: e.Line}, nil
+	}
+	return Location{}, fmt.Errorf("no line for %s+%#x in %s", fn, off, filepath.Base(m.path))
+}
+
+func inRanges(rs [][2]uint64, pc uint64) bool {
+	for _, r := range rs {
+		if pc >= r[0] && pc < r[1] {
+			return true
+		}
+	}
+	return false
+}

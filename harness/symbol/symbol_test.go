@@ -1,0 +1,93 @@
+package symbol
+
+import (
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// compile builds testdata/twosect.c into a relocatable object, as a
+// module's objects are, with cc and flags.
+func compile(t *testing.T, cc string, flags ...string) string {
+	t.Helper()
+	if _, err := exec.LookPath(cc); err != nil {
+		t.Fatalf("%s is needed (make deps installs it): %v", cc, err)
+	}
+	out := filepath.Join(t.TempDir(), "twosect.ko")
+	args := append([]string{"-c", "-O1", "-o", out, "testdata/twosect.c"}, flags...)
+	if b, err := exec.Command(cc, args...).CombinedOutput(); err != nil {
+		t.Fatalf("%s %v: %v\n%s", cc, args, err, b)
+	}
+	return out
+}
+
+// lineOf is the line of testdata/twosect.c holding text.
+func lineOf(t *testing.T, text string) int {
+	t.Helper()
+	b, err := os.ReadFile("testdata/twosect.c")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, l := range strings.Split(string(b), "\n") {
+		if strings.Contains(l, text) {
+			return i + 1
+		}
+	}
+	t.Fatalf("no %q in twosect.c", text)
+	return 0
+}
+
+// Both arches' relocations, DWARF 4 and 5: a function of .text and one of
+// .init.text, both at offset 0 of their sections, map to their own lines.
+func TestLookupSections(t *testing.T) {
+	for _, c := range []struct {
+		name, cc string
+		flags    []string
+	}{
+		{"x86_64 DWARF 5", "x86_64-linux-gnu-gcc", []string{"-gdwarf-5"}},
+		{"x86_64 DWARF 4", "x86_64-linux-gnu-gcc", []string{"-gdwarf-4"}},
+		{"arm64 DWARF 5", "aarch64-linux-gnu-gcc", []string{"-gdwarf-5"}},
+		{"arm64 DWARF 4", "aarch64-linux-gnu-gcc", []string{"-gdwarf-4"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			cc := c.cc
+			if _, err := exec.LookPath(cc); err != nil && strings.HasPrefix(cc, "x86_64") {
+				cc = "gcc" // the native compiler on an x86_64 host
+			}
+			ko := compile(t, cc, c.flags...)
+			tab := NewTable(map[string]string{"two-sect": ko})
+			if !tab.Has("two_sect") {
+				t.Fatalf("the table does not know two_sect")
+			}
+			loc, err := tab.Lookup("two_sect", "in_init", 0, false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := lineOf(t, "int in_init(void)"); loc.Line < want || loc.Line > want+2 || filepath.Base(loc.File) != "twosect.c" {
+				t.Errorf("in_init+0 = %s, want twosect.c:%d or just after", loc, want)
+			}
+			loc, err = tab.Lookup("two_sect", "in_text", 0, false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := lineOf(t, "void in_text(int x)"); loc.Line < want || loc.Line > want+3 {
+				t.Errorf("in_text+0 = %s, want twosect.c:%d or just after", loc, want)
+			}
+			if _, err := tab.Lookup("two_sect", "no_such", 0, false); err == nil {
+				t.Errorf("a function the module lacks was found")
+			}
+		})
+	}
+}
+
+// A module without debug info says so.
+func TestNoDebugInfo(t *testing.T) {
+	ko := compile(t, "gcc", "-g0")
+	_, err := NewTable(map[string]string{"m": ko}).Lookup("m", "in_text", 0, false)
+	if !errors.Is(err, ErrNoDebugInfo) {
+		t.Errorf("lookup in a module without DWARF: %v, want ErrNoDebugInfo", err)
+	}
+}
