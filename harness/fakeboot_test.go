@@ -199,3 +199,21 @@ func TestFakeDeadlines(t *testing.T) {
 		t.Errorf("insmod path %q", step.Path)
 	}
 }
+
+// A flavour the cell's kernel cannot have makes its tests SKIP with the
+// reason, before anything is built.
+func TestFlavourUnsupportedIsSkip(t *testing.T) {
+	s := fakeSpec(t, oneStep)
+	o := &Options{Out: t.TempDir(), Variant: "ubsan"}
+	m, err := RunMatrix(context.Background(), o, []Cell{NewCell("5.4.302", arch.X86_64)}, []*spec.Spec{s})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := m.Result(0, 0)
+	if r.Outcome != result.Skip || !strings.Contains(r.Reason, "UBSAN_BOUNDS appeared in 5.7") || r.Cell != "5.4.302-x86_64+ubsan" {
+		t.Fatalf("got %s on %s: %s; want SKIP on 5.4.302-x86_64+ubsan naming the reason", r.Outcome, r.Cell, r.Reason)
+	}
+	if m.Cells[0].Err != nil {
+		t.Errorf("a skipped cell has an error: %v", m.Cells[0].Err)
+	}
+}

@@ -3,6 +3,7 @@ package harness
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"runtime"
@@ -48,6 +49,8 @@ type Matrix struct {
 	Cells []Cell
 	// Tests are the test names, in the order asked.
 	Tests []string
+	// variant is the run's own kernel variant (--flavour), of every cell.
+	variant string
 	// Results holds one result per (test, cell), test-major:
 	// Results[i*len(Cells)+j] is test i on cell j.
 	Results []verdict.Result
@@ -63,7 +66,7 @@ func (m *Matrix) Result(i, j int) *verdict.Result { return &m.Results[i*len(m.Ce
 // prepared gets ERROR results and its error in Cells[j].Err; the returned
 // error is for the run as a whole (an interrupt).
 func RunMatrix(ctx context.Context, base *Options, cells []Cell, specs []*spec.Spec) (*Matrix, error) {
-	m := &Matrix{Cells: append([]Cell(nil), cells...)}
+	m := &Matrix{Cells: append([]Cell(nil), cells...), variant: base.Variant}
 	for _, s := range specs {
 		m.Tests = append(m.Tests, s.Name)
 	}
@@ -107,6 +110,11 @@ func (m *Matrix) prepare(ctx context.Context, base *Options, specs []*spec.Spec)
 				return nil, ctx.Err()
 			}
 			t, err := prepareVariant(ctx, base, c, v)
+			var skip *skipError
+			if errors.As(err, &skip) {
+				failSpecs(m, specs, j, v, err)
+				continue
+			}
 			if err != nil {
 				if ctx.Err() != nil {
 					return nil, ctx.Err()
@@ -141,10 +149,37 @@ func prepareVariant(ctx context.Context, base *Options, c *Cell, v string) (*Tar
 			return nil, err
 		}
 		o.Extra = append(append([]kbuild.Fragment(nil), o.Extra...), frag)
-		o.Variant = VariantName(v)
+		o.Variant = joinVariant(o.Variant, VariantName(v))
+	}
+	if why := kernelconfigs.Unsupported(kernelconfigs.FlavoursOf(o.Variant), knownVersion(c.Kernel)); why != "" {
+		return nil, &skipError{why}
 	}
 	return Prepare(ctx, &o)
 }
+
+// joinVariant names a variant of a variant: "kasan" and "debug" give
+// "kasan+debug".
+func joinVariant(a, b string) string {
+	if a == "" || b == "" {
+		return a + b
+	}
+	return a + "+" + b
+}
+
+// knownVersion is kernel as asked when it names a version ("6.1",
+// "6.6.62"), "" when it does not ("local").
+func knownVersion(kernel string) string {
+	if kernel == "" || strings.Trim(kernel, "0123456789.") != "" {
+		return ""
+	}
+	return kernel
+}
+
+// skipError: the cell's variant cannot exist (a flavour its kernel lacks);
+// its tests are SKIP with the reason.
+type skipError struct{ why string }
+
+func (e *skipError) Error() string { return e.why }
 
 // run runs every test on its cell's prepared target with up to base.VMs
 // VMs at once; the error is an interrupt.
@@ -205,12 +240,18 @@ func failSpecs(m *Matrix, specs []*spec.Spec, j int, v string, err error) {
 	for i, s := range specs {
 		if specVariant(s) == v {
 			vc := c.Cell
+			vc.Variant = m.variant
 			if v != "" {
-				vc.Variant = VariantName(v)
+				vc.Variant = joinVariant(vc.Variant, VariantName(v))
 			}
-			*m.Result(i, j) = verdict.Result{Test: s.Name, File: s.File, Kernel: c.Kernel, Arch: c.Arch, Variant: vc.Variant,
+			r := verdict.Result{Test: s.Name, File: s.File, Kernel: c.Kernel, Arch: c.Arch, Variant: vc.Variant,
 				Cell: vc.Label(), Outcome: result.Error, Stage: result.StageOf(err),
 				Reason: "target not prepared: " + firstLine(result.Describe(err))}
+			var skip *skipError
+			if errors.As(err, &skip) {
+				r.Outcome, r.Stage, r.Reason = result.Skip, "", skip.why
+			}
+			*m.Result(i, j) = r
 		}
 	}
 }

@@ -162,3 +162,17 @@ func TestVMLockupInStepIsCrash(t *testing.T) {
 		}
 	})
 }
+
+// A step that never ends with a hung task report on the console is CRASH
+// naming it, not TIMEOUT.
+func TestVMHungTaskIsCrash(t *testing.T) {
+	forEachArch(t, func(t *testing.T, tg *Target) {
+		r := runFixture(t, tg, "testdata/modules/crash-hung-task")
+		if r.Outcome != result.Crash || !strings.Contains(r.Reason, "hung task: insmod") {
+			t.Fatalf("%s, want CRASH naming the hung task\n%s", r.Summary(), strings.Join(r.Excerpt, "\n"))
+		}
+		if len(r.Steps) != 2 || r.Steps[1].Outcome != result.Crash {
+			t.Errorf("steps = %+v, want step 2 CRASH", r.Steps)
+		}
+	})
+}

@@ -14,6 +14,7 @@ import (
 	"github.com/lkmtest/lkmtest/harness/cache"
 	"github.com/lkmtest/lkmtest/harness/kbuild"
 	"github.com/lkmtest/lkmtest/initramfs"
+	kernelconfigs "github.com/lkmtest/lkmtest/kernel-configs"
 	"github.com/lkmtest/lkmtest/qemu"
 )
 
@@ -55,6 +56,8 @@ type common struct {
 	kernelSrc, kernelSHA string
 	// kconfig are the --kconfig fragments.
 	kconfig []string
+	// flavour is --flavour.
+	flavour string
 }
 
 func newRootCmd() *cobra.Command {
@@ -87,6 +90,7 @@ func (c *common) addTargetFlags(cmd *cobra.Command) {
 	f.StringVar(&c.kernelSrc, "kernel-src", "", "build this local kernel tree (out of tree, never modified) instead of --kernel")
 	f.StringVar(&c.kernelSHA, "kernel-sha256", "", "sha256 of the kernel.org tarball of --kernel (default: the pinned table)")
 	f.StringArrayVar(&c.kconfig, "kconfig", nil, "extra kernel config fragment for the whole run (repeatable; part of the kernel's cache key)")
+	f.StringVar(&c.flavour, "flavour", "", "bug-finding kernel, comma-separated flavours combined in one kernel: "+strings.Join(kernelconfigs.FlavourNames(), ", ")+" (cells become 6.1.192-x86_64+kasan...)")
 	f.StringVar(&c.accel, "accel", "auto", "accelerator: auto (KVM if a trial boot works, else TCG), kvm or tcg")
 	f.IntVarP(&c.jobs, "jobs", "j", 0, "parallel make jobs and parallel test VMs (default: number of CPUs)")
 }
@@ -165,6 +169,17 @@ func (c *common) options(cmd *cobra.Command, out string) (*harness.Options, []ha
 		}
 		extra = append(extra, frag)
 	}
+	flavours, err := kernelconfigs.ParseFlavours(c.flavour)
+	if err != nil {
+		return nil, nil, fmt.Errorf("--flavour: %w", err)
+	}
+	for _, f := range flavours {
+		frag, err := harness.ReadFragment(kernelconfigs.Prefix + f.Name)
+		if err != nil {
+			return nil, nil, fmt.Errorf("--flavour: %w", err)
+		}
+		extra = append(extra, frag)
+	}
 	env := readEnv()
 	return &harness.Options{
 		Extra: extra,
@@ -173,6 +188,7 @@ func (c *common) options(cmd *cobra.Command, out string) (*harness.Options, []ha
 		Log: os.Stderr, Verbose: c.verbose, SrcRoot: sourceRoot(env.src),
 		KernelMirror: env.kernelMirror, DebianSrc: env.debianSrc, AgentDir: env.agentDir,
 		NoSnapshots: env.noSnapshot, NoProbeMemo: env.noProbeMemo,
+		Variant: kernelconfigs.VariantOf(flavours),
 	}, cells, nil
 }
 

@@ -90,7 +90,7 @@ type dirKeys struct {
 	symvers []string
 }
 
-// content names the directory's content, with the kernel and the
+// content names the directory's content and place, with the kernel and the
 // Module.symvers it links against; with the manifest of what its last
 // build read outside it, lookup finds a published build.
 func (k *dirKeys) content() (string, error) {
@@ -98,7 +98,9 @@ func (k *dirKeys) content() (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("build module %s: %w", k.tree.Dir, err)
 	}
-	parts := []string{"modules/v5", k.kernel, k.rel, digest}
+	// The tree's place is part of it: the objects name their sources
+	// by it (debug info, __FILE__).
+	parts := []string{"modules/v5", k.kernel, k.tree.Root, k.rel, digest}
 	for _, sv := range k.symvers {
 		parts = append(parts, OutsideDigest("/", []string{sv}))
 	}

@@ -7,6 +7,7 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/completion.h>
 #include <linux/delay.h>
 #include <linux/list.h>
 #include <linux/module.h>
@@ -20,7 +21,7 @@ MODULE_LICENSE("GPL");
 
 static char *kind = "none";
 module_param(kind, charp, 0444);
-MODULE_PARM_DESC(kind, "warn, bug, null, sleep_atomic, sched_atomic, list, refcount, softlockup, spin_forever, panic");
+MODULE_PARM_DESC(kind, "warn, bug, null, sleep_atomic, sched_atomic, list, refcount, softlockup, spin_forever, hung, panic");
 
 static DEFINE_SPINLOCK(crashers_lock);
 
@@ -91,6 +92,16 @@ static noinline void crashers_spin_forever(void)
 		cpu_relax();
 }
 
+static DECLARE_COMPLETION(crashers_never);
+
+static noinline void crashers_hung(void)
+{
+	/* Sleeps uninterruptibly for good (nobody completes it): after
+	 * kernel.hung_task_timeout_secs the hung task detector reports insmod.
+	 */
+	wait_for_completion(&crashers_never);
+}
+
 static int __init crashers_init(void)
 {
 	pr_info("kind=%s\n", kind);
@@ -112,6 +123,8 @@ static int __init crashers_init(void)
 		crashers_softlockup();
 	else if (!strcmp(kind, "spin_forever"))
 		crashers_spin_forever();
+	else if (!strcmp(kind, "hung"))
+		crashers_hung();
 	else if (!strcmp(kind, "panic"))
 		panic("crashers: deliberate panic");
 	else if (strcmp(kind, "none"))
