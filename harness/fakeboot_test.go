@@ -15,6 +15,7 @@ import (
 	"github.com/lkmtest/lkmtest/harness/boot"
 	"github.com/lkmtest/lkmtest/harness/guest"
 	"github.com/lkmtest/lkmtest/harness/kbuild"
+	"github.com/lkmtest/lkmtest/harness/klog"
 	"github.com/lkmtest/lkmtest/harness/modbuild"
 	"github.com/lkmtest/lkmtest/harness/result"
 	"github.com/lkmtest/lkmtest/harness/spec"
@@ -215,5 +216,51 @@ func TestFlavourUnsupportedIsSkip(t *testing.T) {
 	}
 	if m.Cells[0].Err != nil {
 		t.Errorf("a skipped cell has an error: %v", m.Cells[0].Err)
+	}
+}
+
+// On a kmemleak kernel a leak of a test's module found after its rmmod is
+// CRASH of kind LEAK at that step; a leak of any other code is not the
+// test's.
+func TestFakeLeakScan(t *testing.T) {
+	old := leakMinAge
+	leakMinAge = 0
+	defer func() { leakMinAge = old }()
+	for _, c := range []struct {
+		name, module string
+		want         result.Outcome
+	}{
+		{"a test module's leak", "membugs", result.Crash},
+		{"another module's leak", "other_mod", result.Pass},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			report := "unreferenced object 0xffff888004c0e9c0 (size 64):\n  comm \"insmod\", pid 28, jiffies 4294668468\n  backtrace:\n" +
+				"    [<ffffffff812bf5e4>] kmalloc_trace+0x24/0x90\n    [<ffffffffa0000155>] membugs_leak+0x15/0x40 [" + c.module + "]\n"
+			scans := 0
+			agent := &fakeAgent{answer: func(_ *fakeVM, req guest.Request) *guest.Response {
+				switch {
+				case req.Op == guest.OpWrite && req.Path == kmemleakFile && string(req.Data) == "scan":
+					scans++
+				case req.Op == guest.OpRead && req.Path == kmemleakFile && scans == 2:
+					return &guest.Response{Data: []byte(report)}
+				}
+				return &guest.Response{}
+			}}
+			tg, _ := fakeTarget(t, agent, "", func() modbuild.Set {
+				return modbuild.Set{Modules: map[string]string{"membugs": "/dev/null"}}
+			})
+			tg.Options.Variant = "kmemleak"
+			r := RunTest(context.Background(), tg, fakeSpec(t, "name: fake\nsteps:\n  - insmod: membugs\n  - rmmod: membugs\n"))
+			if r.Outcome != c.want {
+				t.Fatalf("got %s: %s; want %s", r.Outcome, r.Reason, c.want)
+			}
+			if c.want == result.Crash {
+				st := r.Steps[1]
+				if st.Outcome != result.Crash || len(st.Reports) != 1 || st.Reports[0].Kind != klog.KindLeak ||
+					!strings.Contains(r.Reason, "memory leak in membugs_leak (64 bytes)") {
+					t.Errorf("step 2 %+v, reason %q; want the LEAK at the rmmod step", st, r.Reason)
+				}
+			}
+		})
 	}
 }

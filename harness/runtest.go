@@ -72,6 +72,13 @@ func RunTest(ctx context.Context, t *Target, s *spec.Spec) (res verdict.Result) 
 		r.lost("while copying modules and helpers into the guest", err)
 		return
 	}
+	if t.leakScan() {
+		r.leaks = &leaks{r: r, table: r.table, lastLoad: time.Now()}
+		if err := r.leaks.clear(); err != nil {
+			r.auxFailed("clearing kmemleak's list ("+kmemleakFile+")", err)
+			return
+		}
+	}
 	r.steps(set)
 	return
 }
@@ -86,7 +93,9 @@ type testRun struct {
 	start   time.Time
 	timeout time.Duration
 	sess    *boot.Session
-	sym     verdict.Symbolizer // the test's modules, once built
+	table   *symbol.Table      // the test's modules, once built
+	sym     verdict.Symbolizer // symbolizes with table
+	leaks   *leaks             // kmemleak's scans (nil: not this kernel)
 	res     verdict.Result
 }
 
@@ -139,7 +148,8 @@ func (r *testRun) await(mods <-chan modbuild.Set) (modbuild.Set, bool) {
 	go func() { hello <- r.sess.Hello(r.ctx) }()
 	built := func(set modbuild.Set) bool {
 		r.res.Modules = set.Done.Sub(r.start)
-		r.sym = verdict.NewSymbolizer(symbol.NewTable(set.Modules), r.s.Dir)
+		r.table = symbol.NewTable(set.Modules)
+		r.sym = verdict.NewSymbolizer(r.table, r.s.Dir)
 		if set.Err != nil {
 			r.fail(result.Error, set.Err.Error())
 			r.res.Stage = inStageOf(result.StageModules, set.Err)
@@ -208,12 +218,57 @@ func (r *testRun) steps(set modbuild.Set) {
 		if r.res.Add(sr); sr.Outcome.Stops() {
 			return
 		}
+		if !r.scanAfter(st, sr) {
+			return
+		}
+	}
+	if r.leaks != nil {
+		reps, err := r.leaks.scan(true, r.sym)
+		if err != nil {
+			r.auxFailed("in kmemleak's scan at the test's end", err)
+			return
+		}
+		verdict.AddLeaks(&r.res, reps, true)
 	}
 	// The deferred Close then quits QEMU at once rather than waiting for
 	// the guest's reset (the initramfs holds nothing to keep).
 	if _, err := r.sess.Guest.Call(r.ctx, guest.Request{Op: guest.OpShutdown}, shutdownWait); err != nil {
 		r.lost("after the last step", err)
 	}
+}
+
+// scanAfter does, on a kmemleak kernel, what a step asks after it: a
+// module loaded is located, one unloaded is followed by a scan. False
+// when the guest stopped answering.
+func (r *testRun) scanAfter(st *spec.Step, sr verdict.StepResult) bool {
+	if r.leaks == nil || sr.Outcome != result.Pass {
+		return true
+	}
+	switch st.Kind() {
+	case spec.StepInsmod:
+		r.leaks.loaded(st.Module())
+		r.leaks.lastLoad = time.Now()
+	case spec.StepRun, spec.StepWrite, spec.StepWait:
+		r.leaks.lastLoad = time.Now()
+	case spec.StepRmmod:
+		reps, err := r.leaks.scan(false, r.sym)
+		if err != nil {
+			r.auxFailed("in kmemleak's scan after rmmod", err)
+			return false
+		}
+		verdict.AddLeaks(&r.res, reps, false)
+	}
+	return true
+}
+
+// auxFailed ends the test on a failed request of the host's own: lost
+// when the guest stopped answering, else ERROR.
+func (r *testRun) auxFailed(where string, err error) {
+	if errors.Is(err, guest.ErrGone) || errors.Is(err, guest.ErrNoAnswer) {
+		r.lost(where, err)
+		return
+	}
+	r.fail(result.Error, where+": "+err.Error())
 }
 
 // lost judges a guest that stopped answering or went away, from its

@@ -18,6 +18,7 @@ import (
 	"github.com/lkmtest/lkmtest/harness/verdict"
 	"github.com/lkmtest/lkmtest/initramfs"
 	"github.com/lkmtest/lkmtest/internal/testenv"
+	kernelconfigs "github.com/lkmtest/lkmtest/kernel-configs"
 	"github.com/lkmtest/lkmtest/qemu"
 )
 
@@ -66,8 +67,16 @@ func tcgTarget(t testing.TB, arch arch.Arch) *Target {
 // mode accel (auto, kvm, tcg) once for all VM tests.
 func accelTarget(t testing.TB, arch arch.Arch, kernel, accel string) *Target {
 	t.Helper()
+	return flavourTarget(t, arch, kernel, accel, "")
+}
+
+// flavourTarget prepares the target of arch and kernel with the
+// accelerator mode accel and the flavours (comma-separated, "" for none)
+// once for all VM tests.
+func flavourTarget(t testing.TB, arch arch.Arch, kernel, accel, flavours string) *Target {
+	t.Helper()
 	testenv.NeedsVM(t)
-	key := string(arch) + "/" + kernel + "/" + accel
+	key := string(arch) + "/" + kernel + "/" + accel + "/" + flavours
 	targetsMu.Lock()
 	pt := targets[key]
 	if pt == nil {
@@ -90,10 +99,24 @@ func accelTarget(t testing.TB, arch arch.Arch, kernel, accel string) *Target {
 		vmtestDirs = append(vmtestDirs, out)
 		o := &Options{Cache: c, Arch: arch, Kernel: kernel, Accel: accel, Out: out,
 			Log: testLog{}, SrcRoot: initramfs.SourceRoot(wd)}
+		fs, err := kernelconfigs.ParseFlavours(flavours)
+		if err != nil {
+			pt.err = err
+			return
+		}
+		for _, f := range fs {
+			frag, err := ReadFragment(kernelconfigs.Prefix + f.Name)
+			if err != nil {
+				pt.err = err
+				return
+			}
+			o.Extra = append(o.Extra, frag)
+		}
+		o.Variant = kernelconfigs.VariantOf(fs)
 		pt.t, pt.err = Prepare(context.Background(), o)
 	})
 	if pt.err != nil {
-		t.Fatalf("prepare the %s %s target (accel %s): %v", kernel, arch, accel, pt.err)
+		t.Fatalf("prepare the %s %s target (accel %s, flavours %q): %v", kernel, arch, accel, flavours, pt.err)
 	}
 	return pt.t
 }

@@ -45,6 +45,8 @@ func setup() error {
 			return fmt.Errorf("mount %s on %s: %w", m.fs, m.dst, err)
 		}
 	}
+	// debugfs where the kernel has it (kmemleak, the flavours' files).
+	_ = unix.Mount("debugfs", "/sys/kernel/debug", "debugfs", 0, "")
 	_ = os.Setenv("PATH", "/lkmtest/helpers:/bin:/bbin:/usr/bin:/sbin")
 	return nil
 }

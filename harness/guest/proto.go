@@ -106,6 +106,10 @@ type Request struct {
 	// TimeoutMS bounds the operation; the agent answers with Timeout set
 	// when it is exceeded (0: no limit).
 	TimeoutMS int64 `json:"timeout_ms,omitempty"`
+	// Aux marks a request of the host's own between steps (a kmemleak
+	// scan, reading where a module was loaded): not a step of the test.
+	// The agent treats it like any other.
+	Aux bool `json:"aux,omitempty"`
 }
 
 // Response is the agent's answer to a Request.

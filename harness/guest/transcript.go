@@ -75,9 +75,9 @@ func ReadTranscript(path string) (*Transcript, error) {
 			if json.Unmarshal([]byte(legacyRequest(js)), &req) != nil {
 				continue
 			}
-			switch req.Op {
-			case OpPut:
-			case OpShutdown:
+			switch {
+			case req.Op == OpPut || req.Aux:
+			case req.Op == OpShutdown:
 				shutdownID = req.ID
 			default:
 				tr.Sent = append(tr.Sent, req.ID)

@@ -18,6 +18,7 @@ func TestTranscriptRoundTrip(t *testing.T) {
 	w.sent(Request{ID: 2, Op: OpRun, Args: []string{"sh", "-c", "echo '} (3 bytes of data)'"}})
 	w.received(json.RawMessage(`{"id":2,"exit":0}`))
 	w.sent(Request{ID: 3, Op: OpInsmod, Path: "/lkm/a.ko"})
+	w.sent(Request{ID: 5, Op: OpRead, Path: "/sys/kernel/debug/kmemleak", Aux: true}) // not a step
 	w.sent(Request{ID: 4, Op: OpShutdown})
 	w.received(json.RawMessage(`{"id":4}`))
 	path := filepath.Join(t.TempDir(), "agent.log")
@@ -29,7 +30,7 @@ func TestTranscriptRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	if len(tr.Sent) != 2 || tr.Sent[0] != 2 || tr.Sent[1] != 3 {
-		t.Errorf("Sent = %v, want [2 3] (puts and shutdown are not steps)\n%s", tr.Sent, buf.String())
+		t.Errorf("Sent = %v, want [2 3] (puts, aux requests and shutdown are not steps)\n%s", tr.Sent, buf.String())
 	}
 	if _, ok := tr.Answers[2]; !ok {
 		t.Errorf("the answer to request 2 is missing")

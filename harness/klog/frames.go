@@ -16,6 +16,9 @@ type Frame struct {
 	Off, Size uint64 `json:"-"`
 	// Module is the module the function is in ("" for vmlinux).
 	Module string `json:"module,omitempty"`
+	// Addr is the frame's address when the report gives one (kmemleak);
+	// with Func empty it is all there is (a module already unloaded).
+	Addr uint64 `json:"addr,omitempty"`
 	// Kind is "pc" (the faulting instruction), "lr" or "call" (a return
 	// address: the call is the instruction before it).
 	Kind string `json:"kind"`

@@ -58,8 +58,8 @@ var taints = map[Kind]string{
 
 // KindNames lists the kinds, sorted.
 func KindNames() []string {
-	seen := map[string]bool{}
-	var out []string
+	seen := map[string]bool{string(KindLeak): true}
+	out := []string{string(KindLeak)}
 	for _, p := range patterns {
 		if !seen[string(p.Kind)] {
 			seen[string(p.Kind)] = true
@@ -106,6 +106,10 @@ type pattern struct {
 	// Ends marks reports the kernel closes with "---[ end trace ... ]---":
 	// one whose log stops before that line is Incomplete.
 	Ends bool
+	// Access: the report's next lines say the access ("Write of size 1 at
+	// addr ..."), which joins the title before " in ": "KASAN:
+	// slab-out-of-bounds Write of size 1 in func".
+	Access bool
 	// InFunc: the header names no function, so the title gets " in " and
 	// the faulting function when the report shows it (syzkaller's
 	// "BUG: kernel NULL pointer dereference in func").
@@ -130,7 +134,7 @@ func compile(re string) *regexp.Regexp { return regexp.MustCompile(macros.Replac
 // specific ones come before the general ones.
 var patterns = []pattern{
 	{Needle: "Kernel panic", Kind: KindPanic, Header: compile(`Kernel panic - not syncing: (.*?)\s*$`), Title: "kernel panic: $1"},
-	{Needle: "BUG: KASAN", Kind: KindKASAN, Header: compile(`BUG: KASAN: ([a-z-]+) in {{FUNC}}`), Title: "KASAN: $1 in $2"},
+	{Needle: "BUG: KASAN", Kind: KindKASAN, Header: compile(`BUG: KASAN: ([a-z-]+) in {{FUNC}}`), Title: "KASAN: $1 in $2", Access: true},
 	{Needle: "BUG: KFENCE", Kind: KindKFENCE, Header: compile(`BUG: KFENCE: ([a-z-]+(?: [a-z-]+)*) in {{FUNC}}`), Title: "KFENCE: $1 in $2"},
 	{Needle: "soft lockup", Kind: KindSoftLock, Header: compile(`(?:BUG|watchdog): soft lockup - CPU#\d+ stuck`), Title: "soft lockup"},
 	{Needle: "hard LOCKUP", Kind: KindHardLockup, Header: compile(`(?:watchdog: )?Watchdog detected hard LOCKUP on cpu \d+`), Title: "hard lockup"},

@@ -3,6 +3,7 @@ package klog
 import (
 	"cmp"
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 )
@@ -26,6 +27,10 @@ type Report struct {
 	Frames []Frame `json:"frames,omitempty"`
 	// Oops is true when the report includes an Oops (the task was killed).
 	Oops bool `json:"oops,omitempty"`
+	// LeakSize and LeakComm are a kmemleak report's object size and the
+	// task that allocated it.
+	LeakSize int    `json:"leak_size,omitempty"`
+	LeakComm string `json:"leak_comm,omitempty"`
 	// Incomplete is true when the log ends inside the report: the kernel
 	// closes it with "---[ end trace" and that line never came (the VM died
 	// while printing it, or the log was cut).
@@ -143,6 +148,9 @@ func Find(lines []string) []Report {
 				Title: string(p.Header.ExpandString(nil, p.Title, line, m))}
 			r.Oops = p.Kind == KindOops || p.Kind == KindGPF
 			r.Func, r.Module = findGuilty(lines[i+1 : min(len(lines), i+40)])
+			if p.Access {
+				r.Title = withAccess(r.Title, lines[i+1:min(len(lines), i+4)])
+			}
 			out = append(out, r)
 			break
 		}
@@ -172,6 +180,23 @@ func Find(lines []string) []Report {
 		}
 	}
 	return out
+}
+
+// accessRE is the access line of a KASAN report.
+var accessRE = regexp.MustCompile(`^(Read|Write) of size (\d+) at addr`)
+
+// withAccess puts the access the lines say ("Read of size 4") into title
+// before its " in func".
+func withAccess(title string, lines []string) string {
+	for _, l := range lines {
+		if m := accessRE.FindStringSubmatch(StripTimestamp(l)); m != nil {
+			if i := strings.LastIndex(title, " in "); i >= 0 {
+				return title[:i] + " " + m[1] + " of size " + m[2] + title[i:]
+			}
+			return title + " (" + m[1] + " of size " + m[2] + ")"
+		}
+	}
+	return title
 }
 
 func findGuilty(lines []string) (fn, mod string) {

@@ -85,10 +85,18 @@ func (t *Table) module(name string) (*module, error) {
 
 // module is one opened .ko.
 type module struct {
-	path string
-	err  error
-	syms map[string]elf.Symbol // function symbols by name, values placed
-	d    *dwarf.Data
+	path  string
+	err   error
+	syms  map[string]elf.Symbol // function symbols by name, values placed
+	d     *dwarf.Data
+	code  map[string]section // code sections by name
+	loads map[string]uint64  // where the guest put them (SetLoaded)
+}
+
+// section is a code section of a .ko.
+type section struct {
+	index elf.SectionIndex
+	size  uint64
 }
 
 // sectionBase is where code section i is placed: far apart, so that the
@@ -126,7 +134,65 @@ func openModule(path string) *module {
 		return m
 	}
 	m.syms = syms
+	m.code = map[string]section{}
+	for i, sec := range f.Sections {
+		if sec.Flags&elf.SHF_EXECINSTR != 0 && sec.Flags&elf.SHF_ALLOC != 0 {
+			m.code[sec.Name] = section{elf.SectionIndex(i), sec.Size}
+		}
+	}
 	return m
+}
+
+// CodeSections are the names of mod's code sections (.text, .init.text...),
+// whose load addresses SetLoaded takes.
+func (t *Table) CodeSections(mod string) []string {
+	m, err := t.module(kernelName(mod))
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for name := range m.code {
+		out = append(out, name)
+	}
+	return out
+}
+
+// SetLoaded records where the guest loaded mod's sections (from
+// /sys/module/MOD/sections), so that an address of a report that comes
+// after rmmod (kmemleak's) still finds its module and line.
+func (t *Table) SetLoaded(mod string, addrs map[string]uint64) {
+	m, err := t.module(kernelName(mod))
+	if err != nil {
+		return
+	}
+	t.mu.Lock()
+	m.loads = addrs
+	t.mu.Unlock()
+}
+
+// LookupAddr finds the module and source line of a guest address in a
+// loaded (or since unloaded) module of the table; ret as for Lookup.
+func (t *Table) LookupAddr(addr uint64, ret bool) (mod string, loc Location, err error) {
+	if t == nil {
+		return "", Location{}, fmt.Errorf("no module table")
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for name, m := range t.mods {
+		for sec, base := range m.loads {
+			cs, ok := m.code[sec]
+			if !ok || addr < base || addr >= base+cs.size {
+				continue
+			}
+			pc := sectionBase(cs.index) + addr - base
+			if ret && pc > 0 {
+				pc--
+			}
+			loc, err := m.line(pc)
+			return name, loc, err
+		}
+	}
+	return "", Location{}, fmt.Errorf("address %#x is in none of the test's modules", addr)
 }
 
 // place rewrites the symbol table of the object b so that every symbol of
@@ -178,6 +244,15 @@ func (m *module) lookup(fn string, off uint64, ret bool) (Location, error) {
 	if ret && off > 0 {
 		pc-- // inside the call instruction, not after it
 	}
+	loc, err := m.line(pc)
+	if err != nil {
+		return loc, fmt.Errorf("%s+%#x: %w", fn, off, err)
+	}
+	return loc, nil
+}
+
+// line is the source line of the placed address pc.
+func (m *module) line(pc uint64) (Location, error) {
 	r := m.d.Reader()
 	for {
 		cu, err := r.Next()
@@ -210,7 +285,7 @@ func (m *module) lookup(fn string, off uint64, ret bool) (Location, error) {
 		}
 		return Location{File: name, Line: e.Line}, nil
 	}
-	return Location{}, fmt.Errorf("no line for %s+%#x in %s", fn, off, filepath.Base(m.path))
+	return Location{}, fmt.Errorf("no line in %s", filepath.Base(m.path))
 }
 
 func inRanges(rs [][2]uint64, pc uint64) bool {

@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -89,5 +90,24 @@ func TestNoDebugInfo(t *testing.T) {
 	_, err := NewTable(map[string]string{"m": ko}).Lookup("m", "in_text", 0, false)
 	if !errors.Is(err, ErrNoDebugInfo) {
 		t.Errorf("lookup in a module without DWARF: %v, want ErrNoDebugInfo", err)
+	}
+}
+
+// An address a report gives after rmmod (kmemleak's) finds its module and
+// line from where the guest had loaded its sections.
+func TestLookupAddr(t *testing.T) {
+	ko := compile(t, "gcc", "-gdwarf-5")
+	tab := NewTable(map[string]string{"two-sect": ko})
+	secs := tab.CodeSections("two_sect")
+	if !slices.Contains(secs, ".text") || !slices.Contains(secs, ".init.text") {
+		t.Fatalf("code sections %v, want .text and .init.text", secs)
+	}
+	tab.SetLoaded("two_sect", map[string]uint64{".text": 0xffffffffa0000000, ".init.text": 0xffffffffa0010000})
+	mod, loc, err := tab.LookupAddr(0xffffffffa0010000, false)
+	if want := lineOf(t, "int in_init(void)"); err != nil || mod != "two_sect" || loc.Line < want || loc.Line > want+2 {
+		t.Errorf("LookupAddr(.init.text+0) = %s, %s, %v; want two_sect, twosect.c:%d or just after", mod, loc, err, want)
+	}
+	if _, _, err := tab.LookupAddr(0xffffffff81000000, false); err == nil {
+		t.Errorf("a vmlinux address was found in a module")
 	}
 }

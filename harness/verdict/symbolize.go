@@ -22,6 +22,14 @@ func NewSymbolizer(t *symbol.Table, dir string) Symbolizer {
 		}
 		for i := range r.Frames {
 			f := &r.Frames[i]
+			if f.Func == "" && f.Addr != 0 {
+				// An address only (kmemleak, after rmmod): its module
+				// from where the guest had loaded it.
+				if mod, loc, err := t.LookupAddr(f.Addr, f.Kind != "pc"); err == nil {
+					f.Module, f.File, f.LineNo = mod, displayPath(loc.File, dir), loc.Line
+				}
+				continue
+			}
 			if f.Module == "" || !t.Has(f.Module) {
 				continue
 			}

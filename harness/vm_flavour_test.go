@@ -1,0 +1,102 @@
+package harness
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/lkmtest/lkmtest/harness/arch"
+	"github.com/lkmtest/lkmtest/harness/klog"
+	"github.com/lkmtest/lkmtest/harness/result"
+	"github.com/lkmtest/lkmtest/harness/verdict"
+)
+
+// The bug-finding kernel: one build of 6.1 x86_64 with the flavours kasan,
+// kmemleak and ubsan together (they coexist). make test covers the
+// flavours on x86_64; the GitHub workflow runs them on arm64 too.
+const testFlavours = "kasan,kmemleak,ubsan"
+
+// membugsSpec writes a test of the membugs fixture (its bug= and the steps
+// after insmod) into a directory of its own and returns it.
+func membugsSpec(t *testing.T, bug, after string) string {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "membugs")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"membugs.c", "Kbuild"} {
+		b, err := os.ReadFile(filepath.Join("testdata/modules/membugs", f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, f), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	text := fmt.Sprintf("name: membugs-%s\ntimeout: 120s\nsteps:\n  - insmod: membugs\n    params: bug=%s\n%s", bug, bug, after)
+	if err := os.WriteFile(filepath.Join(dir, "test.yaml"), []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// firstReport is the first crash report of the result, in a step or after.
+func firstReport(r verdict.Result) (klog.Report, bool) {
+	for _, st := range r.Steps {
+		if len(st.Reports) > 0 {
+			return st.Reports[0], true
+		}
+	}
+	if len(r.Reports) > 0 {
+		return r.Reports[0], true
+	}
+	return klog.Report{}, false
+}
+
+// Each memory bug of a module is CRASH on the flavoured kernel, titled by
+// the bug, the access and the function, with the module's source line;
+// the fixed twin passes, kmemleak's scans included.
+func TestVMFlavourBugs(t *testing.T) {
+	tg := flavourTarget(t, arch.X86_64, "6.1", "auto", testFlavours)
+	if want := "6.1.192-x86_64+kasan+kmemleak+ubsan"; !strings.HasPrefix(tg.Name(), "6.1.") || !strings.HasSuffix(tg.Name(), "-x86_64+kasan+kmemleak+ubsan") {
+		t.Fatalf("target %s, want a cell like %s", tg.Name(), want)
+	}
+	src := "testdata/modules/membugs/membugs.c"
+	rmmod := "  - rmmod: membugs\n"
+	for _, c := range []struct {
+		bug, after string
+		kind       klog.Kind
+		title      string // what the title must hold
+		line       string // the source line the report must point at
+	}{
+		{"uaf", "", klog.KindKASAN, "use-after-free Read of size 4 in membugs_uaf", "v = READ_ONCE(p[0]);"},
+		{"oob", "", klog.KindKASAN, "out-of-bounds Write of size 1 in membugs_oob", "p[32] = 'y';"},
+		{"leak", rmmod, klog.KindLeak, "memory leak in membugs_leak (64 bytes)", "char *p = kmalloc(64, GFP_KERNEL);"},
+		{"shift", "", klog.KindUBSAN, "UBSAN: shift-out-of-bounds in membugs.c", "return (int)(one << shift);"},
+		{"index", "", klog.KindUBSAN, "UBSAN: array-index-out-of-bounds in membugs.c", "return a[i];"},
+	} {
+		t.Run(c.bug, func(t *testing.T) {
+			r := runFixture(t, tg, membugsSpec(t, c.bug, c.after))
+			rep, ok := firstReport(r)
+			if r.Outcome != result.Crash || !ok {
+				t.Fatalf("%s, want CRASH with a %s report\n%s", r.Summary(), c.kind, strings.Join(r.Excerpt, "\n"))
+			}
+			if rep.Kind != c.kind || !strings.Contains(rep.Title, c.title) {
+				t.Errorf("report %s %q, want %s holding %q", rep.Kind, rep.Title, c.kind, c.title)
+			}
+			want := fmt.Sprintf("membugs.c:%d", lineOf(t, src, c.line))
+			rec := r.Record()
+			if len(rec.Crashes) == 0 || rec.Crashes[0].Source != want {
+				t.Errorf("crashes %+v, want the first at %s\n%s", rec.Crashes, want, strings.Join(r.Excerpt, "\n"))
+			}
+		})
+	}
+	t.Run("fixed twin", func(t *testing.T) {
+		r := runFixture(t, tg, membugsSpec(t, "none", rmmod))
+		if r.Outcome != result.Pass {
+			t.Fatalf("%s, want PASS\n%s", r.Summary(), strings.Join(r.Excerpt, "\n"))
+		}
+	})
+}
