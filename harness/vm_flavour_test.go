@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -68,14 +69,16 @@ func TestVMFlavourBugs(t *testing.T) {
 	for _, c := range []struct {
 		bug, after string
 		kind       klog.Kind
-		title      string // what the title must hold
-		line       string // the source line the report must point at
+		title      string   // what the title must hold
+		lines      []string // the source lines the report may point at
 	}{
-		{"uaf", "", klog.KindKASAN, "use-after-free Read of size 4 in membugs_uaf", "v = READ_ONCE(p[0]);"},
-		{"oob", "", klog.KindKASAN, "out-of-bounds Write of size 1 in membugs_oob", "p[32] = 'y';"},
-		{"leak", rmmod, klog.KindLeak, "memory leak in membugs_leak (64 bytes)", "char *p = kmalloc(64, GFP_KERNEL);"},
-		{"shift", "", klog.KindUBSAN, "UBSAN: shift-out-of-bounds in membugs.c", "return (int)(one << shift);"},
-		{"index", "", klog.KindUBSAN, "UBSAN: array-index-out-of-bounds in membugs.c", "return a[i];"},
+		{"uaf", "", klog.KindKASAN, "use-after-free Read of size 4 in membugs_uaf", []string{"v = READ_ONCE(p[0]);"}},
+		{"oob", "", klog.KindKASAN, "out-of-bounds Write of size 1 in membugs_oob", []string{"p[32] = 'y';"}},
+		// GCC may inline the leaking function into init: the trace then
+		// names init, at the call.
+		{"leak", rmmod, klog.KindLeak, "(64 bytes)", []string{"char *p = kmalloc(64, GFP_KERNEL);", "membugs_leak();"}},
+		{"shift", "", klog.KindUBSAN, "UBSAN: shift-out-of-bounds in membugs.c:", []string{"return (int)(one << shift);"}},
+		{"index", "", klog.KindUBSAN, "UBSAN: array-index-out-of-bounds in membugs.c:", []string{"return a[i];"}},
 	} {
 		t.Run(c.bug, func(t *testing.T) {
 			r := runFixture(t, tg, membugsSpec(t, c.bug, c.after))
@@ -86,10 +89,16 @@ func TestVMFlavourBugs(t *testing.T) {
 			if rep.Kind != c.kind || !strings.Contains(rep.Title, c.title) {
 				t.Errorf("report %s %q, want %s holding %q", rep.Kind, rep.Title, c.kind, c.title)
 			}
-			want := fmt.Sprintf("membugs.c:%d", lineOf(t, src, c.line))
+			var want []string
+			for _, l := range c.lines {
+				want = append(want, fmt.Sprintf("membugs.c:%d", lineOf(t, src, l)))
+			}
 			rec := r.Record()
-			if len(rec.Crashes) == 0 || rec.Crashes[0].Source != want {
-				t.Errorf("crashes %+v, want the first at %s\n%s", rec.Crashes, want, strings.Join(r.Excerpt, "\n"))
+			if len(rec.Crashes) == 0 || !slices.Contains(want, rec.Crashes[0].Source) {
+				t.Errorf("crashes %+v, want the first at one of %v\n%s", rec.Crashes, want, strings.Join(r.Excerpt, "\n"))
+			}
+			if c.kind == klog.KindLeak && !strings.Contains(rep.Title, "memory leak in membugs_") {
+				t.Errorf("leak title %q names no function of membugs", rep.Title)
 			}
 		})
 	}

@@ -288,3 +288,18 @@ func TestFrames(t *testing.T) {
 		t.Errorf("arm64 title %q", r[0].Title)
 	}
 }
+
+func TestCleanTitle(t *testing.T) {
+	for in, want := range map[string]string{
+		"KASAN: use-after-free Read of size 4 in membugs_uaf.isra.0":                                "KASAN: use-after-free Read of size 4 in membugs_uaf",
+		"WARNING in f.constprop.0.isra.0":                                                           "WARNING in f",
+		"BUG: kernel NULL pointer dereference in g.part.1":                                          "BUG: kernel NULL pointer dereference in g",
+		"memory leak in h.cold (64 bytes)":                                                          "memory leak in h (64 bytes)",
+		"kernel BUG at crashers.c:34":                                                               "kernel BUG at crashers.c:34",
+		"UBSAN: shift-out-of-bounds in /root/.cache/lkmtest/modbuild/14c0a8e8/tree/mb/membugs.c:63": "UBSAN: shift-out-of-bounds in mb/membugs.c:63",
+	} {
+		if got := CleanTitle(in); got != want {
+			t.Errorf("CleanTitle(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

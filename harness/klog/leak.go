@@ -60,11 +60,9 @@ func ParseLeaks(text string) []Report {
 		if m[2] != "" {
 			f.Addr, _ = strconv.ParseUint(m[2], 16, 64)
 		} else {
+			// (The bracketed address is hashed, %p: of no use.)
 			f.Off, _ = strconv.ParseUint(m[4], 16, 64)
 			f.Size, _ = strconv.ParseUint(m[5], 16, 64)
-			if m[1] != "" {
-				f.Addr, _ = strconv.ParseUint(m[1], 16, 64)
-			}
 		}
 		cur.Frames = append(cur.Frames, f)
 	}
@@ -88,7 +86,7 @@ func LeakTitle(r Report) string {
 	if fn == "" {
 		return fmt.Sprintf("memory leak (%d bytes)", r.LeakSize)
 	}
-	return fmt.Sprintf("memory leak in %s (%d bytes)", fn, r.LeakSize)
+	return CleanTitle(fmt.Sprintf("memory leak in %s (%d bytes)", fn, r.LeakSize))
 }
 
 // allocator reports whether fn is one of the kernel's allocation functions

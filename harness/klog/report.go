@@ -164,6 +164,7 @@ func Find(lines []string) []Report {
 		if out[k].inFunc && out[k].Func != "" {
 			out[k].Title += " in " + out[k].Func
 		}
+		out[k].Title = CleanTitle(out[k].Title)
 		if !out[k].ends {
 			continue
 		}
@@ -180,6 +181,23 @@ func Find(lines []string) []Report {
 		}
 	}
 	return out
+}
+
+// cloneSuffix is what GCC appends to the functions it clones or splits
+// (".isra.0", ".constprop.0", ".part.0", ".cold").
+var cloneSuffix = regexp.MustCompile(`(\.(?:isra|constprop|part|cold|llvm)(?:\.\d+)*)+\b`)
+
+// mirrorPrefix is the path of the mirror lkmtest builds a module's tree in
+// (…/modbuild/KEY/tree/), which the compiler leaves in some reports'
+// file names (UBSAN's).
+var mirrorPrefix = regexp.MustCompile(`/\S*/modbuild/[0-9a-f]+/tree/`)
+
+// CleanTitle keeps a title the same across compilers, flags and caches:
+// it drops compiler clone suffixes from function names ("KASAN:
+// use-after-free in f.isra.0" is "... in f") and lkmtest's build mirror
+// from file names (they are then relative to the module's tree).
+func CleanTitle(title string) string {
+	return mirrorPrefix.ReplaceAllString(cloneSuffix.ReplaceAllString(title, ""), "")
 }
 
 // accessRE is the access line of a KASAN report.

@@ -71,6 +71,11 @@ var Table = []Quirk{
 		Drop: []string{"CONFIG_KUNIT", "CONFIG_KUNIT_DEFAULT_ENABLED"},
 	},
 	{
+		ID: "ubsan-sanitize-all-gone", Kernels: kver.Range{Since: "6.9"},
+		Why:  "6.9 removed CONFIG_UBSAN_SANITIZE_ALL: UBSAN instruments everything (modules included) whenever it is on",
+		Drop: []string{"CONFIG_UBSAN_SANITIZE_ALL"},
+	},
+	{
 		ID: "no-kunit-enable", Kernels: kver.Range{Since: "5.5", Before: "6.1"},
 		Why:  "the kunit.enable boot parameter and CONFIG_KUNIT_DEFAULT_ENABLED appeared in 6.1; before, KUnit suites always ran",
 		Drop: []string{"CONFIG_KUNIT_DEFAULT_ENABLED"},

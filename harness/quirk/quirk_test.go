@@ -23,7 +23,7 @@ func TestFor(t *testing.T) {
 		{arch.ARM64, "6.4.16", []string{"arm64-kmalloc-128"}, "", true},
 		{arch.ARM64, "6.5", nil, "", true},
 		{arch.X86_64, "6.1.192", nil, "", true},
-		{arch.X86_64, "6.12.57", nil, "", true},
+		{arch.X86_64, "6.12.57", []string{"ubsan-sanitize-all-gone"}, "", true},
 	} {
 		s := For(tc.arch, tc.version)
 		if !slices.Equal(s.IDs, tc.ids) {

@@ -18,6 +18,8 @@ type Location struct {
 	// Line its line.
 	File string
 	Line int
+	// Func is the function holding the address (LookupAddr).
+	Func string
 }
 
 func (l Location) String() string { return fmt.Sprintf("%s:%d", l.File, l.Line) }
@@ -184,11 +186,17 @@ func (t *Table) LookupAddr(addr uint64, ret bool) (mod string, loc Location, err
 			if !ok || addr < base || addr >= base+cs.size {
 				continue
 			}
-			pc := sectionBase(cs.index) + addr - base
+			at := sectionBase(cs.index) + addr - base
+			pc := at
 			if ret && pc > 0 {
 				pc--
 			}
 			loc, err := m.line(pc)
+			for fn, s := range m.syms {
+				if s.Value <= at && at < s.Value+s.Size {
+					loc.Func = fn
+				}
+			}
 			return name, loc, err
 		}
 	}

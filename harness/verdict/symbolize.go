@@ -26,7 +26,7 @@ func NewSymbolizer(t *symbol.Table, dir string) Symbolizer {
 				// An address only (kmemleak, after rmmod): its module
 				// from where the guest had loaded it.
 				if mod, loc, err := t.LookupAddr(f.Addr, f.Kind != "pc"); err == nil {
-					f.Module, f.File, f.LineNo = mod, displayPath(loc.File, dir), loc.Line
+					f.Module, f.Func, f.File, f.LineNo = mod, loc.Func, displayPath(loc.File, dir), loc.Line
 				}
 				continue
 			}
