@@ -52,7 +52,7 @@ unit:
 ## bench: warm-loop and cache numbers, the book suite 5 times (peak RSS, no flakes), written to bench.txt
 bench: deps
 	$(GO) test -run '^$$' -bench . -benchtime 5x -timeout 60m ./harness/ | tee bench.txt
-	$(GO) test -run '^$$' -bench . ./harness/klog/ ./harness/spec/ ./harness/modbuild/ | tee -a bench.txt
+	$(GO) test -run '^$$' -bench . ./harness/klog/ ./harness/spec/ ./harness/modbuild/ ./harness/symbol/ | tee -a bench.txt
 	$(GO) test -run '^$$' -bench BookSuite -benchtime 1x -timeout 60m ./cmd/lkmtest/ | tee -a bench.txt
 
 ## bench-cold: the whole matrix for hello from an empty cache (4 kernels), timed

@@ -12,7 +12,7 @@ import (
 
 // compile builds testdata/twosect.c into a relocatable object, as a
 // module's objects are, with cc and flags.
-func compile(t *testing.T, cc string, flags ...string) string {
+func compile(t testing.TB, cc string, flags ...string) string {
 	t.Helper()
 	if _, err := exec.LookPath(cc); err != nil {
 		t.Fatalf("%s is needed (make deps installs it): %v", cc, err)
@@ -110,4 +110,18 @@ func TestLookupAddr(t *testing.T) {
 	if _, _, err := tab.LookupAddr(0xffffffff81000000, false); err == nil {
 		t.Errorf("a vmlinux address was found in a module")
 	}
+}
+
+// BenchmarkSymbolize is the cost of symbolizing a report's frame from a
+// cold table: open the .ko, place its sections, read its DWARF, find the
+// line (goal: ≤ 50 ms).
+func BenchmarkSymbolize(b *testing.B) {
+	ko := compile(b, "gcc", "-gdwarf-5")
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := NewTable(map[string]string{"m": ko}).Lookup("m", "in_init", 0, false); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N), "ms/report")
 }
