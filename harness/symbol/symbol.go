@@ -192,11 +192,7 @@ func (t *Table) LookupAddr(addr uint64, ret bool) (mod string, loc Location, err
 				pc--
 			}
 			loc, err := m.line(pc)
-			for fn, s := range m.syms {
-				if s.Value <= at && at < s.Value+s.Size {
-					loc.Func = fn
-				}
-			}
+			loc.Func = m.funcAt(at)
 			return name, loc, err
 		}
 	}
@@ -242,6 +238,29 @@ func place(b []byte, f *elf.File) ([]byte, map[string]elf.Symbol, error) {
 	}
 	return out, funcs, nil
 }
+
+// funcAt names the function holding the placed address at: the closest
+// start, and of aliases at one address (module_init's init_module) the
+// function's own name.
+func (m *module) funcAt(at uint64) string {
+	best := ""
+	var start uint64
+	for fn, s := range m.syms {
+		if s.Value > at || at >= s.Value+s.Size {
+			continue
+		}
+		better := best == "" || s.Value > start ||
+			s.Value == start && (isAlias(best) && !isAlias(fn) || isAlias(best) == isAlias(fn) && fn < best)
+		if better {
+			best, start = fn, s.Value
+		}
+	}
+	return best
+}
+
+// isAlias reports the names module_init and module_exit give a module's
+// init and exit functions.
+func isAlias(fn string) bool { return fn == "init_module" || fn == "cleanup_module" }
 
 func (m *module) lookup(fn string, off uint64, ret bool) (Location, error) {
 	s, ok := m.syms[fn]
