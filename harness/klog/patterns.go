@@ -41,8 +41,8 @@ var taints = map[Kind]string{
 	KindGPF:         "DW", // an oops: the task dies (D)
 	KindHardLockup:  "W",
 	KindHungTask:    "W",
-	KindKASAN:       "W",
-	KindKFENCE:      "W",
+	KindKASAN:       "B", // TAINT_BAD_PAGE
+	KindKFENCE:      "BW",
 	KindListCorrupt: "W",
 	KindLockdep:     "W",
 	KindOOM:         "W",
