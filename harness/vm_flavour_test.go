@@ -89,6 +89,9 @@ func TestVMFlavourBugs(t *testing.T) {
 			if rep.Kind != c.kind || !strings.Contains(rep.Title, c.title) {
 				t.Errorf("report %s %q, want %s holding %q", rep.Kind, rep.Title, c.kind, c.title)
 			}
+			if c.kind != klog.KindLeak && (rep.Module != "membugs" || !strings.HasPrefix(rep.Func, "membugs_"+c.bug)) {
+				t.Errorf("report in %s [%s], want membugs_%s [membugs]", rep.Func, rep.Module, c.bug)
+			}
 			var want []string
 			for _, l := range c.lines {
 				want = append(want, fmt.Sprintf("membugs.c:%d", lineOf(t, src, l)))
@@ -100,6 +103,9 @@ func TestVMFlavourBugs(t *testing.T) {
 			if c.kind == klog.KindLeak && !strings.Contains(rep.Title, "memory leak in membugs_") {
 				t.Errorf("leak title %q names no function of membugs", rep.Title)
 			}
+			if os.Getenv(captureEnv) == "1" && c.kind != klog.KindLeak && !t.Failed() {
+				captureReport(t, tg, r, c.bug)
+			}
 		})
 	}
 	t.Run("fixed twin", func(t *testing.T) {
@@ -108,4 +114,34 @@ func TestVMFlavourBugs(t *testing.T) {
 			t.Fatalf("%s, want PASS\n%s", r.Summary(), strings.Join(r.Excerpt, "\n"))
 		}
 	})
+}
+
+// captureReport writes the kernel log of r's first step, with what the
+// test above checked of its report, as a golden log of the crash
+// catalogue (harness/klog/testdata/KIND/RELEASE-ARCH-membugs-BUG.log):
+// written by a run on a real guest, never typed.
+func captureReport(t *testing.T, tg *Target, r verdict.Result, bug string) {
+	t.Helper()
+	var lines []string
+	for _, rec := range r.Steps[0].Records {
+		lines = append(lines, rec.Lines()...)
+	}
+	reps := klog.Find(lines)
+	if len(reps) == 0 {
+		t.Fatalf("capture: no report in the step's log")
+	}
+	head := fmt.Sprintf("KIND: %s\nTITLE: %s\nFUNC: %s\nMODULE: %s\n", reps[0].Kind, reps[0].Title, reps[0].Func, reps[0].Module)
+	if len(reps) > 1 {
+		head += fmt.Sprintf("COUNT: %d\n", len(reps))
+	}
+	head += fmt.Sprintf("# Kernel log of lkmtest's membugs fixture, bug=%s, on %s (TestVMFlavourBugs, %s=1).\n\n", bug, tg.Name(), captureEnv)
+	dir := filepath.Join("klog/testdata", strings.ToLower(string(reps[0].Kind)))
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	name := fmt.Sprintf("%s-%s-membugs-%s.log", tg.Kernel.Meta.KernelVersion, tg.Options.Arch, bug)
+	if err := os.WriteFile(filepath.Join(dir, name), []byte(head+strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("wrote %s", filepath.Join(dir, name))
 }

@@ -167,4 +167,6 @@ var patterns = []pattern{
 
 // guilty finds the faulting function and module in the lines that follow a
 // header (x86 "RIP: 0010:func+0x1/0x2 [mod]", arm64 "pc : func+0x1/0x2 [mod]").
-var guilty = compile(`(?:RIP: [0-9a-f]{4}:|pc : ){{FUNC}}(?: \[([A-Za-z0-9_]+)\])?`)
+// A user-space RIP (segment 0033, after a syscall) names no kernel
+// function, nor does a bare address.
+var guilty = compile(`(?:RIP: 0010:|pc : )([A-Za-z_][A-Za-z0-9_.]*)(?:\+0x[0-9a-f]+/0x[0-9a-f]+)?(?: \[([A-Za-z0-9_]+)\])?`)

@@ -161,6 +161,16 @@ func Find(lines []string) []Report {
 			before = out[k+1].Line
 		}
 		out[k].Frames = frames(lines, out[k].Line, before)
+		if out[k].Func == "" {
+			// No faulting instruction printed (KASAN, UBSAN): the first
+			// frame of a module in the trace is the culprit.
+			for _, f := range out[k].Frames {
+				if f.Module != "" {
+					out[k].Func, out[k].Module = f.Func, f.Module
+					break
+				}
+			}
+		}
 		if out[k].inFunc && out[k].Func != "" {
 			out[k].Title += " in " + out[k].Func
 		}
