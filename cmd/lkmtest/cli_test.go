@@ -177,14 +177,7 @@ func TestRunExitCodes(t *testing.T) {
 // so any write into it would fail the command.
 func TestKernelSrcConfig(t *testing.T) {
 	testenv.NeedsKernelBuild(t)
-	c, err := cache.Open(os.Getenv("LKMTEST_CACHE_DIR"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	src, err := kbuild.ResolveDebian(context.Background(), c, "", "6.1", io.Discard)
-	if err != nil {
-		t.Fatal(err)
-	}
+	src := debianSource(t, "6.1")
 	out := t.TempDir()
 	stdout, stderr, code := cli(t, "kernel", "config", "--kernel-src", src.Dir, "--out", out)
 	if code != 0 || !strings.Contains(stdout, "every requested option present") {
@@ -547,4 +540,18 @@ func TestMissingTools(t *testing.T) {
 			}
 		})
 	}
+}
+
+// debianSource is the cache's unpacked tree of Debian's linux-source-series.
+func debianSource(t *testing.T, series string) *kbuild.Source {
+	t.Helper()
+	c, err := cache.Open(os.Getenv("LKMTEST_CACHE_DIR"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := kbuild.ResolveDebian(context.Background(), c, "", series, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return src
 }

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"context"
-	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -11,8 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lkmtest/lkmtest/harness/cache"
-	"github.com/lkmtest/lkmtest/harness/kbuild"
 	"github.com/lkmtest/lkmtest/internal/testenv"
 	kernelconfigs "github.com/lkmtest/lkmtest/kernel-configs"
 )
@@ -123,14 +119,7 @@ func TestKernelFragmentsCLI(t *testing.T) {
 // reaches the .config. It runs make's configure targets, not a build.
 func TestKernelConfigRelativeOut(t *testing.T) {
 	testenv.NeedsKernelBuild(t)
-	c, err := cache.Open(os.Getenv("LKMTEST_CACHE_DIR"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	src, err := kbuild.ResolveDebian(context.Background(), c, "", "6.1", io.Discard)
-	if err != nil {
-		t.Fatal(err)
-	}
+	src := debianSource(t, "6.1")
 	root, err := filepath.Abs("../..") // the CLI runs there (see cliEnv)
 	if err != nil {
 		t.Fatal(err)

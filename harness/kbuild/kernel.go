@@ -100,9 +100,10 @@ type Metadata struct {
 	Created time.Time `json:"created"`
 }
 
-// archArgs are the make variables that select arch (and its cross
-// compiler), plus the quirk table's make variables for version.
-func archArgs(arch arch.Arch, version string) []string {
+// MakeArgs are the make variables every build for a of kernel version
+// needs, the kernel's and its modules' alike: ARCH=, CROSS_COMPILE= when
+// cross-building, and the quirk table's.
+func MakeArgs(arch arch.Arch, version string) []string {
 	spec := arch.Spec()
 	args := []string{"ARCH=" + spec.KernelArch}
 	if !arch.Native() {
@@ -113,7 +114,7 @@ func archArgs(arch arch.Arch, version string) []string {
 
 // makeArgs are the make arguments of an out-of-tree kernel build.
 func makeArgs(src *Source, out string, arch arch.Arch) []string {
-	return append([]string{"-C", src.Dir, "O=" + out}, archArgs(arch, src.Version)...)
+	return append([]string{"-C", src.Dir, "O=" + out}, MakeArgs(arch, src.Version)...)
 }
 
 // compiler is the C compiler the kernel build for arch uses.

@@ -128,7 +128,7 @@ func makeArgs(k Kernel, tree ModuleTree, mirror, mdir string, extraSymbols []str
 	// (ccache was measured and left out: hashing the kernel headers costs
 	// more than the .mod.c compile it would save.)
 	if k.ProbeDir != "" && os.MkdirAll(k.ProbeDir, 0o700) == nil {
-		if arg := probeMemoArg(k.ProbeDir, TryRunStyle(filepath.Join(k.BuildDir, "source"))); arg != "" {
+		if arg := probeMemoArg(k.ProbeDir, k.TryRun); arg != "" {
 			base = append(base, arg)
 		}
 	}

@@ -26,6 +26,9 @@ type Kernel struct {
 	// ProbeDir memoizes kbuild's compiler probes ("": no memo; see
 	// probe.go).
 	ProbeDir string
+	// TryRun is how the kernel tree defines kbuild's try-run, which the
+	// probe memo must follow (TryRunStyle, read once per kernel).
+	TryRun TryRun
 }
 
 // Builder builds tests' modules and helper programs for one kernel.
