@@ -64,6 +64,24 @@ steps:
 			t.Errorf("step %d (%s):\n got %+v\nwant %+v", i+1, s.Steps[i].String(), req, want[i])
 		}
 	}
+	// wait_log sleeps until its pattern, captured values quoted; assert
+	// only collects the log (it is judged on the host).
+	for _, c := range []struct {
+		step string
+		want guest.Request
+	}{
+		{"wait_log: '^pid ${pid} at ${addr}.$'", guest.Request{Op: guest.OpSleep, TimeoutMS: 30000, Until: `^pid 77 at ffffffffc0001000.$`}},
+		{"assert: '${pid} > 1'", guest.Request{Op: guest.OpSleep}},
+	} {
+		s, err := spec.Parse(p, []byte("name: x\nsteps:\n  - run: 'echo 77 ffffffffc0001000'\n    stdout: '(?P<pid>[0-9]+) (?P<addr>[0-9a-f]+)'\n  - "+c.step+"\n"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req, err := stepRequest(&s.Steps[1], timeout, vars)
+		if err != nil || !reflect.DeepEqual(req, c.want) {
+			t.Errorf("%s: %+v, %v; want %+v", c.step, req, err, c.want)
+		}
+	}
 	// The step keeps the name as written, for people and for its patterns.
 	if got := s.Steps[2].String(); got != "rmmod hello-1" {
 		t.Errorf("rmmod step = %q", got)

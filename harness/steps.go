@@ -43,6 +43,19 @@ func stepRequest(st *spec.Step, timeout time.Duration, vars map[string]string) (
 		req.Path = x(st.Read)
 	case spec.StepSleep:
 		req.TimeoutMS = st.Sleep.Std().Milliseconds()
+	case spec.StepWaitLog:
+		// The agent's own match ends the wait; the judge matches again
+		// (and captures) on the host.
+		req.Op = guest.OpSleep
+		if re, err := (&spec.LogExpect{Match: st.WaitLog}).Regexp(vars); err != nil {
+			expandErr = err
+		} else {
+			req.Until = re.String()
+		}
+	case spec.StepAssert:
+		// Judged on the host: the request only collects the log that came
+		// since the previous step, and keeps one request per step.
+		req.Op, req.TimeoutMS = guest.OpSleep, 0
 	}
 	return req, expandErr
 }

@@ -179,7 +179,7 @@ func serve(kmsg *kmsgReader, req guest.Request) guest.Response {
 	case guest.OpRead:
 		readFile(&resp, req)
 	case guest.OpSleep:
-		sleepCollecting(&resp, kmsg, time.Duration(req.TimeoutMS)*time.Millisecond)
+		sleepCollecting(&resp, kmsg, time.Duration(req.TimeoutMS)*time.Millisecond, req.Until)
 	case guest.OpShell:
 		if err := startShell(req); err != nil {
 			resp.Error = err.Error()

@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"sync"
 	"syscall"
+	"regexp"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -181,10 +182,35 @@ func readFile(resp *guest.Response, req guest.Request) {
 	resp.Data = data
 }
 
-func sleepCollecting(resp *guest.Response, kmsg *kmsgReader, d time.Duration) {
+func sleepCollecting(resp *guest.Response, kmsg *kmsgReader, d time.Duration, until string) {
+	var re *regexp.Regexp
+	if until != "" {
+		var err error
+		if re, err = regexp.Compile(until); err != nil {
+			resp.Error = fmt.Sprintf("wait_log pattern: %v", err)
+			return
+		}
+	}
 	end := time.Now().Add(d)
-	for time.Now().Before(end) {
-		time.Sleep(min(20*time.Millisecond, time.Until(end)))
+	seen := 0 // records of resp already searched for until
+	for {
+		if re != nil {
+			for ; seen < len(resp.Records); seen++ {
+				for _, l := range resp.Records[seen].Lines() {
+					if re.MatchString(l) {
+						return
+					}
+				}
+			}
+		}
+		if !time.Now().Before(end) {
+			return
+		}
+		poll := 20 * time.Millisecond
+		if re != nil {
+			poll = 5 * time.Millisecond // an event is waited for: answer soon after it
+		}
+		time.Sleep(min(poll, time.Until(end)))
 		recs, lost := kmsg.drain()
 		addRecords(resp, recs, lost)
 	}

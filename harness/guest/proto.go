@@ -41,7 +41,8 @@ const (
 	OpWrite Op = "write"
 	// OpRead reads the file Path into the response's Data.
 	OpRead Op = "read"
-	// OpSleep waits TimeoutMS, collecting the kernel log.
+	// OpSleep waits TimeoutMS, collecting the kernel log; with Until, it
+	// answers as soon as a line of the log it collected matches Until.
 	OpSleep Op = "sleep"
 	// OpShell starts an interactive shell (Args, default /bin/sh) on the
 	// serial console, sized Rows x Cols, and answers once it runs; when
@@ -106,6 +107,9 @@ type Request struct {
 	// TimeoutMS bounds the operation; the agent answers with Timeout set
 	// when it is exceeded (0: no limit).
 	TimeoutMS int64 `json:"timeout_ms,omitempty"`
+	// Until is sleep's regular expression: the answer comes when a kernel
+	// log line matches it (at most TimeoutMS).
+	Until string `json:"until,omitempty"`
 	// Aux marks a request of the host's own between steps (a kmemleak
 	// scan, reading where a module was loaded): not a step of the test.
 	// The agent treats it like any other.

@@ -142,7 +142,7 @@ func (s *Spec) checkStep(i int, handles map[string]bool, bad badFunc) {
 	case len(kinds) > 1:
 		bad(at(string(kinds[1])), "a step does one thing: it has %s", joinKinds(kinds))
 	case len(kinds) == 0:
-		bad(at(), "step %d does nothing: give it one of insmod, rmmod, run, signal, wait, write, read, sleep", i+1)
+		bad(at(), "step %d does nothing: give it one of insmod, rmmod, run, signal, wait, write, read, sleep, wait_log, assert", i+1)
 	case st.Module() != "" && !validMod.MatchString(st.Module()):
 		bad(at(string(kinds[0])), "invalid module name %q (the .ko file name without .ko)", st.Module())
 	}
@@ -184,7 +184,14 @@ func (s *Spec) checkStep(i int, handles map[string]bool, bad badFunc) {
 	if st.Background != "" {
 		handles[st.Background] = true
 	}
-	for key, re := range map[string]string{"stdout": st.Stdout, "content": st.Content} {
+	if st.Assert != "" {
+		a, err := ParseAssertion(st.Assert)
+		if err != nil {
+			bad(at("assert"), "%v", err)
+		}
+		st.Assertion = a
+	}
+	for key, re := range map[string]string{"stdout": st.Stdout, "content": st.Content, "wait_log": st.WaitLog} {
 		if _, err := regexp.Compile(substitute(re, func(string) string { return "x" })); err != nil {
 			bad(at(key), "%s: %q is not a valid regular expression: %v", key, re, err)
 		}
@@ -225,6 +232,23 @@ func expectProblem(e string) string {
 	return ""
 }
 
+// captureNames adds the names of the named groups of pattern re to
+// captured (an invalid pattern was reported by checkStep).
+func captureNames(re string, captured map[string]bool) {
+	if re == "" {
+		return
+	}
+	c, err := regexp.Compile(substitute(re, func(string) string { return "x" }))
+	if err != nil {
+		return
+	}
+	for _, name := range c.SubexpNames() {
+		if name != "" {
+			captured[name] = true
+		}
+	}
+}
+
 // checkCaptures checks the ${name} references of step i (see substitute)
 // and its log patterns, and adds what they capture to captured: in what
 // the step sends to the guest and in stdout and content, a value an
@@ -246,11 +270,18 @@ func (s *Spec) checkCaptures(i int, captured map[string]bool, bad badFunc) {
 		// the place.
 		fields = append(fields, field{[]string{"run", strconv.Itoa(ai)}, "run", a})
 	}
-	fields = append(fields, field{[]string{"stdout"}, "stdout", st.Stdout}, field{[]string{"content"}, "content", st.Content})
+	fields = append(fields, field{[]string{"stdout"}, "stdout", st.Stdout}, field{[]string{"content"}, "content", st.Content},
+		field{[]string{"wait_log"}, "wait_log", st.WaitLog}, field{[]string{"assert"}, "assert", st.Assert})
 	for _, f := range fields {
 		if err := checkRefs(f.name, f.value, captured); err != nil {
 			bad(s.stepAt(i, f.path...), "%v", err)
 		}
+	}
+	// What stdout, content and wait_log capture is for the patterns
+	// after them (log patterns are matched after wait_log's line) and
+	// later steps.
+	for _, re := range []string{st.WaitLog, st.Stdout, st.Content} {
+		captureNames(re, captured)
 	}
 	for _, list := range []struct {
 		field   string

@@ -159,7 +159,7 @@ func capturedSoFar(captured map[string]bool) string {
 func checkRefs(field, s string, captured map[string]bool) error {
 	for _, name := range Refs(s) {
 		if !captured[name] {
-			return fmt.Errorf("%s %q uses ${%s}, which no log or log_any pattern of an earlier step captures (with (?P<%s>...)); %s", field, s, name, name, capturedSoFar(captured))
+			return fmt.Errorf("%s %q uses ${%s}, which no pattern of an earlier step captures (with (?P<%s>...) in log, log_any, wait_log, stdout or content); %s", field, s, name, name, capturedSoFar(captured))
 		}
 	}
 	return nil
@@ -178,7 +178,7 @@ func (e *LogExpect) check(field string, captured map[string]bool, capture bool) 
 	}
 	for _, name := range Refs(e.Match) {
 		if !captured[name] {
-			return "match", fmt.Errorf("%s pattern %q uses ${%s}, which no earlier pattern captures (with (?P<%s>...) in log or log_any); %s", field, e.Match, name, name, capturedSoFar(captured))
+			return "match", fmt.Errorf("%s pattern %q uses ${%s}, which no earlier pattern captures (with (?P<%s>...) in log, log_any, wait_log, stdout or content); %s", field, e.Match, name, name, capturedSoFar(captured))
 		}
 	}
 	re, err := regexp.Compile(substitute(e.Match, func(string) string { return "x" }))

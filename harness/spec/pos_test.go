@@ -89,7 +89,7 @@ steps:
     log:
       - '^pid=(?P<pid>[0-9]+)$'
       - '^addr ${addr}$'
-`, 6, 9, `log pattern "^addr ${addr}$" uses ${addr}, which no earlier pattern captures (with (?P<addr>...) in log or log_any); captured before it: ${pid}`},
+`, 6, 9, `log pattern "^addr ${addr}$" uses ${addr}, which no earlier pattern captures (with (?P<addr>...) in log, log_any, wait_log, stdout or content); captured before it: ${pid}`},
 		{"${name} in a log_absent pattern", `name: x
 steps:
   - insmod: m
@@ -223,7 +223,7 @@ steps:
   - insmod: m
     timeout: 5s
     exepct: ENOMEM
-`, 5, 5, "field exepct not found (valid: background, content, data, exit, expect, insmod, ktap, log, log_absent, log_any, model, params, read, rmmod, run, send, signal, sleep, stdout, timeout, wait, write)"},
+`, 5, 5, "field exepct not found (valid: assert, background, content, data, exit, expect, insmod, ktap, log, log_absent, log_any, model, params, read, rmmod, run, send, signal, sleep, stdout, timeout, wait, wait_log, write)"},
 		{"unknown expectation key", `name: x
 steps:
   - insmod: m

@@ -99,6 +99,10 @@ const (
 	StepWrite  StepKind = "write"
 	StepRead   StepKind = "read"
 	StepSleep  StepKind = "sleep"
+	// StepWaitLog waits until a kernel log line matches its pattern.
+	StepWaitLog StepKind = "wait_log"
+	// StepAssert checks captured values on the host (no guest action).
+	StepAssert StepKind = "assert"
 )
 
 // Model is a step's model: its name and integer parameters, written in
@@ -181,6 +185,14 @@ type Step struct {
 	Content string `yaml:"content"`
 	// Sleep waits, collecting the kernel log.
 	Sleep Duration `yaml:"sleep"`
+	// WaitLog waits, collecting the kernel log, until a line matches this
+	// pattern (${name} allowed, named groups capture), at most Timeout;
+	// the step fails when none did.
+	WaitLog string `yaml:"wait_log"`
+	// Assert is a condition over captured values (see Assertion), checked
+	// on the host; Assertion is its parsed form.
+	Assert    string     `yaml:"assert"`
+	Assertion *Assertion `yaml:"-"`
 	// Expect is the expected result: "ok" (default), an errno name, or the
 	// signal that ended the step's task or program ("SIGKILL").
 	Expect string `yaml:"expect"`
@@ -216,6 +228,7 @@ func (s *Step) kinds() []StepKind {
 		{StepInsmod, s.Insmod != ""}, {StepRmmod, s.Rmmod != ""}, {StepRun, len(s.Run) > 0},
 		{StepSignal, s.Signal != ""}, {StepWait, s.Wait != ""}, {StepWrite, s.Write != ""},
 		{StepRead, s.Read != ""}, {StepSleep, s.Sleep > 0},
+		{StepWaitLog, s.WaitLog != ""}, {StepAssert, s.Assert != ""},
 	} {
 		if k.set {
 			out = append(out, k.kind)
@@ -268,6 +281,10 @@ func (s *Step) String() string {
 		return "read " + s.Read
 	case StepSleep:
 		return "sleep " + s.Sleep.Std().String()
+	case StepWaitLog:
+		return "wait_log " + s.WaitLog
+	case StepAssert:
+		return "assert " + s.Assert
 	}
 	return "empty step"
 }

@@ -92,6 +92,10 @@ func (j *Judge) Step(index int, resp guest.Response) StepResult {
 	default:
 		if why := stepOutcomeText(st, resp, j.Vars); why != "" {
 			r.Outcome, r.Reason = result.Fail, why
+		} else if why := j.waitLog(st, logLines, resp); why != "" {
+			r.Outcome, r.Reason = result.Fail, why
+		} else if why := j.assert(st); why != "" {
+			r.Outcome, r.Reason = result.Fail, why
 		} else if why := j.matchLog(st, logLines); why != "" {
 			r.Outcome, r.Reason = result.Fail, why
 			if r.Missing > 0 {
@@ -161,13 +165,65 @@ func stepOutcomeText(st *spec.Step, resp guest.Response, vars map[string]string)
 }
 
 // matchText matches a multi-line pattern (with ${name} values put in)
-// against a program's output or a file's content.
+// against a program's output or a file's content; on a match, the
+// pattern's named groups are captured into vars.
 func matchText(pattern, text string, vars map[string]string) (bool, error) {
 	re, err := (&spec.LogExpect{Match: "(?m)" + pattern}).Regexp(vars)
 	if err != nil {
 		return false, err
 	}
-	return re.MatchString(text), nil
+	m := re.FindStringSubmatch(text)
+	if m == nil {
+		return false, nil
+	}
+	for i, name := range re.SubexpNames() {
+		if name != "" {
+			vars[name] = m[i]
+		}
+	}
+	return true, nil
+}
+
+// waitLog judges a wait_log step: a line of its log matches the pattern
+// (its named groups are captured), else it says none did.
+func (j *Judge) waitLog(st *spec.Step, lines []logLine, resp guest.Response) string {
+	if st.Kind() != spec.StepWaitLog {
+		return ""
+	}
+	re, err := (&spec.LogExpect{Match: st.WaitLog}).Regexp(j.Vars)
+	if err != nil {
+		return "wait_log: " + err.Error()
+	}
+	for _, l := range lines {
+		if re.MatchString(l.text) {
+			j.capture(re, l.text)
+			return ""
+		}
+	}
+	return fmt.Sprintf("no kernel log line matched /%s/ within %s (waited %s)", re, st.Timeout.Std(),
+		(time.Duration(resp.DurationUS) * time.Microsecond).Round(time.Millisecond))
+}
+
+// assert judges an assert step's condition over the captured values.
+func (j *Judge) assert(st *spec.Step) string {
+	if st.Kind() != spec.StepAssert {
+		return ""
+	}
+	a := st.Assertion
+	if a == nil { // a spec built in Go rather than parsed
+		var err error
+		if a, err = spec.ParseAssertion(st.Assert); err != nil {
+			return err.Error()
+		}
+	}
+	ok, why, err := a.Eval(j.Vars)
+	switch {
+	case err != nil:
+		return fmt.Sprintf("assert %s: %v", st.Assert, err)
+	case !ok:
+		return fmt.Sprintf("assert %s: %s", st.Assert, why)
+	}
+	return ""
 }
 
 func stderrNote(resp guest.Response) string {

@@ -250,3 +250,46 @@ func TestJudgeKUnit61(t *testing.T) {
 		t.Errorf("fixed: %s %q, cases %+v", r.Outcome, r.Reason, r.Cases)
 	}
 }
+
+// Captures of stdout and wait_log feed a later assert step; a wait_log
+// whose line never came and a false assertion fail, saying why.
+func TestJudgeWaitLogAndAssert(t *testing.T) {
+	s := loadSpec(t, "", `  - run: 'echo base 0x1000 size 4096'
+    stdout: '^base (?P<base>0x[0-9a-f]+) size (?P<size>[0-9]+)$'
+  - wait_log: '^addr (?P<addr>0x[0-9a-f]+)$'
+    timeout: 2s
+  - assert: '${base} <= ${addr} < ${base} + ${size}'
+  - wait_log: '^never$'
+    timeout: 2s
+`)
+	exit0 := 0
+	j := NewJudge(s)
+	steps := []struct {
+		resp    guest.Response
+		outcome result.Outcome
+		reason  string
+	}{
+		{guest.Response{Exit: &exit0, Stdout: "base 0x1000 size 4096\n"}, result.Pass, ""},
+		{guest.Response{Records: recs("noise", "addr 0x1ffc")}, result.Pass, ""},
+		{guest.Response{}, result.Pass, ""},
+		{guest.Response{Records: recs("noise"), DurationUS: 2000000}, result.Fail, "no kernel log line matched /^never$/ within 2s (waited 2s)"},
+	}
+	for i, st := range steps {
+		r := j.Step(i+1, st.resp)
+		if r.Outcome != st.outcome || !strings.Contains(r.Reason, st.reason) {
+			t.Errorf("step %d: %s %q, want %s %q", i+1, r.Outcome, r.Reason, st.outcome, st.reason)
+		}
+	}
+	if j.Vars["addr"] != "0x1ffc" || j.Vars["size"] != "4096" {
+		t.Errorf("captured %v", j.Vars)
+	}
+	j.Vars["addr"] = "0x2000" // one past the end
+	if r := j.Step(3, guest.Response{}); r.Outcome != result.Fail ||
+		r.Reason != "assert ${base} <= ${addr} < ${base} + ${size}: ${base} (4096) <= ${addr} (8192) < ${base} + ${size} (8192) is false" {
+		t.Errorf("false assertion: %s %q", r.Outcome, r.Reason)
+	}
+	j.Vars["addr"] = "nowhere"
+	if r := j.Step(3, guest.Response{}); r.Outcome != result.Fail || !strings.Contains(r.Reason, `${addr} is "nowhere", not an integer`) {
+		t.Errorf("non-integer capture: %s %q", r.Outcome, r.Reason)
+	}
+}
