@@ -7,9 +7,9 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"regexp"
 	"sync"
 	"syscall"
-	"regexp"
 	"time"
 
 	"golang.org/x/sys/unix"
