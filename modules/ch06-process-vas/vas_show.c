@@ -69,7 +69,6 @@ struct vma {
 	int index;
 };
 
-static void out(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void out(const char *fmt, ...)
 {
 	va_list ap;
@@ -159,7 +158,7 @@ static int show(const char *region, unsigned long addr)
 	return 0;
 }
 
-static int randomize_va_space(void)
+static int aslr_setting(void)
 {
 	char b[16] = "";
 	int fd = open("/proc/sys/kernel/randomize_va_space", O_RDONLY);
@@ -174,7 +173,7 @@ static int randomize_va_space(void)
 
 static int build_report(void)
 {
-	volatile int local = 1;	/* on the stack: its address is taken */
+	int local = 1;	/* on the stack: its address is taken */
 	unsigned long brk0 = (unsigned long)sbrk(0);
 	/* Under malloc's mmap threshold (128 KiB): from the break, which grows. */
 	char *first = malloc(96 * 1024);
@@ -197,7 +196,7 @@ static int build_report(void)
 		return -1;
 	}
 	out("pid %d\n", getpid());
-	out("aslr randomize_va_space=%d personality=0x%08x\n", randomize_va_space(),
+	out("aslr randomize_va_space=%d personality=0x%08x\n", aslr_setting(),
 	    (unsigned int)personality(0xffffffff));
 	out("vmas %d\n", count_vmas());
 	bad |= show("text", (unsigned long)&build_report);
