@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -15,13 +16,20 @@ import (
 )
 
 // The bug-finding kernel: one build of 6.1 x86_64 with the flavours kasan,
-// kmemleak and ubsan together (they coexist). make test covers the
+// kfence, kmemleak and ubsan together (they coexist: KASAN leaves KFENCE's
+// objects to KFENCE). make test covers the
 // flavours on x86_64; the GitHub workflow runs them on arm64 too.
-const testFlavours = "kasan,kmemleak,ubsan"
+const testFlavours = "kasan,kfence,kmemleak,ubsan"
 
 // membugsSpec writes a test of the membugs fixture (its bug= and the steps
 // after insmod) into a directory of its own and returns it.
 func membugsSpec(t *testing.T, bug, after string) string {
+	t.Helper()
+	return membugsSpecHead(t, bug, "", after)
+}
+
+// membugsSpecHead is membugsSpec with top-level keys (head) of its own.
+func membugsSpecHead(t *testing.T, bug, head, after string) string {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), "membugs")
 	if err := os.Mkdir(dir, 0o755); err != nil {
@@ -36,7 +44,7 @@ func membugsSpec(t *testing.T, bug, after string) string {
 			t.Fatal(err)
 		}
 	}
-	text := fmt.Sprintf("name: membugs-%s\ntimeout: 120s\nsteps:\n  - insmod: membugs\n    params: bug=%s\n%s", bug, bug, after)
+	text := fmt.Sprintf("name: membugs-%s\ntimeout: 120s\n%ssteps:\n  - insmod: membugs\n    params: bug=%s\n%s", bug, head, bug, after)
 	if err := os.WriteFile(filepath.Join(dir, "test.yaml"), []byte(text), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -61,7 +69,7 @@ func firstReport(r verdict.Result) (klog.Report, bool) {
 // the fixed twin passes, kmemleak's scans included.
 func TestVMFlavourBugs(t *testing.T) {
 	tg := flavourTarget(t, arch.X86_64, "6.1", "auto", testFlavours)
-	if want := "6.1.192-x86_64+kasan+kmemleak+ubsan"; !strings.HasPrefix(tg.Name(), "6.1.") || !strings.HasSuffix(tg.Name(), "-x86_64+kasan+kmemleak+ubsan") {
+	if want := "6.1.192-x86_64+kasan+kfence+kmemleak+ubsan"; !strings.HasPrefix(tg.Name(), "6.1.") || !strings.HasSuffix(tg.Name(), "-x86_64+kasan+kfence+kmemleak+ubsan") {
 		t.Fatalf("target %s, want a cell like %s", tg.Name(), want)
 	}
 	src := "testdata/modules/membugs/membugs.c"
@@ -79,6 +87,7 @@ func TestVMFlavourBugs(t *testing.T) {
 		{"leak", rmmod, klog.KindLeak, "(64 bytes)", []string{"char *p = kmalloc(64, GFP_KERNEL);", "membugs_leak();"}},
 		{"shift", "", klog.KindUBSAN, "UBSAN: shift-out-of-bounds in membugs.c:", []string{"return (int)(one << shift);"}},
 		{"index", "", klog.KindUBSAN, "UBSAN: array-index-out-of-bounds in membugs.c:", []string{"return a[i];"}},
+		{"kfence", "", klog.KindKFENCE, "KFENCE: use-after-free read in membugs_kfence", []string{"return READ_ONCE(p[0]) == 'K';\t/* read after free */"}},
 	} {
 		t.Run(c.bug, func(t *testing.T) {
 			r := runFixture(t, tg, membugsSpec(t, c.bug, c.after))
@@ -123,8 +132,14 @@ func TestVMFlavourBugs(t *testing.T) {
 func captureReport(t *testing.T, tg *Target, r verdict.Result, bug string) {
 	t.Helper()
 	var lines []string
-	for _, rec := range r.Steps[0].Records {
-		lines = append(lines, rec.Lines()...)
+	for _, st := range r.Steps { // the first step with a report
+		lines = nil
+		for _, rec := range st.Records {
+			lines = append(lines, rec.Lines()...)
+		}
+		if len(klog.Find(lines)) > 0 {
+			break
+		}
 	}
 	reps := klog.Find(lines)
 	if len(reps) == 0 {
@@ -144,4 +159,32 @@ func captureReport(t *testing.T, tg *Target, r verdict.Result, bug string) {
 		t.Fatal(err)
 	}
 	t.Logf("wrote %s", filepath.Join(dir, name))
+}
+
+// SLUB debug's poison (slub_debug=P on the default kernel): a write after
+// kfree() is found when the cache is validated, and the report is the
+// module's, by the object's allocation stack, at its kmalloc line.
+func TestVMSlubDebugPoison(t *testing.T) {
+	forEachArch(t, func(t *testing.T, tg *Target) {
+		after := "    log: ['^membugs: object of size (?P<size>[0-9]+)$']\n" +
+			"  - write: /sys/kernel/slab/kmalloc-${size}/validate\n    data: '1'\n"
+		r := runFixture(t, tg, membugsSpecHead(t, "poison", "boot:\n  cmdline: [slub_debug=FZPU]\n", after))
+		rep, ok := firstReport(r)
+		if r.Outcome != result.Crash || !ok {
+			t.Fatalf("%s, want CRASH with a SLAB report\n%s", r.Summary(), strings.Join(r.Excerpt, "\n"))
+		}
+		if rep.Kind != klog.KindSlab || !regexp.MustCompile(`^slab: Poison overwritten in kmalloc-256 \(allocated in membugs_(poison|init)\)$`).MatchString(rep.Title) || rep.Module != "membugs" {
+			t.Errorf("report %s %q [%s], want SLAB \"slab: Poison overwritten in kmalloc-N (allocated in membugs_poison)\" [membugs]", rep.Kind, rep.Title, rep.Module)
+		}
+		src := "testdata/modules/membugs/membugs.c"
+		want := []string{fmt.Sprintf("membugs.c:%d", lineOf(t, src, "/* its track: this line */")),
+			fmt.Sprintf("membugs.c:%d", lineOf(t, src, "membugs_poison();"))}
+		rec := r.Record()
+		if len(rec.Crashes) == 0 || !slices.Contains(want, rec.Crashes[0].Source) {
+			t.Errorf("crashes %+v, want the first at one of %v\n%s", rec.Crashes, want, strings.Join(r.Excerpt, "\n"))
+		}
+		if os.Getenv(captureEnv) == "1" && !t.Failed() {
+			captureReport(t, tg, r, "poison")
+		}
+	})
 }

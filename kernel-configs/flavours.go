@@ -29,6 +29,8 @@ type Flavour struct {
 var Flavours = []Flavour{
 	{Name: "debug", Finds: "lockdep: lock order inversions, recursive locking, bad unlocks"},
 	{Name: "kasan", Finds: "KASAN: use-after-free and out-of-bounds reads and writes, with the access and the line"},
+	{Name: "kfence", Finds: "KFENCE: sampled use-after-free, out-of-bounds and invalid frees, with the object's allocation and free stacks",
+		Kernels: kver.Range{Since: "5.12"}, Why: "KFENCE was merged in 5.12"},
 	{Name: "kmemleak", Finds: "kmemleak: memory a module allocated and lost (outcome LEAK)", LeakScan: true},
 	{Name: "ubsan", Finds: "UBSAN: array indexes out of bounds, shifts out of range",
 		Kernels: kver.Range{Since: "5.7"}, Why: "CONFIG_UBSAN_BOUNDS appeared in 5.7"},

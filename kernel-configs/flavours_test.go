@@ -13,7 +13,7 @@ func TestParseFlavours(t *testing.T) {
 	if fs, err := ParseFlavours(""); err != nil || len(fs) != 0 {
 		t.Errorf("no flavours: %v, %v", fs, err)
 	}
-	if _, err := ParseFlavours("kasan,msan"); err == nil || !strings.Contains(err.Error(), `unknown flavour "msan" (known: debug, kasan, kmemleak, ubsan)`) {
+	if _, err := ParseFlavours("kasan,msan"); err == nil || !strings.Contains(err.Error(), `unknown flavour "msan" (known: debug, kasan, kfence, kmemleak, ubsan)`) {
 		t.Errorf("unknown flavour: %v", err)
 	}
 	// Every flavour is a fragment of this package, with a description.

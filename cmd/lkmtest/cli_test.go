@@ -110,7 +110,7 @@ func TestUsageErrorsExit2(t *testing.T) {
 		{[]string{"run", "--kconfig", "/nonexistent.config", "hello"}, `--kconfig: config fragment: open /nonexistent.config`},
 		{[]string{"run", "--kconfig", badFrag, "hello"}, badFrag + `:2: not a config line: "bogus"`},
 		{[]string{"run", "--accel", "fast", "hello"}, `invalid --accel "fast"`},
-		{[]string{"run", "--flavour", "kasn", "hello"}, `--flavour: unknown flavour "kasn" (known: debug, kasan, kmemleak, ubsan)`},
+		{[]string{"run", "--flavour", "kasn", "hello"}, `--flavour: unknown flavour "kasn" (known: debug, kasan, kfence, kmemleak, ubsan)`},
 		{[]string{"run", "no-such-test"}, `no test named "no-such-test"`},
 		{[]string{"run", bad}, filepath.Join(bad, "test.yaml") + ":2: field stpes not found"},
 		{[]string{"frobnicate"}, `unknown command "frobnicate"`},

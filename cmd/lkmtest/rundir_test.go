@@ -103,7 +103,8 @@ func TestKernelFragmentsCLI(t *testing.T) {
 		t.Errorf("kernel fragments lists an always-applied fragment:\n%s", stdout)
 	}
 	for _, c := range []struct{ ref, want string }{
-		{"lkmtest:nope", `--kconfig: "lkmtest:nope": no such fragment in lkmtest's kernel-configs; known fragments: lkmtest:debug, lkmtest:kasan, lkmtest:kmemleak, lkmtest:kunit, lkmtest:sched, lkmtest:ubsan`},
+		// Every fragment but those applied always (base, the arches').
+		{"lkmtest:nope", `--kconfig: "lkmtest:nope": no such fragment in lkmtest's kernel-configs; known fragments: lkmtest:debug, lkmtest:kasan, lkmtest:kfence, lkmtest:kmemleak, lkmtest:kunit, lkmtest:sched, lkmtest:ubsan`},
 		{"lkmtest:base", `--kconfig: "lkmtest:base": kernel-configs/base.config is applied to every kernel already`},
 	} {
 		_, stderr, code := cli(t, "run", "--out", t.TempDir(), "--kconfig", c.ref, "hello")

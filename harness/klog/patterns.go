@@ -50,7 +50,7 @@ var taints = map[Kind]string{
 	KindPanic:       "W",
 	KindRCUStall:    "W",
 	KindRefcount:    "W",
-	KindSlab:        "W",
+	KindSlab:        "B", // SLUB debug taints TAINT_BAD_PAGE
 	KindSoftLock:    "L", // TAINT_SOFTLOCKUP
 	KindUBSAN:       "W",
 	KindWarning:     "W", // TAINT_WARN
@@ -144,7 +144,10 @@ var patterns = []pattern{
 		Absorbs: []Kind{KindWarning, KindBUG}, Ends: true},
 	{Needle: "oom-killer", Kind: KindOOM, Header: compile(`^(\S+) invoked oom-killer:`), Title: "OOM: $1 invoked the OOM killer", Absorbs: []Kind{KindOOM}, Window: 400},
 	{Needle: "Out of memory", Kind: KindOOM, Header: compile(`Out of memory(?: \(oom_kill_allocating_task\))?: Kill(?:ed)? process \d+ \((.+?)\)`), Title: "OOM: killed $1"},
-	{Needle: "BUG ", Kind: KindSlab, Header: compile(`^BUG ([A-Za-z0-9_:.()-]+) \((?:Not tainted|Tainted: [^)]*)\): (.+?)\s*$`), Title: "slab: $2 in $1"},
+	// SLUB debug; 6.12's object_err() adds a WARN_ON(1) after the object's
+	// dump (up to a page of hex at 16 bytes a line).
+	{Needle: "BUG ", Kind: KindSlab, Header: compile(`^BUG ([A-Za-z0-9_:.()-]+) \((?:Not tainted|Tainted: [^)]*)\): (.+?)\s*$`), Title: "slab: $2 in $1",
+		Absorbs: []Kind{KindWarning}, Window: 300},
 	{Needle: "BUG: kernel NULL", Kind: KindBUG, Header: compile(`BUG: kernel NULL pointer dereference`), Title: "BUG: kernel NULL pointer dereference", Ends: true, InFunc: true},
 	{Needle: "BUG: unable", Kind: KindBUG, Header: compile(`BUG: unable to handle page fault`), Title: "BUG: unable to handle page fault", Ends: true, InFunc: true},
 	{Needle: "BUG: ", Kind: KindBUG, Header: compile(`^BUG: ([^,:]+)`), Title: "BUG: $1"},

@@ -36,10 +36,11 @@ type Report struct {
 	// while printing it, or the log was cut).
 	Incomplete bool `json:"incomplete,omitempty"`
 
-	absorbs []Kind
-	window  int
-	ends    bool
-	inFunc  bool
+	absorbs  []Kind
+	absorbed []Kind // the kinds of the reports this one took in (their taints are its own)
+	window   int
+	ends     bool
+	inFunc   bool
 }
 
 // Taints returns the taint letters r explains: those of its kind, or of
@@ -51,10 +52,18 @@ func (r Report) Taints() string {
 	if r.Oops {
 		k = KindOops
 	}
-	if t, ok := taints[k]; ok {
-		return t
+	t, ok := taints[k]
+	if !ok {
+		t = taints[KindWarning]
 	}
-	return taints[KindWarning]
+	for _, a := range r.absorbed {
+		for _, c := range taints[a] {
+			if !strings.ContainsRune(t, c) {
+				t += string(c)
+			}
+		}
+	}
+	return t
 }
 
 // StripTimestamp removes a leading printk timestamp ("[    1.234567] ").
@@ -141,12 +150,16 @@ func Find(lines []string) []Report {
 				}
 				if slices.Contains(prev.absorbs, p.Kind) && dist <= prev.window {
 					prev.Oops = prev.Oops || p.Kind == KindOops
+					prev.absorbed = append(prev.absorbed, p.Kind)
 					break
 				}
 			}
 			r := Report{Kind: p.Kind, Line: i, Header: line, absorbs: p.Absorbs, window: cmp.Or(p.Window, followWindow), ends: p.Ends, inFunc: p.InFunc,
 				Title: string(p.Header.ExpandString(nil, p.Title, line, m))}
 			r.Oops = p.Kind == KindOops || p.Kind == KindGPF
+			if p.Kind == KindSlab && i > 0 {
+				r.Title = slabDamage(r.Title, lines[max(0, i-2):i])
+			}
 			r.Func, r.Module = findGuilty(lines[i+1 : min(len(lines), i+40)])
 			if p.Access {
 				r.Title = withAccess(r.Title, lines[i+1:min(len(lines), i+4)])
@@ -161,6 +174,9 @@ func Find(lines []string) []Report {
 			before = out[k+1].Line
 		}
 		out[k].Frames = frames(lines, out[k].Line, before)
+		if out[k].Kind == KindSlab {
+			attributeObject(&out[k])
+		}
 		if out[k].Func == "" {
 			// No faulting instruction printed (KASAN, UBSAN): the first
 			// frame of a module in the trace is the culprit.
@@ -191,6 +207,45 @@ func Find(lines []string) []Report {
 		}
 	}
 	return out
+}
+
+// overwrittenRE is the line 6.12's SLUB debug prints before "BUG cache
+// (...): Object corrupt": what was overwritten ("[Poison overwritten]
+// 0x...-0x... @offset=...").
+var overwrittenRE = regexp.MustCompile(`^\[(\w[\w ]*? overwritten)\] 0x`)
+
+// slabDamage titles 6.12's "Object corrupt" report by the damage the line
+// before it names, as 6.1 titles it ("slab: Poison overwritten in
+// kmalloc-256"), so that titles and allow-lists hold on both.
+func slabDamage(title string, before []string) string {
+	if !strings.HasPrefix(title, "slab: Object corrupt in ") {
+		return title
+	}
+	for _, l := range before {
+		if m := overwrittenRE.FindStringSubmatch(StripTimestamp(l)); m != nil {
+			return "slab: " + m[1] + strings.TrimPrefix(title, "slab: Object corrupt")
+		}
+	}
+	return title
+}
+
+// attributeObject names, in a SLUB debug report (poison overwritten, a
+// double free, a corrupted redzone), the module whose object it is: the
+// first function of a module in the object's allocation or free stack.
+// The stack that detected the damage (a later allocation, a validation)
+// is usually someone else's.
+func attributeObject(r *Report) {
+	for _, f := range r.Frames {
+		if (f.Kind == "alloc" || f.Kind == "free") && f.Module != "" {
+			r.Func, r.Module = f.Func, f.Module
+			verb := "allocated"
+			if f.Kind == "free" {
+				verb = "freed"
+			}
+			r.Title += " (" + verb + " in " + f.Func + ")"
+			return
+		}
+	}
 }
 
 // cloneSuffix is what GCC appends to the functions it clones or splits

@@ -306,13 +306,51 @@ func (m *module) line(pc uint64) (Location, error) {
 		if e.File == nil {
 			continue
 		}
-		name := e.File.Name
+		file, line := e.File, e.Line
+		if f, l, ok := m.callSite(cu, pc, lr.Files()); ok {
+			file, line = f, l
+		}
+		name := file.Name
 		if dir, _ := cu.Val(dwarf.AttrCompDir).(string); !filepath.IsAbs(name) && dir != "" {
 			name = filepath.Join(dir, name)
 		}
-		return Location{File: name, Line: e.Line}, nil
+		return Location{File: name, Line: line}, nil
 	}
 	return Location{}, fmt.Errorf("no line in %s", filepath.Base(m.path))
+}
+
+// callSite is, when pc is in code the compiler inlined into the function
+// (kmalloc() from slab.h), the line of the function's own source that
+// called it: the call site of the outermost inlined subroutine holding
+// pc. A frame "membugs_poison+0x17" then names a line of membugs_poison,
+// not of the header.
+func (m *module) callSite(cu *dwarf.Entry, pc uint64, files []*dwarf.LineFile) (*dwarf.LineFile, int, bool) {
+	r := m.d.Reader()
+	r.Seek(cu.Offset)
+	if _, err := r.Next(); err != nil { // the unit itself
+		return nil, 0, false
+	}
+	for {
+		e, err := r.Next()
+		if err != nil || e == nil || e.Tag == dwarf.TagCompileUnit {
+			return nil, 0, false
+		}
+		if e.Tag != dwarf.TagInlinedSubroutine {
+			continue
+		}
+		// In depth-first order the first inlined subroutine holding pc
+		// is the outermost: its parents come before it, and siblings do
+		// not overlap.
+		if rs, err := m.d.Ranges(e); err != nil || !inRanges(rs, pc) {
+			continue
+		}
+		idx, ok1 := e.Val(dwarf.AttrCallFile).(int64)
+		line, ok2 := e.Val(dwarf.AttrCallLine).(int64)
+		if !ok1 || !ok2 || idx < 0 || int(idx) >= len(files) || files[idx] == nil {
+			return nil, 0, false
+		}
+		return files[idx], int(line), true
+	}
 }
 
 func inRanges(rs [][2]uint64, pc uint64) bool {

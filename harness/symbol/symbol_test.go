@@ -126,3 +126,43 @@ func BenchmarkSymbolize(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N), "ms/report")
 }
+
+// Code a header's inline function put into a function maps to the
+// function's own line that called it, on both arches.
+func TestLookupInlined(t *testing.T) {
+	for _, cc := range []string{"gcc", "aarch64-linux-gnu-gcc"} {
+		t.Run(cc, func(t *testing.T) {
+			if _, err := exec.LookPath(cc); err != nil {
+				t.Fatalf("%s is needed (make deps installs it): %v", cc, err)
+			}
+			ko := filepath.Join(t.TempDir(), "inlined.ko")
+			if b, err := exec.Command(cc, "-c", "-O2", "-gdwarf-5", "-o", ko, "testdata/inlined.c").CombinedOutput(); err != nil {
+				t.Fatalf("%s: %v\n%s", cc, err, b)
+			}
+			tab := NewTable(map[string]string{"inlined": ko})
+			b, _ := os.ReadFile("testdata/inlined.c")
+			call := 0
+			for i, l := range strings.Split(string(b), "\n") {
+				if strings.Contains(l, "/* the call site */") {
+					call = i + 1
+				}
+			}
+			atCall := 0
+			for off := uint64(0); off < 16; off++ {
+				loc, err := tab.Lookup("inlined", "caller", off, false)
+				if err != nil {
+					t.Fatalf("caller+%#x: %v", off, err)
+				}
+				if filepath.Base(loc.File) != "inlined.c" {
+					t.Errorf("caller+%#x = %s, want a line of inlined.c", off, loc)
+				}
+				if loc.Line == call {
+					atCall++
+				}
+			}
+			if atCall == 0 {
+				t.Errorf("no offset of caller maps to the call at inlined.c:%d", call)
+			}
+		})
+	}
+}

@@ -2,19 +2,22 @@
 /*
  * membugs: lkmtest's own fixture for the bug-finding kernels. Loading it
  * with bug=<name> makes one memory bug in the module's init function, for
- * KASAN, UBSAN or kmemleak to find; bug=none does the same work correctly
- * (the fixed twin).
+ * KASAN, UBSAN, kmemleak, KFENCE or SLUB debug to find; bug=none does the
+ * same work correctly (the fixed twin).
  */
+#include <linux/delay.h>
+#include <linux/jiffies.h>
+#include <linux/kfence.h>
 #include <linux/module.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 
 MODULE_LICENSE("Dual MIT/GPL");
-MODULE_DESCRIPTION("lkmtest fixture: one memory bug per load, for KASAN, UBSAN and kmemleak");
+MODULE_DESCRIPTION("lkmtest fixture: one memory bug per load, for KASAN, UBSAN, kmemleak, KFENCE and SLUB debug");
 
 static char *bug = "none";
 module_param(bug, charp, 0444);
-MODULE_PARM_DESC(bug, "uaf, oob, leak, shift, index or none");
+MODULE_PARM_DESC(bug, "uaf, oob, leak, shift, index, poison, kfence or none");
 
 static int shift = 40;
 module_param(shift, int, 0444);
@@ -71,6 +74,56 @@ static noinline int membugs_index(void)
 	return a[i];		/* index 8 of int[8] */
 }
 
+/*
+ * A write after kfree(): SLUB debug (slub_debug=P) filled the free object
+ * with poison, which the write overwrites; the next check of the cache
+ * (writing 1 to /sys/kernel/slab/<cache>/validate) reports it, with the
+ * object's allocation and free stacks. 200 bytes: kmalloc-256, which the
+ * guest hardly uses meanwhile (the agent's log writes use kmalloc-64), so
+ * that the check is the spec's.
+ */
+static noinline int membugs_poison(void)
+{
+	char *p = kmalloc(200, GFP_KERNEL);	/* its track: this line */
+
+	if (!p)
+		return -ENOMEM;
+	pr_info("membugs: object of size %zu\n", ksize(p));
+	kfree(p);
+	WRITE_ONCE(p[8], 'P');	/* write after free */
+	return 0;
+}
+
+/*
+ * A read after kfree() of an object KFENCE guards: KFENCE samples one
+ * allocation per interval, so allocate until one is its own (at most
+ * 10 s), then free it and read it.
+ */
+static noinline int membugs_kfence(void)
+{
+	unsigned long end = jiffies + 10 * HZ;
+	char *p;
+
+	if (!IS_ENABLED(CONFIG_KFENCE))
+		return -ENODEV;
+	for (;;) {
+		p = kmalloc(32, GFP_KERNEL);
+		if (!p)
+			return -ENOMEM;
+		if (is_kfence_address(p))
+			break;
+		kfree(p);
+		if (time_after(jiffies, end)) {
+			pr_info("membugs: KFENCE guarded no allocation in 10 s\n");
+			return -ETIMEDOUT;
+		}
+		usleep_range(500, 1000);
+	}
+	p[0] = 'K';
+	kfree(p);
+	return READ_ONCE(p[0]) == 'K';	/* read after free */
+}
+
 static int __init membugs_init(void)
 {
 	pr_info("membugs: bug=%s\n", bug);
@@ -84,6 +137,10 @@ static int __init membugs_init(void)
 		membugs_shift();
 	else if (!strcmp(bug, "index"))
 		membugs_index();
+	else if (!strcmp(bug, "poison"))
+		membugs_poison();
+	else if (!strcmp(bug, "kfence"))
+		membugs_kfence();
 	else if (!strcmp(bug, "none")) {
 		kept = kmalloc(64, GFP_KERNEL);	/* freed in exit */
 		if (!kept)
