@@ -149,6 +149,8 @@ func (r *testRun) await(mods <-chan modbuild.Set) (modbuild.Set, bool) {
 	built := func(set modbuild.Set) bool {
 		r.res.Modules = set.Done.Sub(r.start)
 		r.table = symbol.NewTable(set.Modules)
+		// The kernel's own frames too, when it has debug info.
+		r.table.SetKernel(filepath.Join(r.t.Kernel.BuildDir, "vmlinux"))
 		r.sym = verdict.NewSymbolizer(r.table, r.s.Dir)
 		if set.Err != nil {
 			r.fail(result.Error, set.Err.Error())

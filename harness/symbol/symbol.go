@@ -27,12 +27,34 @@ func (l Location) String() string { return fmt.Sprintf("%s:%d", l.File, l.Line) 
 // ErrNoDebugInfo: the module has no DWARF (built without -g).
 var ErrNoDebugInfo = errors.New("the module has no debug info (built without -g, or stripped): no source line")
 
-// Table symbolizes the frames of a test's modules.
+// Table symbolizes the frames of a test's modules, and of the kernel
+// itself when it was built with debug info (SetKernel).
 type Table struct {
-	kos  map[string]string // module name (as the kernel spells it) -> .ko
+	kos  map[string]string // module name (as the kernel spells it) -> .ko; "" is vmlinux
 	mu   sync.Mutex
 	mods map[string]*module
 }
+
+// SetKernel adds the kernel's vmlinux, for frames outside modules, when it
+// has debug info (CONFIG_DEBUG_INFO); it reports whether it had. The
+// DWARF is read at the first lookup of a kernel frame.
+func (t *Table) SetKernel(vmlinux string) bool {
+	f, err := elf.Open(vmlinux)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	if f.Type != elf.ET_EXEC || f.Section(".debug_info") == nil {
+		return false
+	}
+	t.mu.Lock()
+	t.kos[""] = vmlinux
+	t.mu.Unlock()
+	return true
+}
+
+// HasKernel reports whether kernel frames can be symbolized (SetKernel).
+func (t *Table) HasKernel() bool { return t.Has("") }
 
 // NewTable makes the table of the modules kos (file name without .ko ->
 // its path).
@@ -53,12 +75,15 @@ func (t *Table) Has(mod string) bool {
 	if t == nil {
 		return false
 	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
 	_, ok := t.kos[kernelName(mod)]
 	return ok
 }
 
-// Lookup finds the source line of fn+off in module mod. ret says off is a
-// return address (a call trace's frame): the line is then the call's.
+// Lookup finds the source line of fn+off in module mod ("" for the kernel
+// itself, see SetKernel). ret says off is a return address (a call
+// trace's frame): the line is then the call's.
 func (t *Table) Lookup(mod, fn string, off uint64, ret bool) (Location, error) {
 	if t == nil {
 		return Location{}, fmt.Errorf("no module table")
@@ -80,19 +105,64 @@ func (t *Table) module(name string) (*module, error) {
 	if !ok {
 		return nil, fmt.Errorf("module %s is not one of the test's", name)
 	}
-	m := openModule(ko)
+	var m *module
+	if name == "" {
+		m = openExecutable(ko)
+	} else {
+		m = openModule(ko)
+	}
 	t.mods[name] = m
 	return m, m.err
 }
 
-// module is one opened .ko.
+// module is one opened .ko (or vmlinux).
 type module struct {
-	path  string
-	err   error
-	syms  map[string]elf.Symbol // function symbols by name, values placed
-	d     *dwarf.Data
-	code  map[string]section // code sections by name
-	loads map[string]uint64  // where the guest put them (SetLoaded)
+	path      string
+	err       error
+	syms      map[string]elf.Symbol // function symbols by name, values placed
+	d         *dwarf.Data
+	code      map[string]section // code sections by name
+	loads     map[string]uint64  // where the guest put them (SetLoaded)
+	units     []unit             // the compile units' address ranges, read at the first lookup
+	unitsOnce sync.Once
+}
+
+// unit is an address range of a compile unit.
+type unit struct {
+	lo, hi uint64
+	cu     *dwarf.Entry
+}
+
+// openExecutable opens a linked image (vmlinux): its addresses are final,
+// and its sections are read as needed rather than all at once.
+func openExecutable(path string) *module {
+	m := &module{path: path}
+	f, err := elf.Open(path)
+	if err != nil {
+		m.err = err
+		return m
+	}
+	defer f.Close()
+	if f.Section(".debug_info") == nil {
+		m.err = fmt.Errorf("%s: %w", filepath.Base(path), ErrNoDebugInfo)
+		return m
+	}
+	if m.d, err = f.DWARF(); err != nil {
+		m.err = fmt.Errorf("%s: DWARF: %w", path, err)
+		return m
+	}
+	syms, err := f.Symbols()
+	if err != nil {
+		m.err = fmt.Errorf("%s: %w", path, err)
+		return m
+	}
+	m.syms = map[string]elf.Symbol{}
+	for _, s := range syms {
+		if elf.ST_TYPE(s.Info) == elf.STT_FUNC {
+			m.syms[s.Name] = s
+		}
+	}
+	return m
 }
 
 // section is a code section of a .ko.
@@ -280,21 +350,8 @@ func (m *module) lookup(fn string, off uint64, ret bool) (Location, error) {
 
 // line is the source line of the placed address pc.
 func (m *module) line(pc uint64) (Location, error) {
-	r := m.d.Reader()
-	for {
-		cu, err := r.Next()
-		if err != nil || cu == nil {
-			break
-		}
-		if cu.Tag != dwarf.TagCompileUnit {
-			r.SkipChildren()
-			continue
-		}
-		ranges, err := m.d.Ranges(cu)
-		r.SkipChildren()
-		if err != nil || !inRanges(ranges, pc) {
-			continue
-		}
+	for _, u := range m.unitsAt(pc) {
+		cu := u.cu
 		lr, err := m.d.LineReader(cu)
 		if err != nil || lr == nil {
 			continue
@@ -317,6 +374,34 @@ func (m *module) line(pc uint64) (Location, error) {
 		return Location{File: name, Line: line}, nil
 	}
 	return Location{}, fmt.Errorf("no line in %s", filepath.Base(m.path))
+}
+
+// unitsAt returns the compile units whose ranges hold pc. The ranges of
+// every unit are read once (vmlinux has thousands of units).
+func (m *module) unitsAt(pc uint64) []unit {
+	m.unitsOnce.Do(func() {
+		r := m.d.Reader()
+		for {
+			cu, err := r.Next()
+			if err != nil || cu == nil {
+				break
+			}
+			if cu.Tag == dwarf.TagCompileUnit {
+				rs, _ := m.d.Ranges(cu)
+				for _, rg := range rs {
+					m.units = append(m.units, unit{rg[0], rg[1], cu})
+				}
+			}
+			r.SkipChildren()
+		}
+	})
+	var out []unit
+	for _, u := range m.units {
+		if pc >= u.lo && pc < u.hi {
+			out = append(out, u)
+		}
+	}
+	return out
 }
 
 // callSite is, when pc is in code the compiler inlined into the function

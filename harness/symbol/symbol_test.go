@@ -166,3 +166,56 @@ func TestLookupInlined(t *testing.T) {
 		})
 	}
 }
+
+// A linked image with debug info (vmlinux, here a small executable linked
+// the same way) symbolizes the kernel's own frames, inlined code at its
+// call site; one without debug info is not taken.
+func TestKernelFrames(t *testing.T) {
+	for _, cc := range []string{"gcc", "aarch64-linux-gnu-gcc"} {
+		t.Run(cc, func(t *testing.T) {
+			if _, err := exec.LookPath(cc); err != nil {
+				t.Fatalf("%s is needed (make deps installs it): %v", cc, err)
+			}
+			dir := t.TempDir()
+			link := func(name string, flags ...string) string {
+				out := filepath.Join(dir, name)
+				args := append([]string{"-O2", "-no-pie", "-nostdlib", "-Wl,-e,caller", "-o", out, "testdata/inlined.c"}, flags...)
+				if b, err := exec.Command(cc, args...).CombinedOutput(); err != nil {
+					t.Fatalf("%s %v: %v\n%s", cc, args, err, b)
+				}
+				return out
+			}
+			if tab := NewTable(nil); tab.SetKernel(link("vmlinux-nodebug", "-g0")) || tab.HasKernel() {
+				t.Errorf("an image without debug info was taken")
+			}
+			tab := NewTable(nil)
+			if !tab.SetKernel(link("vmlinux", "-gdwarf-5")) || !tab.HasKernel() {
+				t.Fatalf("SetKernel refused an image with debug info")
+			}
+			loc, err := tab.Lookup("", "caller", 4, true)
+			if err != nil || filepath.Base(loc.File) != "inlined.c" {
+				t.Errorf("caller+0x4 = %s, %v; want a line of inlined.c", loc, err)
+			}
+			if want := lineOf2(t, "testdata/inlined.c", "sink = x;\n}"); loc.Line < want-3 || loc.Line > want {
+				t.Errorf("caller+0x4 = %s, want a line of caller's body (up to %d)", loc, want)
+			}
+			if _, err := tab.Lookup("", "no_such_function", 0, false); err == nil {
+				t.Errorf("a function the image lacks was found")
+			}
+		})
+	}
+}
+
+// lineOf2 is the line of file where text (which may span lines) starts.
+func lineOf2(t *testing.T, file, text string) int {
+	t.Helper()
+	b, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := strings.Index(string(b), text)
+	if i < 0 {
+		t.Fatalf("no %q in %s", text, file)
+	}
+	return strings.Count(string(b[:i]), "\n") + 1
+}

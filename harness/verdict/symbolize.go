@@ -30,6 +30,14 @@ func NewSymbolizer(t *symbol.Table, dir string) Symbolizer {
 				}
 				continue
 			}
+			if f.Module == "" && t.HasKernel() {
+				// The kernel's frame: a line when its DWARF has one
+				// (an assembly entry point has none), else nothing.
+				if loc, err := t.Lookup("", f.Func, f.Off, f.Kind != "pc"); err == nil {
+					f.File, f.LineNo = displayPath(loc.File, dir), loc.Line
+				}
+				continue
+			}
 			if f.Module == "" || !t.Has(f.Module) {
 				continue
 			}
@@ -82,14 +90,17 @@ func withLocations(lines []string, reps []klog.Report) []string {
 
 // reportSource is the source line a report points at: the one its header
 // names ("kernel BUG at crashers.c:34!"), else its first symbolized frame
-// in a module of the test (the faulting instruction first).
+// in a module of the test (the faulting instruction first), else its
+// first symbolized frame of the kernel's.
 func reportSource(r klog.Report) string {
 	if s := klog.SourceLine(r.Header); s != "" {
 		return s
 	}
-	for _, f := range r.Frames {
-		if f.File != "" {
-			return fmt.Sprintf("%s:%d", f.File, f.LineNo)
+	for _, pass := range []bool{true, false} {
+		for _, f := range r.Frames {
+			if f.File != "" && (f.Module != "") == pass {
+				return fmt.Sprintf("%s:%d", f.File, f.LineNo)
+			}
 		}
 	}
 	return ""

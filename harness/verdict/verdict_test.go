@@ -1,10 +1,14 @@
 package verdict
 
 import (
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/lkmtest/lkmtest/harness/symbol"
 
 	"github.com/lkmtest/lkmtest/harness/guest"
 	"github.com/lkmtest/lkmtest/harness/klog"
@@ -291,5 +295,28 @@ func TestJudgeWaitLogAndAssert(t *testing.T) {
 	j.Vars["addr"] = "nowhere"
 	if r := j.Step(3, guest.Response{}); r.Outcome != result.Fail || !strings.Contains(r.Reason, `${addr} is "nowhere", not an integer`) {
 		t.Errorf("non-integer capture: %s %q", r.Outcome, r.Reason)
+	}
+}
+
+// With a kernel image that has debug info, the kernel's own frames get
+// their lines too, and a report without a module frame points at the
+// first of them.
+func TestSymbolizeKernelFrames(t *testing.T) {
+	exe := filepath.Join(t.TempDir(), "vmlinux")
+	src, _ := filepath.Abs("../symbol/testdata/inlined.c")
+	if b, err := exec.Command("gcc", "-O2", "-gdwarf-5", "-no-pie", "-nostdlib", "-Wl,-e,caller", "-o", exe, src).CombinedOutput(); err != nil {
+		t.Fatalf("gcc: %v\n%s", err, b)
+	}
+	tab := symbol.NewTable(nil)
+	if !tab.SetKernel(exe) {
+		t.Fatal("SetKernel refused the image")
+	}
+	r := klog.Report{Header: "BUG: x", Frames: []klog.Frame{{Func: "caller", Off: 4, Kind: "pc"}, {Func: "entry_SYSCALL_64", Off: 0x10, Kind: "call"}}}
+	NewSymbolizer(tab, filepath.Dir(src))(&r)
+	if r.Frames[0].File != "inlined.c" || r.Frames[0].LineNo == 0 || r.Frames[1].File != "" {
+		t.Errorf("frames %+v, want the first at inlined.c:N and none for a function the image lacks", r.Frames)
+	}
+	if got := reportSource(r); got != fmt.Sprintf("inlined.c:%d", r.Frames[0].LineNo) {
+		t.Errorf("reportSource = %q", got)
 	}
 }
