@@ -113,7 +113,7 @@ func TestVMFlavourBugs(t *testing.T) {
 				t.Errorf("leak title %q names no function of membugs", rep.Title)
 			}
 			if os.Getenv(captureEnv) == "1" && c.kind != klog.KindLeak && !t.Failed() {
-				captureReport(t, tg, r, c.bug)
+				captureReport(t, tg, r, "membugs", c.bug)
 			}
 		})
 	}
@@ -125,14 +125,15 @@ func TestVMFlavourBugs(t *testing.T) {
 	})
 }
 
-// captureReport writes the kernel log of r's first step, with what the
-// test above checked of its report, as a golden log of the crash
-// catalogue (harness/klog/testdata/KIND/RELEASE-ARCH-membugs-BUG.log):
-// written by a run on a real guest, never typed.
-func captureReport(t *testing.T, tg *Target, r verdict.Result, bug string) {
+// captureReport writes the kernel log of r's first step with a report (or
+// its console when no step's log has one), with what the test checked of
+// the report, as a golden log of the crash catalogue
+// (harness/klog/testdata/KIND/RELEASE-ARCH-FIXTURE-WHAT.log): written by a
+// run on a real guest, never typed.
+func captureReport(t *testing.T, tg *Target, r verdict.Result, fixture, what string) {
 	t.Helper()
 	var lines []string
-	for _, st := range r.Steps { // the first step with a report
+	for _, st := range r.Steps {
 		lines = nil
 		for _, rec := range st.Records {
 			lines = append(lines, rec.Lines()...)
@@ -141,20 +142,24 @@ func captureReport(t *testing.T, tg *Target, r verdict.Result, bug string) {
 			break
 		}
 	}
+	source := "kernel log of its first step with a report"
+	if len(klog.Find(lines)) == 0 {
+		lines, source = verdict.ConsoleLines(filepath.Join(r.Dir, verdict.ConsoleFile)), "console"
+	}
 	reps := klog.Find(lines)
 	if len(reps) == 0 {
-		t.Fatalf("capture: no report in the step's log")
+		t.Fatalf("capture: no report in the test's logs")
 	}
 	head := fmt.Sprintf("KIND: %s\nTITLE: %s\nFUNC: %s\nMODULE: %s\n", reps[0].Kind, reps[0].Title, reps[0].Func, reps[0].Module)
 	if len(reps) > 1 {
 		head += fmt.Sprintf("COUNT: %d\n", len(reps))
 	}
-	head += fmt.Sprintf("# Kernel log of lkmtest's membugs fixture, bug=%s, on %s (TestVMFlavourBugs, %s=1).\n\n", bug, tg.Name(), captureEnv)
-	dir := filepath.Join("klog/testdata", strings.ToLower(string(reps[0].Kind)))
+	head += fmt.Sprintf("# The %s of lkmtest's %s fixture, %s, on %s (%s, %s=1).\n\n", source, fixture, what, tg.Name(), t.Name(), captureEnv)
+	dir := filepath.Join("klog/testdata", strings.ToLower(strings.ReplaceAll(string(reps[0].Kind), "_", "-")))
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	name := fmt.Sprintf("%s-%s-membugs-%s.log", tg.Kernel.Meta.KernelVersion, tg.Options.Arch, bug)
+	name := fmt.Sprintf("%s-%s-%s-%s.log", tg.Kernel.Meta.KernelVersion, tg.Options.Arch, fixture, what)
 	if err := os.WriteFile(filepath.Join(dir, name), []byte(head+strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -184,7 +189,7 @@ func TestVMSlubDebugPoison(t *testing.T) {
 			t.Errorf("crashes %+v, want the first at one of %v\n%s", rec.Crashes, want, strings.Join(r.Excerpt, "\n"))
 		}
 		if os.Getenv(captureEnv) == "1" && !t.Failed() {
-			captureReport(t, tg, r, "poison")
+			captureReport(t, tg, r, "membugs", "poison")
 		}
 	})
 }

@@ -174,5 +174,8 @@ func TestVMHungTaskIsCrash(t *testing.T) {
 		if len(r.Steps) != 2 || r.Steps[1].Outcome != result.Crash {
 			t.Errorf("steps = %+v, want step 2 CRASH", r.Steps)
 		}
+		if os.Getenv(captureEnv) == "1" && !t.Failed() {
+			captureReport(t, tg, r, "crashers", "hung")
+		}
 	})
 }
