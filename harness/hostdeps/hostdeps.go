@@ -137,9 +137,15 @@ type MissingTool struct {
 	// Err is why it was not found (exec.ErrNotFound, fs.ErrNotExist...),
 	// when known.
 	Err error
+	// Broken: the tool is there but does not work (its --version
+	// failed, with Err): the package is to be reinstalled.
+	Broken bool
 }
 
 func (e *MissingTool) Error() string {
+	if e.Broken {
+		return fmt.Sprintf("%s is installed but does not run (%v): reinstall it with 'apt-get install --reinstall %s'", e.Tool, e.Err, e.Package)
+	}
 	return fmt.Sprintf("%s not found: install it with 'apt-get install %s' (or run 'make deps')", e.Tool, e.Package)
 }
 

@@ -131,6 +131,10 @@ func TestMissingToolError(t *testing.T) {
 	if !errors.Is(err, exec.ErrNotFound) {
 		t.Errorf("MissingTool does not unwrap to its Err")
 	}
+	broken := &MissingTool{Tool: "aarch64-linux-gnu-gcc", Package: "gcc-aarch64-linux-gnu", Err: errors.New("exit status 1"), Broken: true}
+	if want := "aarch64-linux-gnu-gcc is installed but does not run (exit status 1): reinstall it with 'apt-get install --reinstall gcc-aarch64-linux-gnu'"; broken.Error() != want {
+		t.Errorf("Error() = %q, want %q", broken.Error(), want)
+	}
 }
 
 // 'make deps' installs exactly packages.txt's packages for the host: the

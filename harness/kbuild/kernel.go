@@ -149,7 +149,7 @@ func KernelKey(ctx context.Context, c *cache.Dir, req KernelRequest) (string, *k
 		return "", nil, "", &hostdeps.MissingTool{Tool: cc, Package: req.Arch.CompilerPackage(), Err: err}
 	}
 	if err != nil {
-		return "", nil, "", fmt.Errorf("%w: install it with 'apt-get install %s' (or run 'make deps')", err, req.Arch.CompilerPackage())
+		return "", nil, "", &hostdeps.MissingTool{Tool: cc, Package: req.Arch.CompilerPackage(), Err: err, Broken: true}
 	}
 	parts := []string{"kernel/v1", req.Source.Identity, string(req.Arch), merged.String(), ccVersion}
 	if len(q.MakeVars) > 0 {

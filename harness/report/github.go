@@ -25,7 +25,12 @@ func (r *Run) Annotations(root string) []string {
 			continue
 		}
 		title := fmt.Sprintf("%s: %s on %s", t.Outcome, t.Test, t.Cell)
-		out = append(out, annotation("error", relPath(root, t.File), t.Line, title, t.Reason))
+		file, line := t.File, t.Line
+		if t.SpecLess {
+			// No test.yaml to point at: the directory's build file.
+			file, line = buildFile(filepath.Dir(t.File)), 0
+		}
+		out = append(out, annotation("error", relPath(root, file), line, title, t.Reason))
 		seen := map[string]bool{}
 		// A module that did not compile: one annotation at the compiler's
 		// first error ("/src/mod/bad.c:9:2: error: ...") in the reason.
@@ -207,8 +212,8 @@ func (r *Run) WriteSummary(w io.Writer) error {
 			continue
 		}
 		fmt.Fprintf(&b, "\n<details><summary>%s <b>%s</b> on %s: %s</summary>\n\n", t.Outcome, mdEscape(t.Test), t.Cell, mdEscape(t.Reason))
-		if t.Line > 0 {
-			fmt.Fprintf(&b, "at `%s:%d`\n\n", t.File, t.Line)
+		if w := t.Where(); w != "" {
+			fmt.Fprintf(&b, "at `%s`\n\n", w)
 		}
 		if len(t.Excerpt) > 0 {
 			b.WriteString("```\n" + strings.ReplaceAll(strings.Join(t.Excerpt, "\n"), "```", "'''") + "\n```\n")
@@ -221,4 +226,15 @@ func (r *Run) WriteSummary(w io.Writer) error {
 
 func mdEscape(s string) string {
 	return strings.NewReplacer("|", "\\|", "<", "&lt;", ">", "&gt;", "\n", " ").Replace(s)
+}
+
+// buildFile is the Kbuild (else Makefile) of a module directory: what
+// names a smoke test's module on disk.
+func buildFile(dir string) string {
+	for _, f := range []string{"Kbuild", "Makefile"} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err == nil {
+			return filepath.Join(dir, f)
+		}
+	}
+	return dir
 }

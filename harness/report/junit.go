@@ -84,8 +84,8 @@ func testcase(t result.Test) junit.Testcase {
 func failureText(t result.Test) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s %s on %s: %s\n", t.Outcome, t.Test, t.Cell, t.Reason)
-	if t.Line > 0 {
-		fmt.Fprintf(&b, "at %s:%d\n", t.File, t.Line)
+	if w := t.Where(); w != "" {
+		fmt.Fprintf(&b, "at %s\n", w)
 	}
 	for _, c := range t.Crashes {
 		if !c.Allowed {

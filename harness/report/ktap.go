@@ -53,8 +53,8 @@ func (r *Run) WriteKTAP(w io.Writer) error {
 			default:
 				ok = false
 				fmt.Fprintf(&b, "    # %s: %s\n", t.Outcome, oneLine(t.Reason))
-				if t.Line > 0 {
-					fmt.Fprintf(&b, "    # at %s:%d\n", t.File, t.Line)
+				if w := t.Where(); w != "" {
+					fmt.Fprintf(&b, "    # at %s\n", w)
 				}
 				fmt.Fprintf(&b, "    not ok %d %s\n", j+1, ktapName(t.Test))
 			}

@@ -99,8 +99,8 @@ func (r *Run) WriteText(w io.Writer, onlyFailures bool) error {
 			}
 		}
 		if bad {
-			if t.Line > 0 {
-				fmt.Fprintf(w, "    at %s:%d\n", t.File, t.Line)
+			if where := t.Where(); where != "" {
+				fmt.Fprintf(w, "    at %s\n", where)
 			}
 			if len(t.Excerpt) > 0 {
 				fmt.Fprintf(w, "    kernel log:\n%s\n", Indent(t.Excerpt, "      | "))

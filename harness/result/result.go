@@ -1,6 +1,9 @@
 package result
 
-import "fmt"
+import (
+	"fmt"
+	"path/filepath"
+)
 
 // Outcome is how a test or step ended.
 type Outcome string
@@ -124,6 +127,23 @@ func (t Test) Summary() string {
 		s += ": " + t.Reason
 	}
 	return s
+}
+
+// SavedSpec is the copy of its spec a test's run directory keeps (for a
+// smoke test, the spec lkmtest wrote).
+const SavedSpec = "spec.yaml"
+
+// Where is where a failure is, for people: "dir/test.yaml:12"; for a
+// smoke test, which has no test.yaml, the step's line of the spec
+// lkmtest wrote into the run directory. "" without a line.
+func (t Test) Where() string {
+	switch {
+	case t.Line == 0:
+		return ""
+	case t.SpecLess && t.Dir != "":
+		return fmt.Sprintf("%s:%d (the smoke test of %s, which has no %s)", filepath.Join(t.Dir, SavedSpec), t.Line, filepath.Dir(t.File), filepath.Base(t.File))
+	}
+	return fmt.Sprintf("%s:%d", t.File, t.Line)
 }
 
 // CellOf is the cell the test ran on.

@@ -59,3 +59,21 @@ func TestStageError(t *testing.T) {
 		t.Errorf("a plain error has a stage, or nil became an error")
 	}
 }
+
+// A failure's place is its spec's line; a smoke test's, which has no
+// test.yaml, is the line of the spec lkmtest wrote into its run directory.
+func TestWhere(t *testing.T) {
+	for _, c := range []struct {
+		t    Test
+		want string
+	}{
+		{Test{File: "mods/hello/test.yaml", Line: 7}, "mods/hello/test.yaml:7"},
+		{Test{File: "mods/hello/test.yaml"}, ""},
+		{Test{File: "/src/drv/test.yaml", Line: 3, SpecLess: true, Dir: "/out/6.1.192-x86_64/drv"},
+			"/out/6.1.192-x86_64/drv/spec.yaml:3 (the smoke test of /src/drv, which has no test.yaml)"},
+	} {
+		if got := c.t.Where(); got != c.want {
+			t.Errorf("Where() = %q, want %q", got, c.want)
+		}
+	}
+}

@@ -15,7 +15,7 @@ func TestBootConfigFragmentRef(t *testing.T) {
 		t.Fatalf("lkmtest:debug: %v", err)
 	}
 	for ref, want := range map[string]string{
-		"lkmtest:nope":   `boot.config "lkmtest:nope": no such fragment in lkmtest's kernel-configs; known fragments: lkmtest:debug, lkmtest:kasan, lkmtest:kmemleak, lkmtest:kunit, lkmtest:ubsan`,
+		"lkmtest:nope":   `boot.config "lkmtest:nope": no such fragment in lkmtest's kernel-configs; known fragments: lkmtest:debug, lkmtest:kasan, lkmtest:kfence, lkmtest:kmemleak, lkmtest:kunit`,
 		"lkmtest:base":   `boot.config "lkmtest:base": kernel-configs/base.config is applied to every kernel already and cannot be named`,
 		"lkmtest:x86_64": `kernel-configs/x86_64.config is applied to every kernel already`,
 	} {

@@ -19,7 +19,7 @@ import (
 // A test's run directory holds what replaying it needs.
 const (
 	// SavedSpec is the copy of the test's spec as it was run.
-	SavedSpec = "spec.yaml"
+	SavedSpec = result.SavedSpec
 	// ResultFile is the test's result.
 	ResultFile = "result.json"
 	// TranscriptFile is the host–agent transcript (guest.ReadTranscript).
