@@ -35,11 +35,11 @@ static const struct {
 	{"rr", "SCHED_RR", SCHED_RR, 1},
 };
 
-#define NPOLICIES (sizeof(policies) / sizeof(policies[0]))
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 static const char *policy_name(int policy)
 {
-	for (size_t i = 0; i < NPOLICIES; i++)
+	for (size_t i = 0; i < ARRAY_SIZE(policies); i++)
 		if (policies[i].policy == policy)
 			return policies[i].name;
 	return "?";
@@ -146,10 +146,10 @@ int main(int argc, char **argv)
 	}
 	if (argc - optind != 2)
 		goto usage;
-	for (i = 0; i < NPOLICIES; i++)
+	for (i = 0; i < ARRAY_SIZE(policies); i++)
 		if (!strcmp(argv[optind], policies[i].arg))
 			break;
-	if (i == NPOLICIES)
+	if (i == ARRAY_SIZE(policies))
 		goto usage;
 	value = atoi(argv[optind + 1]);
 	flags = reset ? SCHED_RESET_ON_FORK : 0;

@@ -56,7 +56,7 @@ static int bound_fn(void *arg)
 	for (i = 0; i < NSAMPLES; i++) {
 		if (raw_smp_processor_id() == b->cpu)
 			hits++;
-		msleep(5);
+		usleep_range(5000, 10000);
 	}
 	pr_info("%s (pid %d): bound to cpu %u by %s: %d of %d samples on cpu %u, allowed=%*pbl, PF_NO_SETAFFINITY=%d\n",
 		current->comm, task_pid_nr(current), b->cpu, b->how, hits, NSAMPLES, b->cpu,

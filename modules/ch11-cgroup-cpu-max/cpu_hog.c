@@ -50,7 +50,6 @@ int main(int argc, char **argv)
 {
 	const char *cgroup = "/";
 	long long wall0, cpu0, wall, cpu, usage0 = -1, usage = -1;
-	volatile unsigned long loops = 0;
 	long ms;
 
 	if (argc == 4 && !strcmp(argv[1], "-c")) {
@@ -67,7 +66,8 @@ int main(int argc, char **argv)
 		argv += 2;
 		argc -= 2;
 	}
-	if (argc != 2 || (ms = atol(argv[1])) <= 0) {
+	ms = argc == 2 ? atol(argv[1]) : 0;
+	if (ms <= 0) {
 		fprintf(stderr, "usage: cpu_hog [-c CGROUP] MS\n");
 		return 2;
 	}
@@ -75,10 +75,9 @@ int main(int argc, char **argv)
 		usage0 = usage_us(cgroup);
 	wall0 = now_ns(CLOCK_MONOTONIC);
 	cpu0 = now_ns(CLOCK_PROCESS_CPUTIME_ID);
-	do {
-		loops++;
+	do
 		wall = now_ns(CLOCK_MONOTONIC) - wall0;
-	} while (wall < ms * 1000000LL);
+	while (wall < ms * 1000000LL);
 	cpu = now_ns(CLOCK_PROCESS_CPUTIME_ID) - cpu0;
 	if (usage0 >= 0)
 		usage = usage_us(cgroup);

@@ -35,9 +35,10 @@
 #include <time.h>
 #include <unistd.h>
 
+/* Shared between the processes, so accessed with __atomic builtins. */
 struct shared {
-	volatile unsigned long loops;
-	volatile int stop;
+	unsigned long loops;
+	int stop;
 };
 
 static long long clock_ns(clockid_t clk)
@@ -83,7 +84,7 @@ static void sample(struct sample *s, clockid_t normal, struct shared *sh)
 {
 	s->wall = clock_ns(CLOCK_MONOTONIC);
 	s->cpu = clock_ns(normal);
-	s->loops = sh->loops;
+	s->loops = __atomic_load_n(&sh->loops, __ATOMIC_RELAXED);
 }
 
 static void report(const char *what, const struct sample *a, const struct sample *b)
@@ -94,7 +95,7 @@ static void report(const char *what, const struct sample *a, const struct sample
 	       wall / 1000000, cpu * 100 / wall, b->loops - a->loops);
 }
 
-static int hog(int fifo, long burst_ms, clockid_t normal, struct shared *sh)
+static int burst(int fifo, long burst_ms, clockid_t normal, struct shared *sh)
 {
 	struct sample a, b;
 	long long hog0, hog;
@@ -132,7 +133,8 @@ int main(int argc, char **argv)
 		argv++;
 		argc--;
 	}
-	if (argc != 2 || (burst_ms = atol(argv[1])) <= 0) {
+	burst_ms = argc == 2 ? atol(argv[1]) : 0;
+	if (burst_ms <= 0) {
 		fprintf(stderr, "usage: fifo_starve [-o] BURST_MS\n");
 		return 2;
 	}
@@ -150,8 +152,8 @@ int main(int argc, char **argv)
 			fflush(stdout);
 			_exit(1);
 		}
-		while (!sh->stop)
-			sh->loops++;
+		while (!__atomic_load_n(&sh->stop, __ATOMIC_RELAXED))
+			__atomic_store_n(&sh->loops, sh->loops + 1, __ATOMIC_RELAXED);
 		_exit(0);
 	}
 	if (normal < 0 || clock_getcpuclockid(normal, &clk) != 0) {
@@ -167,21 +169,21 @@ int main(int argc, char **argv)
 
 	hogpid = fork();
 	if (hogpid == 0) {
-		int ret = hog(fifo, burst_ms, clk, sh);
+		int ret = burst(fifo, burst_ms, clk, sh);
 
 		fflush(stdout);
 		_exit(ret);
 	}
 	if (hogpid < 0 || waitpid(hogpid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status)) {
 		printf("fifo_starve: the hog failed\n");
-		sh->stop = 1;
+		__atomic_store_n(&sh->stop, 1, __ATOMIC_RELAXED);
 		return 1;
 	}
 	sample(&a, clk, sh);
 	usleep(100000);
 	sample(&b, clk, sh);
 	report("after the hog", &a, &b);
-	sh->stop = 1;
+	__atomic_store_n(&sh->stop, 1, __ATOMIC_RELAXED);
 	if (waitpid(normal, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status)) {
 		printf("fifo_starve: the normal task failed\n");
 		return 1;
