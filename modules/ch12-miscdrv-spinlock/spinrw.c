@@ -18,7 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 
-static int usage(void)
+static int bad_usage(void)
 {
 	fprintf(stderr, "usage: spinrw r DEVICE [BUFSIZE] | spinrw w DEVICE SECRET | spinrw o DEVICE N\n");
 	return 2;
@@ -73,7 +73,7 @@ static int do_open(const char *dev, int n)
 	int fds[64], i;
 
 	if (n < 1 || n > 64)
-		return usage();
+		return bad_usage();
 	for (i = 0; i < n; i++) {
 		fds[i] = open(dev, O_RDONLY);
 		if (fds[i] < 0) {
@@ -91,20 +91,20 @@ static int do_open(const char *dev, int n)
 int main(int argc, char **argv)
 {
 	if (argc < 3 || strlen(argv[1]) != 1)
-		return usage();
+		return bad_usage();
 	switch (argv[1][0]) {
 	case 'r':
 		if (argc > 4)
-			return usage();
+			return bad_usage();
 		return do_read(argv[2], argc > 3 ? strtoul(argv[3], NULL, 0) : 128);
 	case 'w':
 		if (argc != 4)
-			return usage();
+			return bad_usage();
 		return do_write(argv[2], argv[3]);
 	case 'o':
 		if (argc != 4)
-			return usage();
+			return bad_usage();
 		return do_open(argv[2], atoi(argv[3]));
 	}
-	return usage();
+	return bad_usage();
 }

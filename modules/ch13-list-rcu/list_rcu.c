@@ -150,7 +150,7 @@ static void spin_for_ms(int ms)
 		cpu_relax();
 }
 
-static int reader(void *arg)
+static int rd_thread(void *arg)
 {
 	struct node *n, *b = NULL;
 
@@ -184,7 +184,7 @@ static int reader(void *arg)
 	return 0;
 }
 
-static int writer(void *arg)
+static int wr_thread(void *arg)
 {
 	struct node *n, *b = NULL;
 	ktime_t t0;
@@ -213,15 +213,21 @@ static int writer(void *arg)
 	return add2tail('D');
 }
 
+static const struct {
+	int (*fn)(void *data);
+	const char *name;
+} demo_threads[] = {
+	{ rd_thread, "lrcu_reader" },	/* on CPU 0 */
+	{ wr_thread, "lrcu_writer" },	/* on CPU 1 */
+};
+
 static int run_demo(void)
 {
-	static const char * const names[] = { "lrcu_reader", "lrcu_writer" };
-	int (*fns[])(void *) = { reader, writer };
 	struct task_struct *t[2];
 	int i, ret = 0;
 
 	for (i = 0; i < 2; i++) {
-		t[i] = kthread_create(fns[i], NULL, "%s", names[i]);
+		t[i] = kthread_create(demo_threads[i].fn, NULL, "%s", demo_threads[i].name);
 		if (IS_ERR(t[i])) {
 			ret = PTR_ERR(t[i]);
 			break;

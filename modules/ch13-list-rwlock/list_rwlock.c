@@ -147,7 +147,7 @@ static void spin_for_ms(int ms)
 		cpu_relax();
 }
 
-static int reader(void *arg)
+static int rd_thread(void *arg)
 {
 	long n = (long)arg;
 
@@ -175,7 +175,7 @@ static int reader(void *arg)
 	return 0;
 }
 
-static int writer(void *arg)
+static int wr_thread(void *arg)
 {
 	struct node *w = kzalloc(sizeof(*w), GFP_KERNEL);
 	ktime_t t0;
@@ -199,22 +199,29 @@ static int writer(void *arg)
 	return 0;
 }
 
+static const struct {
+	int (*fn)(void *data);
+	const char *name;
+	int cpu;
+} demo_threads[] = {
+	{ rd_thread, "lrw_reader/0", 0 },
+	{ rd_thread, "lrw_reader/1", 1 },
+	{ wr_thread, "lrw_writer", 1 },
+};
+
 static int run_demo(void)
 {
-	static const char * const names[] = { "lrw_reader/0", "lrw_reader/1", "lrw_writer" };
-	int (*fns[])(void *) = { reader, reader, writer };
-	static const int cpus[] = { 0, 1, 1 };
 	struct task_struct *t[3];
 	int i, ret = 0;
 
 	for (i = 0; i < 3; i++) {
-		t[i] = kthread_create(fns[i], (void *)(long)i, "%s", names[i]);
+		t[i] = kthread_create(demo_threads[i].fn, (void *)(long)i, "%s", demo_threads[i].name);
 		if (IS_ERR(t[i])) {
 			ret = PTR_ERR(t[i]);
 			break;
 		}
 		get_task_struct(t[i]);	/* kthread_stop() after it returned */
-		kthread_bind(t[i], cpus[i]);
+		kthread_bind(t[i], demo_threads[i].cpu);
 	}
 	if (ret) {
 		while (--i >= 0) {

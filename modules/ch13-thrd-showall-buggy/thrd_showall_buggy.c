@@ -28,7 +28,7 @@ MODULE_AUTHOR("lkmtest authors");
 MODULE_DESCRIPTION("show all threads, with a recursive-locking bug lockdep catches");
 MODULE_LICENSE("Dual MIT/GPL");
 
-static int showthrds_buggy(void)
+static noinline int showthrds_buggy(void)
 {
 	struct task_struct *g, *t;
 	char name[TASK_COMM_LEN];

@@ -16,7 +16,7 @@
 
 static pthread_barrier_t named;
 
-static void *worker(void *arg)
+static void *worker_main(void *arg)
 {
 	char name[16];
 
@@ -36,7 +36,7 @@ int main(void)
 
 	pthread_barrier_init(&named, NULL, NTHREADS + 1);
 	for (i = 0; i < NTHREADS; i++) {
-		if (pthread_create(&t[i], NULL, worker, (void *)(i + 1))) {
+		if (pthread_create(&t[i], NULL, worker_main, (void *)(i + 1))) {
 			perror("pthread_create");
 			return 1;
 		}
