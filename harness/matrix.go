@@ -61,21 +61,76 @@ type Matrix struct {
 func (m *Matrix) Result(i, j int) *verdict.Result { return &m.Results[i*len(m.Cells)+j] }
 
 // RunMatrix prepares every cell's target, one after another (a kernel
-// build already uses every CPU), then runs every test on every prepared
-// target with up to o.VMs VMs at once. A cell whose target cannot be
-// prepared gets ERROR results and its error in Cells[j].Err; the returned
-// error is for the run as a whole (an interrupt).
+// build already uses every CPU), and runs the tests of each target as soon
+// as it is ready, while later ones still build, with up to o.VMs VMs at
+// once and the longest tests first. When a cell's tests have all run while
+// others are still to come, its summary goes to the log. A cell whose
+// target cannot be prepared gets ERROR results and its error in
+// Cells[j].Err; the returned error is for the run as a whole (an
+// interrupt).
 func RunMatrix(ctx context.Context, base *Options, cells []Cell, specs []*spec.Spec) (*Matrix, error) {
 	m := &Matrix{Cells: append([]Cell(nil), cells...), variant: base.Variant}
 	for _, s := range specs {
 		m.Tests = append(m.Tests, s.Name)
 	}
 	m.Results = make([]verdict.Result, len(specs)*len(cells))
-	targets, err := m.prepare(ctx, base, specs)
-	if err != nil {
-		return m, err
+	hist := loadDurations(base.Cache)
+	defer hist.save()
+	q := newQueue()
+	st := newStream(m, base)
+	targets := make([]map[string]*Target, len(m.Cells))
+	for j := range targets {
+		targets[j] = map[string]*Target{}
 	}
-	return m, m.run(ctx, base, specs, targets)
+	vms := base.VMs
+	if vms <= 0 {
+		vms = runtime.NumCPU()
+	}
+	var wg sync.WaitGroup
+	var tmu sync.Mutex // targets, filled while workers run
+	for w := 0; w < vms; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				jb, ok := q.take()
+				if !ok {
+					return
+				}
+				tmu.Lock()
+				t := targets[jb.j][specVariant(specs[jb.i])]
+				tmu.Unlock()
+				s := specs[jb.i]
+				fmt.Fprintf(base.log(), "run %s on %s\n", s.Name, t.Name())
+				r := RunTest(ctx, t, s)
+				*m.Result(jb.i, jb.j) = r
+				if r.Outcome != result.Skip && r.Duration > 0 {
+					hist.set(t.Name(), s.Name, r.Duration)
+				}
+				st.done(jb.j)
+			}
+		}()
+	}
+	ready := func(j int, v string, t *Target) {
+		tmu.Lock()
+		targets[j][v] = t
+		tmu.Unlock()
+		var jobs []weighted
+		for i, s := range specs {
+			if specVariant(s) == v {
+				jobs = append(jobs, weighted{job{i, j}, hist.estimate(t.Name(), s)})
+			}
+		}
+		st.queued(j, len(jobs))
+		q.add(jobs...)
+	}
+	err := m.prepare(ctx, base, specs, ready, st.prepared)
+	q.close()
+	wg.Wait()
+	if err == nil {
+		err = ctx.Err()
+	}
+	return m, err
 }
 
 // variants are the kernel variants the specs need: "" (no boot.config)
@@ -95,19 +150,20 @@ func variants(specs []*spec.Spec) []string {
 
 // prepare prepares, cell after cell, the target of every variant a spec
 // needs (a spec with boot.config runs on a kernel of its own: a variant of
-// the cell's target, prepared only when a spec needs one). The specs of a
-// target that cannot be prepared get ERROR results; a cell none of whose
-// targets could be prepared gets its first error.
-func (m *Matrix) prepare(ctx context.Context, base *Options, specs []*spec.Spec) ([]map[string]*Target, error) {
+// the cell's target, prepared only when a spec needs one), calling ready
+// with each target as soon as it is prepared and cellDone after each cell.
+// The specs of a target that cannot be prepared get ERROR results; a cell
+// none of whose targets could be prepared gets its first error.
+func (m *Matrix) prepare(ctx context.Context, base *Options, specs []*spec.Spec,
+	ready func(j int, v string, t *Target), cellDone func(j int)) error {
 	keys := variants(specs)
-	targets := make([]map[string]*Target, len(m.Cells))
 	for j := range m.Cells {
 		c := &m.Cells[j]
-		targets[j] = map[string]*Target{}
 		var firstErr error
+		prepared := 0
 		for _, v := range keys {
 			if ctx.Err() != nil {
-				return nil, ctx.Err()
+				return ctx.Err()
 			}
 			t, err := prepareVariant(ctx, base, c, v)
 			var skip *skipError
@@ -117,7 +173,7 @@ func (m *Matrix) prepare(ctx context.Context, base *Options, specs []*spec.Spec)
 			}
 			if err != nil {
 				if ctx.Err() != nil {
-					return nil, ctx.Err()
+					return ctx.Err()
 				}
 				firstErr = cmp.Or(firstErr, err)
 				if len(m.Cells) > 1 || len(keys) > 1 {
@@ -129,13 +185,15 @@ func (m *Matrix) prepare(ctx context.Context, base *Options, specs []*spec.Spec)
 			if c.Release == "" || v == "" {
 				c.Release = t.Kernel.Meta.KernelVersion
 			}
-			targets[j][v] = t
+			prepared++
+			ready(j, v, t)
 		}
-		if len(targets[j]) == 0 {
+		if prepared == 0 {
 			c.Err = firstErr
 		}
+		cellDone(j)
 	}
-	return targets, nil
+	return nil
 }
 
 // prepareVariant prepares cell c's target with the boot.config fragment v
@@ -154,8 +212,11 @@ func prepareVariant(ctx context.Context, base *Options, c *Cell, v string) (*Tar
 	if why := kernelconfigs.Unsupported(kernelconfigs.FlavoursOf(o.Variant), knownVersion(c.Kernel)); why != "" {
 		return nil, &skipError{why}
 	}
-	return Prepare(ctx, &o)
+	return prepareTarget(ctx, &o)
 }
+
+// prepareTarget is Prepare; tests replace it with fakes.
+var prepareTarget = Prepare
 
 // joinVariant names a variant of a variant: "kasan" and "debug" give
 // "kasan+debug".
@@ -180,45 +241,6 @@ func knownVersion(kernel string) string {
 type skipError struct{ why string }
 
 func (e *skipError) Error() string { return e.why }
-
-// run runs every test on its cell's prepared target with up to base.VMs
-// VMs at once; the error is an interrupt.
-func (m *Matrix) run(ctx context.Context, base *Options, specs []*spec.Spec, targets []map[string]*Target) error {
-	vms := base.VMs
-	if vms <= 0 {
-		vms = runtime.NumCPU()
-	}
-	type job struct{ i, j int }
-	jobs := make(chan job)
-	var wg sync.WaitGroup
-	for w := 0; w < vms; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for jb := range jobs {
-				t, s := targets[jb.j][specVariant(specs[jb.i])], specs[jb.i]
-				fmt.Fprintf(base.log(), "run %s on %s\n", s.Name, t.Name())
-				*m.Result(jb.i, jb.j) = RunTest(ctx, t, s)
-			}
-		}()
-	}
-	defer wg.Wait()
-	defer close(jobs)
-	// Tests of one cell are queued together: they share cached module builds.
-	for j := range m.Cells {
-		for i := range specs {
-			if targets[j][specVariant(specs[i])] == nil {
-				continue
-			}
-			select {
-			case jobs <- job{i, j}:
-			case <-ctx.Done():
-				return ctx.Err()
-			}
-		}
-	}
-	return nil
-}
 
 // specVariant is the absolute path of a spec's boot.config, or the
 // reference itself for lkmtest's own fragments ("lkmtest:debug"); "" for
