@@ -195,11 +195,19 @@ func (r *testRun) steps(set modbuild.Set) {
 			return
 		}
 		stepTimeout := min(st.Timeout.Std(), max(time.Until(deadline), time.Second))
+		if r.res.Outcome == result.Fail && st.Missing(judge.Vars) != "" {
+			// A value was to come from a step that failed: that
+			// failure is the test's verdict, and no later step can run.
+			break
+		}
 		req, err := stepRequest(st, stepTimeout, judge.Vars)
 		if err != nil {
 			stepRes.Outcome, stepRes.Reason = result.Error, err.Error()
 			r.res.Add(stepRes)
 			return
+		}
+		if judge.Satisfied(st) {
+			req.Until, req.TimeoutMS = "", 0 // the line came with the previous step
 		}
 		wait := stepTimeout + stepGrace
 		if st.Kind() == spec.StepSleep {

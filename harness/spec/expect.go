@@ -373,3 +373,19 @@ var TaintNames = map[byte]string{
 	'O': "out-of-tree module", 'E': "unsigned module", 'L': "soft lockup", 'K': "live patch",
 	'X': "auxiliary", 'T': "struct randomization", 'N': "in-kernel test",
 }
+
+// Missing is the first ${name} of what the step sends to the guest or
+// checks on the host (params, run, write, data, read, wait_log, assert)
+// that vars lacks, "" when none: a step after a failed one may lack a
+// value that step was to capture.
+func (s *Step) Missing(vars map[string]string) string {
+	fields := append([]string{s.Params, s.Write, s.Data, s.Read, s.WaitLog, s.Assert}, s.Run...)
+	for _, f := range fields {
+		for _, name := range Refs(f) {
+			if _, ok := vars[name]; !ok {
+				return name
+			}
+		}
+	}
+	return ""
+}

@@ -75,6 +75,9 @@ func Replay(dir string) (Result, error) {
 		if i >= len(tr.Sent) {
 			break // the test ended before this step was sent
 		}
+		if res.Outcome == result.Fail && st.Missing(judge.Vars) != "" {
+			break // as the run did: a failed step left a value uncaptured
+		}
 		resp, ok := tr.Answers[tr.Sent[i]]
 		if !ok {
 			res.Add(StepResult{Index: i + 1, Line: st.Line, Step: st.String()})
@@ -87,7 +90,8 @@ func Replay(dir string) (Result, error) {
 			return res, nil
 		}
 	}
-	if len(tr.Sent) < len(s.Steps) || !tr.Shutdown {
+	stopped := len(res.Steps) < len(s.Steps) && res.Outcome == result.Fail && s.Steps[len(res.Steps)].Missing(judge.Vars) != ""
+	if !stopped && (len(tr.Sent) < len(s.Steps) || !tr.Shutdown) {
 		JudgeLost(&res, console(), "after the last step", old.Outcome == result.Timeout, "see qemu.exit", judge.Symbolize)
 	}
 	return res, nil

@@ -27,6 +27,11 @@ type Judge struct {
 	// running holds, per background program, the kernel log since it
 	// started: a wait step's expectations see its program's whole life.
 	running map[string][]logLine
+	// carry is the previous step's log (after the line the previous
+	// wait_log matched, when it was one): a wait_log step sees it too, so
+	// that what a background program logged while its run step was
+	// answered is not missed.
+	carry []logLine
 }
 
 // NewJudge returns a judge for the steps of s.
@@ -60,6 +65,8 @@ func (j *Judge) Step(index int, resp guest.Response) StepResult {
 	if st.Background != "" {
 		j.running[st.Background] = append([]logLine(nil), lines...)
 	}
+	carried := j.carry
+	j.carry = lines
 	logLines := lines
 	if st.Kind() == spec.StepWait {
 		logLines = j.running[st.Wait]
@@ -92,7 +99,7 @@ func (j *Judge) Step(index int, resp guest.Response) StepResult {
 	default:
 		if why := stepOutcomeText(st, resp, j.Vars); why != "" {
 			r.Outcome, r.Reason = result.Fail, why
-		} else if why := j.waitLog(st, logLines, resp); why != "" {
+		} else if why := j.waitLog(st, carried, lines, resp); why != "" {
 			r.Outcome, r.Reason = result.Fail, why
 		} else if why := j.assert(st); why != "" {
 			r.Outcome, r.Reason = result.Fail, why
@@ -184,9 +191,11 @@ func matchText(pattern, text string, vars map[string]string) (bool, error) {
 	return true, nil
 }
 
-// waitLog judges a wait_log step: a line of its log matches the pattern
-// (its named groups are captured), else it says none did.
-func (j *Judge) waitLog(st *spec.Step, lines []logLine, resp guest.Response) string {
+// waitLog judges a wait_log step: a line of the previous step's log
+// (carried) or of its own matches the pattern (its named groups are
+// captured, and the next wait_log sees only what follows it), else it
+// says none did.
+func (j *Judge) waitLog(st *spec.Step, carried, lines []logLine, resp guest.Response) string {
 	if st.Kind() != spec.StepWaitLog {
 		return ""
 	}
@@ -194,14 +203,34 @@ func (j *Judge) waitLog(st *spec.Step, lines []logLine, resp guest.Response) str
 	if err != nil {
 		return "wait_log: " + err.Error()
 	}
-	for _, l := range lines {
+	all := append(append([]logLine(nil), carried...), lines...)
+	for k, l := range all {
 		if re.MatchString(l.text) {
 			j.capture(re, l.text)
+			j.carry = all[k+1:]
 			return ""
 		}
 	}
 	return fmt.Sprintf("no kernel log line matched /%s/ within %s (waited %s)", re, st.Timeout.Std(),
 		(time.Duration(resp.DurationUS) * time.Microsecond).Round(time.Millisecond))
+}
+
+// Satisfied reports whether wait_log step st is met already by the log
+// carried from the step before it: the guest then need not wait.
+func (j *Judge) Satisfied(st *spec.Step) bool {
+	if st.Kind() != spec.StepWaitLog {
+		return false
+	}
+	re, err := (&spec.LogExpect{Match: st.WaitLog}).Regexp(j.Vars)
+	if err != nil {
+		return false
+	}
+	for _, l := range j.carry {
+		if re.MatchString(l.text) {
+			return true
+		}
+	}
+	return false
 }
 
 // assert judges an assert step's condition over the captured values.

@@ -320,3 +320,40 @@ func TestSymbolizeKernelFrames(t *testing.T) {
 		t.Errorf("reportSource = %q", got)
 	}
 }
+
+// A wait_log step sees the log of the step before it (a background
+// program's line that came while its run step was answered), and a line
+// one wait_log matched does not count again for the next.
+func TestJudgeWaitLogCarry(t *testing.T) {
+	s := loadSpec(t, "", `  - run: [holder]
+    background: h
+  - wait_log: '^waiting (?P<n>[0-9])$'
+  - signal: h
+  - wait_log: '^waiting [0-9]$'
+    timeout: 1s
+  - wait_log: '^waiting [0-9]$'
+    timeout: 1s
+`)
+	j := NewJudge(s)
+	if r := j.Step(1, guest.Response{Records: recs("waiting 1")}); r.Outcome != result.Pass {
+		t.Fatalf("step 1: %s", r.Reason)
+	}
+	if !j.Satisfied(&s.Steps[1]) {
+		t.Errorf("step 2 is not satisfied by step 1's line")
+	}
+	if r := j.Step(2, guest.Response{}); r.Outcome != result.Pass || j.Vars["n"] != "1" {
+		t.Errorf("step 2: %s %q, n=%q; want PASS capturing 1 from the step before", r.Outcome, r.Reason, j.Vars["n"])
+	}
+	if r := j.Step(3, guest.Response{Records: recs("noise", "waiting 2")}); r.Outcome != result.Pass {
+		t.Fatalf("step 3: %s", r.Reason)
+	}
+	if r := j.Step(4, guest.Response{}); r.Outcome != result.Pass {
+		t.Errorf("step 4: %s %q; want PASS on the second line", r.Outcome, r.Reason)
+	}
+	if j.Satisfied(&s.Steps[4]) {
+		t.Errorf("step 5 is satisfied by a line step 4 matched already")
+	}
+	if r := j.Step(5, guest.Response{DurationUS: 1e6}); r.Outcome != result.Fail {
+		t.Errorf("step 5: %s; want FAIL: both lines were matched already", r.Outcome)
+	}
+}

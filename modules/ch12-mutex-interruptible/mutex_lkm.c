@@ -3,11 +3,13 @@
  * mutex_lkm: how a task waits for a mutex (Linux Kernel Programming,
  * chapters 12 and 13). A misc device, /dev/mutex_lkm, guards one mutex:
  *
- *   write "hold <ms>"  takes the mutex with mutex_lock() and keeps it for
- *                      <ms> milliseconds before returning;
- *   read               takes the mutex the way the lock_mode parameter says
- *                      (0 mutex_lock_interruptible, 1 mutex_lock_killable,
- *                      2 mutex_lock), then returns "got it\n".
+ *   write "hold <ms>"  takes the mutex with mutex_lock() and keeps it until
+ *                      a "release" write comes, at most <ms> milliseconds;
+ *   write "release"    makes the holder release it now;
+ *   read               logs that it waits, takes the mutex the way the
+ *                      lock_mode parameter says (0 mutex_lock_interruptible,
+ *                      1 mutex_lock_killable, 2 mutex_lock), then returns
+ *                      "got it\n".
  *
  * A reader that blocks behind a holder shows the difference: a signal
  * ends an interruptible wait (read fails with EINTR), only a fatal signal
@@ -15,13 +17,15 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
-#include <linux/delay.h>
+#include <linux/completion.h>
 #include <linux/fs.h>
+#include <linux/jiffies.h>
 #include <linux/kernel.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
-#include <linux/pid.h>
 #include <linux/mutex.h>
+#include <linux/pid.h>
+#include <linux/string.h>
 #include <linux/uaccess.h>
 
 MODULE_AUTHOR("lkmtest authors");
@@ -33,6 +37,7 @@ module_param(lock_mode, int, 0444);
 MODULE_PARM_DESC(lock_mode, "how read() takes the mutex: 0 interruptible (default), 1 killable, 2 plain");
 
 static DEFINE_MUTEX(demo_mutex);
+static DECLARE_COMPLETION(release_req);	/* a "release" write for the holder */
 
 static const char *const mode_names[] = { "interruptible", "killable", "plain" };
 
@@ -42,6 +47,8 @@ static ssize_t mutex_lkm_read(struct file *filp, char __user *ubuf, size_t count
 	size_t len = min(count, sizeof(msg) - 1);
 	int ret = 0;
 
+	pr_info("%s/%d: waiting for the mutex (%s)\n", current->comm, task_pid_nr(current),
+		mode_names[lock_mode]);
 	switch (lock_mode) {
 	case 0:
 		ret = mutex_lock_interruptible(&demo_mutex);
@@ -78,12 +85,17 @@ static ssize_t mutex_lkm_write(struct file *filp, const char __user *ubuf, size_
 	if (copy_from_user(buf, ubuf, count))
 		return -EFAULT;
 	buf[count] = '\0';
+	if (!strncmp(buf, "release", 7)) {
+		complete(&release_req);
+		return count;
+	}
 	if (sscanf(buf, "hold %u", &ms) != 1 || ms > 60000)
 		return -EINVAL;
 
 	mutex_lock(&demo_mutex);
-	pr_info("%s/%d: holding the mutex for %u ms\n", current->comm, task_pid_nr(current), ms);
-	msleep(ms);
+	reinit_completion(&release_req);
+	pr_info("%s/%d: holding the mutex for at most %u ms\n", current->comm, task_pid_nr(current), ms);
+	wait_for_completion_timeout(&release_req, msecs_to_jiffies(ms));
 	mutex_unlock(&demo_mutex);
 	pr_info("%s/%d: released the mutex\n", current->comm, task_pid_nr(current));
 	return count;
