@@ -5,10 +5,7 @@
  *
  *   mt_helper spawn N   start N threads named mt_worker0..N-1, each blocked;
  *                       when all run, log "mt_helper: pid P: N threads
- *                       started" to /dev/kmsg and write P to
- *                       /tmp/mt_helper.pid; exit 0 on SIGTERM
- *   mt_helper wait      wait (10 s at most) for /tmp/mt_helper.pid, print
- *                       "pid P"
+ *                       started" to /dev/kmsg; exit 0 on SIGTERM
  *   mt_helper count     print "processes N" (numeric /proc entries),
  *                       "threads M" (their task/ entries), itself included,
  *                       "kthreads K" (those with PF_KTHREAD in the flags of
@@ -16,7 +13,6 @@
  */
 #define _GNU_SOURCE
 #include <ctype.h>
-#include <time.h>
 #include <dirent.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -25,8 +21,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-#define PIDFILE "/tmp/mt_helper.pid"
 
 static pthread_barrier_t started;
 
@@ -48,7 +42,6 @@ static int spawn(int n)
 	sigset_t set;
 	pthread_t tid;
 	int fd, len, sig;
-	FILE *f;
 	long i;
 
 	/* SIGTERM is taken by sigwait() below, in every thread. */
@@ -70,37 +63,9 @@ static int spawn(int n)
 		return 1;
 	}
 	close(fd);
-	/* Written whole, then renamed: a reader never sees part of it. */
-	f = fopen(PIDFILE ".tmp", "w");
-	if (!f || fprintf(f, "%d\n", getpid()) < 0 || fclose(f) || rename(PIDFILE ".tmp", PIDFILE)) {
-		perror(PIDFILE);
-		return 1;
-	}
 	sigwait(&set, &sig);
 	printf("mt_helper: pid %d: signal %d, exiting\n", getpid(), sig);
 	return 0;
-}
-
-static int wait_pid(void)
-{
-	struct timespec tick = { 0, 10 * 1000 * 1000 };
-	int i, pid;
-	FILE *f;
-
-	for (i = 0; i < 1000; i++) {
-		f = fopen(PIDFILE, "r");
-		if (f) {
-			if (fscanf(f, "%d", &pid) == 1) {
-				fclose(f);
-				printf("pid %d\n", pid);
-				return 0;
-			}
-			fclose(f);
-		}
-		nanosleep(&tick, NULL);
-	}
-	fprintf(stderr, "no %s after 10 s\n", PIDFILE);
-	return 1;
 }
 
 static int numeric(const char *s)
@@ -174,10 +139,8 @@ int main(int argc, char **argv)
 {
 	if (argc == 3 && !strcmp(argv[1], "spawn"))
 		return spawn(atoi(argv[2]));
-	if (argc == 2 && !strcmp(argv[1], "wait"))
-		return wait_pid();
 	if (argc == 2 && !strcmp(argv[1], "count"))
 		return count();
-	fprintf(stderr, "usage: mt_helper spawn N | mt_helper wait | mt_helper count\n");
+	fprintf(stderr, "usage: mt_helper spawn N | mt_helper count\n");
 	return 2;
 }
