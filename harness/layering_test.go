@@ -59,6 +59,7 @@ var layers = []struct {
 	{"harness/model", layerLeaf},
 	{"harness/quirk", layerLeaf},
 	{"harness/spec", layerLeaf},
+	{"harness/book", layerLeaf},
 	{"harness/progress", layerLeaf},
 	{"harness/guest", layerLeaf},
 	{"harness/result", layerLeaf},

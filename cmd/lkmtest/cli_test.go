@@ -310,7 +310,7 @@ func TestNewScaffoldPasses(t *testing.T) {
 }
 
 func TestList(t *testing.T) {
-	out, stderr, code := cli(t, "list")
+	out, stderr, code := cli(t, "list", "--flat")
 	if code != 0 || !strings.HasPrefix(out, "CH  TEST") {
 		t.Fatalf("list: exit %d\n%s%s", code, out, stderr)
 	}
