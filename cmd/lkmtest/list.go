@@ -33,8 +33,9 @@ repository by its path there, and either the suite's tests that reproduce it,
 with where they apply (arch, kernel range, needs), or why it has no VM test.
 The catalogue of examples is harness/book/catalogue.yaml.
 
---flat lists the suite's tests alone, by chapter. --markdown prints the
-README's book table; --update FILE rewrites that table in FILE.`,
+--flat lists the suite's tests alone, by chapter, as does list of a suite
+(--suite) that has none of the book's tests. --markdown prints the README's
+book table; --update FILE rewrites that table in FILE.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if suite == "" {
@@ -53,12 +54,14 @@ README's book table; --update FILE rewrites that table in FILE.`,
 				return err
 			}
 			out := cmd.OutOrStdout()
-			if flat {
-				return listFlat(out, specs, jsonOut)
-			}
 			cat, err := book.Load()
 			if err != nil {
 				return err
+			}
+			if flat || (!markdown && update == "" && !hasBookTest(cat, specs)) {
+				// A suite with none of the book's tests is the user's own:
+				// its tests are what to list.
+				return listFlat(out, specs, jsonOut)
 			}
 			switch {
 			case update != "":
@@ -225,6 +228,18 @@ func newBookView(cat *book.Catalogue, specs []*spec.Spec, edition int) bookView 
 	}
 	v.Unnamed = unnamedTests(cat, specs)
 	return v
+}
+
+// hasBookTest says whether the suite has a test an example names.
+func hasBookTest(cat *book.Catalogue, specs []*spec.Spec) bool {
+	for _, e := range cat.Examples {
+		for _, s := range specs {
+			if slices.Contains(e.Tests, s.Name) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // unnamedTests are the suite's tests that no example names, sorted.

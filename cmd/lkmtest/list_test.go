@@ -185,6 +185,12 @@ func TestListByChapter(t *testing.T) {
 	if code != 0 || !strings.HasPrefix(out, tableBegin) || !strings.HasSuffix(out, tableEnd+"\n") {
 		t.Errorf("list --markdown: exit %d\n%s", code, out)
 	}
+	// A suite of one's own, with none of the book's tests, is listed flat.
+	mine := t.TempDir()
+	os.WriteFile(filepath.Join(mine, "test.yaml"), []byte("name: mine\nsteps:\n  - run: [true]\n"), 0o644)
+	if out, stderr, code := cli(t, "list", "--suite", mine); code != 0 || !strings.HasPrefix(out, "CH  TEST") || !strings.Contains(out, "mine") {
+		t.Errorf("list --suite (no book test): exit %d\n%s%s", code, out, stderr)
+	}
 	if _, stderr, code := cli(t, "list", "--edition", "3"); code != 2 || !strings.Contains(stderr, "want 1 or 2") {
 		t.Errorf("list --edition 3: exit %d, %s", code, stderr)
 	}
