@@ -168,7 +168,7 @@ func (cmpNode) isBool() bool { return true }
 func show(src string, v *big.Int) string {
 	s := v.String()
 	if v.CmpAbs(big.NewInt(1<<20)) >= 0 {
-		s = fmt.Sprintf("%#x", v)
+		s += fmt.Sprintf(" = %#x", v) // addresses read best in hex, counts in decimal
 	}
 	if n, ok := parseInt(src); ok && n.Cmp(v) == 0 {
 		return src

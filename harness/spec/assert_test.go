@@ -16,7 +16,7 @@ func TestAssertionEval(t *testing.T) {
 		why  string // in the message of a false one
 	}{
 		{"${start} <= ${text} < ${end}", true, ""},
-		{"${start} <= ${end} < ${text}", false, "${start} (0x55d4c0a00000) <= ${end} (0x55d4c0a02000) < ${text} (0x55d4c0a01234) is false"},
+		{"${start} <= ${end} < ${text}", false, "${start} (94372253138944 = 0x55d4c0a00000) <= ${end} (94372253147136 = 0x55d4c0a02000) < ${text} (94372253143604 = 0x55d4c0a01234) is false"},
 		{"${end} - ${start} == 8192", true, ""},
 		{"${end} - ${start} == 0x2000 && ${ten} * 3 % 7 == 2", true, ""},
 		{"${ten} / 3 == 3 && -${ten} < 0", true, ""},
