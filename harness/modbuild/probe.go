@@ -24,10 +24,12 @@ import (
 // exactly as the kernel's own try-run does, and kernels define it in one
 // of two ways (TryRunStyle reads which from the tree: a fact of the tree,
 // not of its version, since stable releases backport the change):
-//   - file style (5.4, in scripts/Kbuild.include): TMP and TMPO are files
+//   - file style (5.4.0, in scripts/Kbuild.include): TMP and TMPO are files
 //     next to $(TMPOUT), the module directory, removed afterwards;
-//   - directory style (6.1, 6.12, in scripts/Makefile.compiler): TMPOUT
-//     is a private directory, TMP and TMPO are in it, and it is removed.
+//   - directory style (f2f02ebd8f38, 5.8, which 5.4.y took in June 2020:
+//     5.4.301's scripts/Kbuild.include; 6.1 and 6.12 in
+//     scripts/Makefile.compiler): TMPOUT is a private directory, TMP and
+//     TMPO are in it, and it is removed.
 // A tree with neither gets no memo.
 
 // TryRun is a kernel's definition of kbuild's try-run.

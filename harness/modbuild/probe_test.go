@@ -8,11 +8,14 @@ import (
 	"testing"
 )
 
-// The try-run definitions of 5.4 (files), 6.1 and 6.12 (a directory), as
-// the kernels' own files hold them (testdata/tryrun: 6.1 and 6.12 cut from
-// the Debian trees, 5.4 from its scripts/Kbuild.include).
+// The try-run definitions of 5.4.0 (files), 5.4.301, 6.1 and 6.12 (a
+// directory), as the kernels' own files hold them (testdata/tryrun: 6.1
+// and 6.12 cut from the Debian trees, 5.4.301 from its
+// scripts/Kbuild.include, 5.4.0's from the pre-image of the stable
+// backports of f2f02ebd8f38, which turned 5.4.y's into the directory style
+// in June 2020; each file's header names its source).
 func TestTryRunStyle(t *testing.T) {
-	for v, want := range map[string]TryRun{"5.4": TryRunFiles, "6.1": TryRunDir, "6.12": TryRunDir} {
+	for v, want := range map[string]TryRun{"pre-f2f02ebd8f38": TryRunFiles, "5.4.301": TryRunDir, "6.1": TryRunDir, "6.12": TryRunDir} {
 		if got := TryRunStyle(filepath.Join("testdata/tryrun", v)); got != want {
 			t.Errorf("%s: style %d, want %d", v, got, want)
 		}
@@ -43,7 +46,9 @@ func TestProbeMemoMakefile(t *testing.T) {
 	}{
 		{"6.x directory", TryRunDir, `TMPOUT = $(if $(KBUILD_EXTMOD),$(firstword $(KBUILD_EXTMOD))/).tmp_$$$$
 try-run = $(shell set -e; TMP=$(TMPOUT)/tmp; trap "rm -rf $(TMPOUT)" EXIT; mkdir -p $(TMPOUT); if ($(1)) >/dev/null 2>&1; then echo "$(2)"; else echo "$(3)"; fi)`},
-		{"5.4 files", TryRunFiles, `TMPOUT := $(if $(KBUILD_EXTMOD),$(firstword $(KBUILD_EXTMOD))/)
+		{"5.4.301 directory", TryRunDir, `TMPOUT = $(if $(KBUILD_EXTMOD),$(firstword $(KBUILD_EXTMOD))/).tmp_$$$$
+try-run = $(shell set -e; TMP=$(TMPOUT)/tmp; TMPO=$(TMPOUT)/tmp.o; mkdir -p $(TMPOUT); trap "rm -rf $(TMPOUT)" EXIT; if ($(1)) >/dev/null 2>&1; then echo "$(2)"; else echo "$(3)"; fi)`},
+		{"5.4.0 files", TryRunFiles, `TMPOUT := $(if $(KBUILD_EXTMOD),$(firstword $(KBUILD_EXTMOD))/)
 try-run = $(shell set -e; TMP="$(TMPOUT).$$$$.tmp"; TMPO="$(TMPOUT).$$$$.o"; if ($(1)) >/dev/null 2>&1; then echo "$(2)"; else echo "$(3)"; fi; rm -f "$$TMP" "$$TMPO")`},
 	} {
 		t.Run(c.name, func(t *testing.T) { testProbeMemo(t, c.style, c.defs) })
