@@ -24,4 +24,9 @@
 //   - Every command is logged verbatim before it runs, its output goes to
 //     the entry's build.log, and a failed build's log is kept in the
 //     cache's logs/ directory, its last lines in the error.
+//   - A make that fails (KernelBuildError) is reported with its first
+//     compiler, assembler or linker error at file:line in the tree, the
+//     compiler, the quirks of the quirk table that were applied and what
+//     to do (a quirk row, an older compiler, a newer release): a kernel
+//     older than the host's compiler is never built with guessed flags.
 package kbuild

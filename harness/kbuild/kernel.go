@@ -274,13 +274,24 @@ func buildKernel(ctx context.Context, c *cache.Dir, tmp, key string, merged *kco
 	}
 	defer logFile.Close()
 	log := io.MultiWriter(logFile, req.Log)
+	stage := "configure kernel"
 	defer func() {
 		if err != nil && !errors.Is(err, context.Canceled) {
 			// Keep the log of a failed build: the entry itself is removed.
 			kept := filepath.Join(c.Root, "logs", "kernel-"+key+"-failed.log")
-			if os.MkdirAll(filepath.Dir(kept), 0o700) == nil && cache.CopyFile(kept, logPath, 0o600) == nil {
-				err = fmt.Errorf("%w\nlast lines of the build log (all of it: %s):\n%s", err, kept, tail(logPath, 25))
+			if os.MkdirAll(filepath.Dir(kept), 0o700) != nil || cache.CopyFile(kept, logPath, 0o600) != nil {
+				kept = ""
 			}
+			var lost *kconfig.ValidationError
+			if errors.As(err, &lost) {
+				if kept != "" {
+					err = fmt.Errorf("%w\nlast lines of the build log (all of it: %s):\n%s", err, kept, tail(logPath, 25))
+				}
+				return
+			}
+			// A make that failed: its first error, the quirks and what to do.
+			text, _ := os.ReadFile(logPath)
+			err = buildError(stage, req, ccVersion, out, kept, string(text), tail(logPath, 25), err)
 		}
 	}()
 	base := makeArgs(req.Source, out, req.Arch)
@@ -289,6 +300,7 @@ func buildKernel(ctx context.Context, c *cache.Dir, tmp, key string, merged *kco
 	if err != nil {
 		return err
 	}
+	stage = "build kernel"
 	configured := time.Since(t0)
 	fmt.Fprintf(req.Log, "building linux %s for %s (%d options =y) with -j%d; the log is in %s\n",
 		req.Source.Version, req.Arch, final.Count("y"), req.Jobs, logPath)
