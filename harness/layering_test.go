@@ -65,6 +65,7 @@ var layers = []struct {
 	{"harness/result", layerLeaf},
 	{"harness/hostdeps", layerLeaf},
 	{"harness/symbol", layerLeaf},
+	{"harness/dkms", layerLeaf},
 	{"kernel-configs", layerLeaf},
 	{"qemu", layerLeaf}, // a VM library: it knows nothing of lkmtest's stages
 }
