@@ -127,6 +127,13 @@ func (r *testRun) setUp() bool {
 		r.fail(result.Skip, why)
 		return false
 	}
+	if r.t.Modules != nil {
+		// A DKMS package whose BUILD_EXCLUSIVE_* rules the kernel out.
+		if why := r.t.Modules.Excluded(r.ctx, r.s); why != "" {
+			r.fail(result.Skip, why)
+			return false
+		}
+	}
 	return true
 }
 
@@ -152,6 +159,10 @@ func (r *testRun) await(mods <-chan modbuild.Set) (modbuild.Set, bool) {
 		// The kernel's own frames too, when it has debug info.
 		r.table.SetKernel(filepath.Join(r.t.Kernel.BuildDir, "vmlinux"))
 		r.sym = verdict.NewSymbolizer(r.table, r.s.Dir)
+		if set.Skip != "" {
+			r.fail(result.Skip, set.Skip)
+			return false
+		}
 		if set.Err != nil {
 			r.fail(result.Error, set.Err.Error())
 			r.res.Stage = inStageOf(result.StageModules, set.Err)

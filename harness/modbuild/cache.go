@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/lkmtest/lkmtest/harness/cache"
+	"github.com/lkmtest/lkmtest/harness/dkms"
 )
 
 // moduleManifest is what lkmtest records about the build of a module
@@ -34,7 +35,11 @@ func (b *Builder) buildDir(ctx context.Context, tree ModuleTree, symvers []strin
 	if err != nil {
 		return nil, err
 	}
+	isDKMS := dkms.Has(tree.Dir)
 	k := &dirKeys{c: b.Cache, kernel: b.Kernel.Key, tree: tree, rel: rel, symvers: symvers}
+	if isDKMS {
+		k.mode = "dkms/v1"
+	}
 	ck, err := k.content()
 	if err != nil {
 		return nil, err
@@ -43,6 +48,10 @@ func (b *Builder) buildDir(ctx context.Context, tree ModuleTree, symvers []strin
 		return fromEntry(entry, out)
 	}
 	work := b.Cache.Path("modbuild", cache.Key("modbuild/v2", b.Kernel.Key, tree.Root, tree.Dir))
+	if isDKMS {
+		// A DKMS package is copied (not mirrored) and built alone.
+		work = b.Cache.Path("modbuild", cache.Key("modbuild-dkms/v1", b.Kernel.Key, tree.Dir))
+	}
 	if err := os.MkdirAll(work, 0o700); err != nil {
 		return nil, err
 	}
@@ -60,7 +69,12 @@ func (b *Builder) buildDir(ctx context.Context, tree ModuleTree, symvers []strin
 		return fromEntry(entry, out)
 	}
 	start := time.Now()
-	mb, err := BuildModules(ctx, b.Kernel, tree, work, symvers, b.Log)
+	var mb *ModuleBuild
+	if isDKMS {
+		mb, err = BuildDKMS(ctx, b.Kernel, b.Arch, tree.Dir, work, symvers, b.Log)
+	} else {
+		mb, err = BuildModules(ctx, b.Kernel, tree, work, symvers, b.Log)
+	}
 	_ = cache.CopyFile(filepath.Join(out, "build.log"), filepath.Join(work, "build.log"), 0o600)
 	if err != nil {
 		return nil, err
@@ -88,6 +102,9 @@ type dirKeys struct {
 	tree    ModuleTree
 	rel     string
 	symvers []string
+	// mode is "" for a kbuild module directory, "dkms/v1" for a DKMS
+	// package (built another way: another key).
+	mode string
 }
 
 // content names the directory's content and place, with the kernel and the
@@ -101,6 +118,9 @@ func (k *dirKeys) content() (string, error) {
 	// The tree's place is part of it: the objects name their sources
 	// by it (debug info, __FILE__).
 	parts := []string{"modules/v5", k.kernel, k.tree.Root, k.rel, digest}
+	if k.mode != "" {
+		parts = append(parts, k.mode)
+	}
 	for _, sv := range k.symvers {
 		parts = append(parts, OutsideDigest("/", []string{sv}))
 	}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/lkmtest/lkmtest/harness/cache"
+	"github.com/lkmtest/lkmtest/harness/dkms"
 	"github.com/lkmtest/lkmtest/harness/spec"
 )
 
@@ -35,6 +36,9 @@ type dirBuilds struct {
 func (b *Builder) Build(ctx context.Context, s *spec.Spec, dir string) (res Set) {
 	defer func() { res.Done = time.Now() }()
 	res = Set{Modules: map[string]string{}, Errors: map[string]string{}}
+	if res.Skip = b.Excluded(ctx, s); res.Skip != "" {
+		return res
+	}
 	if res.Helpers, res.Err = b.helpers(ctx, s); res.Err != nil {
 		return res
 	}
@@ -59,6 +63,23 @@ func (b *Builder) Build(ctx context.Context, s *spec.Spec, dir string) (res Set)
 	}
 	d.collect(&res, jobs, len(s.Modules))
 	return res
+}
+
+// Excluded says why a DKMS package among s's module directories is not
+// built for the builder's kernel (its BUILD_EXCLUSIVE_* rules it out), ""
+// when none is; a dkms.conf that cannot be read is left to the build,
+// which reports it.
+func (b *Builder) Excluded(ctx context.Context, s *spec.Spec) string {
+	for _, m := range s.Modules {
+		dir, err := filepath.Abs(filepath.Join(s.Dir, m))
+		if err != nil || !dkms.Has(dir) {
+			continue
+		}
+		if c, err := LoadDKMS(ctx, b.Kernel, b.Arch, dir, ""); err == nil && c.Excluded != "" {
+			return c.Excluded
+		}
+	}
+	return ""
 }
 
 // buildDirs builds each directory on its own first, as make in it would;
@@ -167,6 +188,11 @@ func (d *dirBuilds) collect(res *Set, jobs []dirJob, n int) {
 	}
 	var firsts []string
 	for i := 0; i < n; i++ {
+		var ex *ExcludedError
+		if errors.As(d.errs[i], &ex) {
+			res.Skip = ex.Reason
+			return
+		}
 		if err := d.errs[i]; err != nil {
 			var be *ModuleBuildError
 			if !errors.As(err, &be) {

@@ -47,6 +47,10 @@ type Set struct {
 	Modules, Helpers map[string]string
 	// Err: nothing could be built; the test is ERROR before any step.
 	Err error
+	// Skip says why the modules are not built for this kernel at all (a
+	// DKMS package whose BUILD_EXCLUSIVE_* rules it out): the test is
+	// SKIP with this reason.
+	Skip string
 	// Failed are the first errors of module directories that built only
 	// in part or not at all, for the steps that need a missing module.
 	Failed []string
