@@ -84,6 +84,12 @@ func kernelRequest(ctx context.Context, o *Options) (kbuild.KernelRequest, error
 	if err != nil {
 		return kbuild.KernelRequest{}, err
 	}
+	return requestFor(o, src)
+}
+
+// requestFor is the kernel request of o's kernel with source src (resolved,
+// or only identified: see KernelKeys).
+func requestFor(o *Options, src *kbuild.Source) (kbuild.KernelRequest, error) {
 	frags, err := Fragments(o.Arch)
 	if err != nil {
 		return kbuild.KernelRequest{}, err

@@ -199,6 +199,17 @@ func (m *Matrix) prepare(ctx context.Context, base *Options, specs []*spec.Spec,
 // prepareVariant prepares cell c's target with the boot.config fragment v
 // ("" for none).
 func prepareVariant(ctx context.Context, base *Options, c *Cell, v string) (*Target, error) {
+	o, err := variantOptions(base, c, v)
+	if err != nil {
+		return nil, err
+	}
+	return prepareTarget(ctx, o)
+}
+
+// variantOptions are the options of cell c's target with the boot.config
+// fragment v ("" for none): a skipError when the variant cannot exist.
+// KernelKeys computes the cache keys of the same options.
+func variantOptions(base *Options, c *Cell, v string) (*Options, error) {
 	o := *base
 	o.Kernel, o.Arch = c.Kernel, arch.Arch(c.Arch)
 	if v != "" {
@@ -212,7 +223,7 @@ func prepareVariant(ctx context.Context, base *Options, c *Cell, v string) (*Tar
 	if why := kernelconfigs.Unsupported(kernelconfigs.FlavoursOf(o.Variant), knownVersion(c.Kernel)); why != "" {
 		return nil, &skipError{why}
 	}
-	return prepareTarget(ctx, &o)
+	return &o, nil
 }
 
 // prepareTarget is Prepare; tests replace it with fakes.

@@ -18,8 +18,8 @@ import (
 )
 
 func newKernelCmd(c *common) *cobra.Command {
-	k := &cobra.Command{Use: "kernel", Short: "Kernel stages: src, config, build; the fragments tests can name"}
-	k.AddCommand(newKernelBuildCmd(c), newKernelConfigCmd(c), newKernelSrcCmd(c), newKernelFragmentsCmd())
+	k := &cobra.Command{Use: "kernel", Short: "Kernel stages: src, config, build; the fragments tests can name; cache keys"}
+	k.AddCommand(newKernelBuildCmd(c), newKernelConfigCmd(c), newKernelSrcCmd(c), newKernelFragmentsCmd(), newKernelKeyCmd(c))
 	return k
 }
 
