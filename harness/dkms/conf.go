@@ -317,7 +317,7 @@ func excluded(file string, vars map[string]expand.Variable, env Env) (string, er
 			return "", fmt.Errorf("%s: BUILD_EXCLUSIVE_KERNEL=%q: %w", file, re, err)
 		}
 		if !ok {
-			return fmt.Sprintf("dkms.conf: BUILD_EXCLUSIVE_KERNEL=%q does not match kernel %s: DKMS does not build the package for it", re, env.KernelVer), nil
+			return fmt.Sprintf("dkms.conf: BUILD_EXCLUSIVE_KERNEL=\"%s\" does not match kernel %s: DKMS does not build the package for it", re, env.KernelVer), nil
 		}
 	}
 	maxName, maxV := "BUILD_EXCLUSIVE_KERNEL_MAX", str("BUILD_EXCLUSIVE_KERNEL_MAX")
@@ -336,7 +336,7 @@ func excluded(file string, vars map[string]expand.Variable, env Env) (string, er
 			return "", fmt.Errorf("%s: BUILD_EXCLUSIVE_ARCH=%q: %w", file, re, err)
 		}
 		if !ok {
-			return fmt.Sprintf("dkms.conf: BUILD_EXCLUSIVE_ARCH=%q does not match arch %s: DKMS does not build the package for it", re, env.Arch), nil
+			return fmt.Sprintf("dkms.conf: BUILD_EXCLUSIVE_ARCH=\"%s\" does not match arch %s: DKMS does not build the package for it", re, env.Arch), nil
 		}
 	}
 	if list := str("BUILD_EXCLUSIVE_CONFIG"); list != "" {

@@ -184,7 +184,7 @@ PATCH_MATCH[2]="^6\.12\."
 		conf, release, arch, want string
 	}{
 		{`BUILD_EXCLUSIVE_KERNEL="^6\.1\."`, "6.1.192", "x86_64", ""},
-		{`BUILD_EXCLUSIVE_KERNEL="^6\.1\."`, "6.12.117", "x86_64", `BUILD_EXCLUSIVE_KERNEL="^6\\.1\\." does not match kernel 6.12.117`},
+		{`BUILD_EXCLUSIVE_KERNEL="^6\.1\."`, "6.12.117", "x86_64", `BUILD_EXCLUSIVE_KERNEL="^6\.1\." does not match kernel 6.12.117`},
 		{`BUILD_EXCLUSIVE_KERNEL_MIN="6.2"`, "6.1.192", "x86_64", `kernel 6.1.192 is older than BUILD_EXCLUSIVE_KERNEL_MIN="6.2"`},
 		{`BUILD_EXCLUSIVE_KERNEL_MIN="6.2"`, "6.12.117", "x86_64", ""},
 		{`BUILD_EXCLUSIVE_KERNEL_MAX="6.9"`, "6.12.117", "x86_64", `kernel 6.12.117 is newer than BUILD_EXCLUSIVE_KERNEL_MAX="6.9"`},

@@ -40,9 +40,10 @@ func SpecLess(dir string) (*Spec, error) {
 	return s, nil
 }
 
-// HasBuildFile reports whether dir has a Kbuild or Makefile.
+// HasBuildFile reports whether dir has a Kbuild or Makefile, or a
+// dkms.conf (a DKMS package, built as DKMS builds it).
 func HasBuildFile(dir string) bool {
-	for _, n := range []string{"Kbuild", "Makefile", "makefile", "GNUmakefile"} {
+	for _, n := range []string{"Kbuild", "Makefile", "makefile", "GNUmakefile", "dkms.conf"} {
 		if st, err := os.Stat(filepath.Join(dir, n)); err == nil && st.Mode().IsRegular() {
 			return true
 		}
