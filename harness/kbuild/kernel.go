@@ -143,6 +143,13 @@ func KernelKey(ctx context.Context, c *cache.Dir, req KernelRequest) (string, *k
 	}
 	q := quirk.For(req.Arch, req.Source.Version)
 	merged = merged.Without(q.Drop...).Renamed(q.Rename)
+	if len(q.Set) > 0 {
+		set, err := kconfig.Parse(QuirkTable+" ("+strings.Join(q.IDs, ", ")+")", strings.Join(q.Set, "\n")+"\n")
+		if err != nil {
+			return "", nil, "", err
+		}
+		merged = kconfig.Merge(merged, set)
+	}
 	cc := compiler(req.Arch)
 	ccVersion, err := CompilerVersion(ctx, c, cc)
 	if errors.Is(err, exec.ErrNotFound) {

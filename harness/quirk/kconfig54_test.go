@@ -102,6 +102,13 @@ func TestKconfigOf54(t *testing.T) {
 		for _, name := range names {
 			frags := sets[name]
 			merged := kconfig.Merge(frags...).Without(q.Drop...).Renamed(q.Rename)
+			if len(q.Set) > 0 {
+				set, err := kconfig.Parse("quirk.Table", strings.Join(q.Set, "\n")+"\n")
+				if err != nil {
+					t.Fatal(err)
+				}
+				merged = kconfig.Merge(merged, set)
+			}
 			var listed []string
 			for _, o := range merged.Options() {
 				listed = append(listed, o.Name+"="+o.Value)
@@ -119,7 +126,7 @@ func TestKconfigOf54(t *testing.T) {
 // Kconfig against the symbol list, and that each names the 5.4 files its
 // fact was read from: a dropped option is not a 5.4 symbol (or the quirk
 // says why an existing one is dropped), a renamed one is replaced by a
-// symbol 5.4 has.
+// symbol 5.4 has, and an option it sets is one 5.4 has.
 func TestQuirkFacts54(t *testing.T) {
 	_, syms := kconfigSymbols(t, symbols54)
 	for _, q := range quirk.Table {
@@ -137,6 +144,17 @@ func TestQuirkFacts54(t *testing.T) {
 		for _, d := range q.Drop {
 			if syms[d] && !strings.Contains(q.Why, d+" is dropped") {
 				t.Errorf("quirk %s drops %s, which 5.4 has: say why (%q) or keep it", q.ID, d, d+" is dropped")
+			}
+		}
+		if len(q.Set) > 0 {
+			set, err := kconfig.Parse(q.ID, strings.Join(q.Set, "\n")+"\n")
+			if err != nil {
+				t.Fatalf("quirk %s: Set: %v", q.ID, err)
+			}
+			for _, o := range set.Options() {
+				if !syms[o.Name] {
+					t.Errorf("quirk %s sets %s, which 5.4 does not have", q.ID, o.Name)
+				}
 			}
 		}
 		for from, to := range q.Rename {

@@ -35,6 +35,11 @@ type Quirk struct {
 	Drop []string
 	// Rename maps an option's current name to this kernel's name for it.
 	Rename map[string]string
+	// Set are config lines, in a fragment's form ("CONFIG_X=y",
+	// "# CONFIG_X is not set"), that this kernel needs stated because its
+	// allnoconfig would differ from later kernels'; merged after the
+	// fragments, and checked after olddefconfig like their options.
+	Set []string
 	// MakeVars are extra make variables for kernel and module builds.
 	MakeVars []string
 	// KmallocMinAlign is the minimum alignment of kmalloc's caches in
@@ -56,7 +61,9 @@ type Quirk struct {
 // in 5.4) and SVE (CONFIG_ARM64_SVE) stay off in lkmtest's allnoconfig
 // kernels, so the CPU's features go unused, and QEMU gives MTE only with
 // '-machine virt,mte=on', which lkmtest does not ask for (5.4 has no
-// ARM64_MTE either).
+// ARM64_MTE either). Booted under QEMU 7.2's TCG, 5.4.301 (arm64) prints
+// nothing with '-cpu max' and boots on 2 CPUs with '-cpu max,lpa2=off',
+// pointer authentication and SVE on in the CPU.
 var Table = []Quirk{
 	{
 		ID: "arm64-lpa2", Arch: arch.ARM64, Kernels: kver.Range{Before: "5.12"},
@@ -81,6 +88,15 @@ var Table = []Quirk{
 			"in 5.4's lib/Kconfig.debug DEBUG_INFO is a bool of its own (with DEBUG_INFO_DWARF4 beside it) and DEBUG_INFO_DWARF_TOOLCHAIN_DEFAULT does not exist",
 		Files:  []string{"lib/Kconfig.debug"},
 		Rename: map[string]string{"CONFIG_DEBUG_INFO_DWARF_TOOLCHAIN_DEFAULT": "CONFIG_DEBUG_INFO"},
+	},
+	{
+		ID: "allnoconfig-embedded", Kernels: kver.Range{Before: "6.1"},
+		Why: "5.4's init/Kconfig gives EMBEDDED \"option allnoconfig_y\" and makes it select EXPERT, so allnoconfig turns EXPERT on, " +
+			"and every option whose prompt is \"if EXPERT\" then gets n instead of its default y: VM_EVENT_COUNTERS (/proc/vmstat without event counts such as oom_kill), " +
+			"BLOCK, AIO, MEMBARRIER, RSEQ, PROC_PAGE_MONITOR, ELF_CORE and more; 6.1's init/Kconfig has EMBEDDED without allnoconfig_y (6.12 has no EMBEDDED), " +
+			"so allnoconfig leaves EXPERT off there. Stating EMBEDDED off gives 5.4 the defaults of the 6.x kernels (where EMBEDDED exists and defaults to n, stating it changes nothing)",
+		Files: []string{"init/Kconfig"},
+		Set:   []string{"# CONFIG_EMBEDDED is not set"},
 	},
 	{
 		ID: "gcc10-fcommon", Kernels: kver.Range{Before: "5.4.29"},
@@ -138,9 +154,10 @@ type Set struct {
 	CPU string
 	// NoPanicDevice: see Quirk.
 	NoPanicDevice bool
-	// Drop, Rename and MakeVars: see Quirk.
+	// Drop, Rename, Set and MakeVars: see Quirk.
 	Drop     []string
 	Rename   map[string]string
+	Set      []string
 	MakeVars []string
 	// KmallocMinAlign is the largest of the quirks' (0 when none sets it).
 	KmallocMinAlign int
@@ -165,6 +182,7 @@ func For(arch arch.Arch, version string) Set {
 		for k, v := range q.Rename {
 			s.Rename[k] = v
 		}
+		s.Set = append(s.Set, q.Set...)
 		s.MakeVars = append(s.MakeVars, q.MakeVars...)
 		s.KmallocMinAlign = max(s.KmallocMinAlign, q.KmallocMinAlign)
 	}

@@ -15,13 +15,13 @@ func TestFor(t *testing.T) {
 		cpu     string
 		panic   bool
 	}{
-		{arch.ARM64, "5.4.302", []string{"arm64-lpa2", "no-pvpanic-pci", "debug-info-choice", "kfence", "no-kunit", "arm64-kmalloc-128"}, "max,lpa2=off", false},
-		{arch.X86_64, "5.4.302", []string{"no-pvpanic-pci", "debug-info-choice", "kfence", "no-kunit"}, "", false},
-		{arch.X86_64, "5.4.28", []string{"no-pvpanic-pci", "debug-info-choice", "gcc10-fcommon", "kfence", "no-kunit"}, "", false},
-		{arch.ARM64, "5.5.13", []string{"arm64-lpa2", "no-pvpanic-pci", "debug-info-choice", "gcc10-fcommon-5.5", "kfence", "no-kunit-enable", "arm64-kmalloc-128"}, "max,lpa2=off", false},
-		{arch.ARM64, "5.5.14", []string{"arm64-lpa2", "no-pvpanic-pci", "debug-info-choice", "kfence", "no-kunit-enable", "arm64-kmalloc-128"}, "max,lpa2=off", false},
-		{arch.X86_64, "5.15.147", []string{"debug-info-choice", "no-kunit-enable"}, "", true},
-		{arch.ARM64, "5.12", []string{"debug-info-choice", "no-kunit-enable", "arm64-kmalloc-128"}, "", true},
+		{arch.ARM64, "5.4.302", []string{"arm64-lpa2", "no-pvpanic-pci", "debug-info-choice", "allnoconfig-embedded", "kfence", "no-kunit", "arm64-kmalloc-128"}, "max,lpa2=off", false},
+		{arch.X86_64, "5.4.302", []string{"no-pvpanic-pci", "debug-info-choice", "allnoconfig-embedded", "kfence", "no-kunit"}, "", false},
+		{arch.X86_64, "5.4.28", []string{"no-pvpanic-pci", "debug-info-choice", "allnoconfig-embedded", "gcc10-fcommon", "kfence", "no-kunit"}, "", false},
+		{arch.ARM64, "5.5.13", []string{"arm64-lpa2", "no-pvpanic-pci", "debug-info-choice", "allnoconfig-embedded", "gcc10-fcommon-5.5", "kfence", "no-kunit-enable", "arm64-kmalloc-128"}, "max,lpa2=off", false},
+		{arch.ARM64, "5.5.14", []string{"arm64-lpa2", "no-pvpanic-pci", "debug-info-choice", "allnoconfig-embedded", "kfence", "no-kunit-enable", "arm64-kmalloc-128"}, "max,lpa2=off", false},
+		{arch.X86_64, "5.15.147", []string{"debug-info-choice", "allnoconfig-embedded", "no-kunit-enable"}, "", true},
+		{arch.ARM64, "5.12", []string{"debug-info-choice", "allnoconfig-embedded", "no-kunit-enable", "arm64-kmalloc-128"}, "", true},
 		{arch.ARM64, "6.1.192", []string{"arm64-kmalloc-128"}, "", true},
 		{arch.ARM64, "6.4.16", []string{"arm64-kmalloc-128"}, "", true},
 		{arch.ARM64, "6.5", nil, "", true},
@@ -79,7 +79,7 @@ func TestTable(t *testing.T) {
 		if q.Kernels.Empty() {
 			t.Errorf("quirk %s: empty range %v", q.ID, q.Kernels)
 		}
-		if q.CPU == "" && !q.NoPanicDevice && len(q.Drop) == 0 && len(q.Rename) == 0 && len(q.MakeVars) == 0 && q.KmallocMinAlign == 0 {
+		if q.CPU == "" && !q.NoPanicDevice && len(q.Drop) == 0 && len(q.Rename) == 0 && len(q.Set) == 0 && len(q.MakeVars) == 0 && q.KmallocMinAlign == 0 {
 			t.Errorf("quirk %s has no effect", q.ID)
 		}
 	}
