@@ -83,13 +83,16 @@ lint-layers:
 # actionlint checks the workflow files (pinned: the proxy refuses @latest
 # for some modules, and a lint must not change under us).
 ACTIONLINT := github.com/rhysd/actionlint/cmd/actionlint@v1.7.12
-# The README's recipe for module repositories is checked too.
+# Also checked: every yaml block of the README's "GitHub Actions" section
+# (the recipes for module repositories) and the module repository
+# fixture's workflow; the action itself (action.yml) through the workflow
+# that calls it (.github/workflows/action.yml: uses: ./) and TestActionSchema.
 lint-workflows:
 	@t=$$(mktemp -d) && \
-	awk '/^## GitHub Actions/{g=1} g && /^```yaml$$/{f=1; next} f && /^```$$/{exit} f' README.md > $$t/readme-recipe.yml && \
-	test -s $$t/readme-recipe.yml && \
-	$(GO) run $(ACTIONLINT) -color=false .github/workflows/*.yml $$t/readme-recipe.yml; rc=$$?; rm -rf $$t; \
-	[ $$rc -eq 0 ] && echo "actionlint: clean (workflows and the README recipe)"; exit $$rc
+	awk -v d=$$t '/^## /{g = /^## GitHub Actions/} g && /^```yaml$$/{f=1; n++; next} f && /^```$$/{f=0; next} f {print > (d "/readme-recipe-" n ".yml")}' README.md && \
+	ls $$t/readme-recipe-*.yml >/dev/null && \
+	$(GO) run $(ACTIONLINT) -color=false .github/workflows/*.yml harness/testdata/trees/gh-action-repo/.github/workflows/*.yml $$t/readme-recipe-*.yml; rc=$$?; rm -rf $$t; \
+	[ $$rc -eq 0 ] && echo "actionlint: clean (workflows, the action's calls, the README recipes, the fixture's workflow)"; exit $$rc
 
 lint-modules: build
 	@src=$$($(BIN)/lkmtest kernel src) && \

@@ -21,8 +21,11 @@ type KernelKey struct {
 	Variant string `json:"variant,omitempty"`
 	// Key is the kernel's cache key (kernels/<key> in the cache).
 	Key string `json:"key"`
-	// Cached is true when the cache already holds it.
-	Cached bool `json:"cached"`
+	// Cached is true when the cache already holds it built, Prepared
+	// when it holds its prepared tree (kernels-prepared/, for 'lkmtest
+	// build').
+	Cached   bool `json:"cached"`
+	Prepared bool `json:"prepared"`
 }
 
 // KernelKeys returns the cache keys of the kernels that a run of specs on
@@ -69,7 +72,7 @@ func KernelKeys(ctx context.Context, base *Options, cells []Cell, specs []*spec.
 			seen[key] = true
 			rc := result.Cell{Kernel: c.Kernel, Release: src.Version, Arch: c.Arch, Variant: o.Variant}
 			out = append(out, KernelKey{Cell: rc.Label(), Kernel: c.Kernel, Release: src.Version, Arch: c.Arch,
-				Variant: o.Variant, Key: key, Cached: o.Cache.Exists("kernels", key)})
+				Variant: o.Variant, Key: key, Cached: o.Cache.Exists("kernels", key), Prepared: o.Cache.Exists(kbuild.PreparedKind, key)})
 		}
 	}
 	return out, nil
