@@ -146,6 +146,9 @@ func runBuild(c *common, cmd *cobra.Command, f *buildFlags, args []string) error
 	o.Log = logw
 	m := buildMatrix(ctx, o, cells, units, f)
 	endLive()
+	for i := range m.tests {
+		m.tests[i].Kind = result.KindBuild // 'lkmtest merge' keeps them apart from run's tests
+	}
 	rep := report.New(version(), started, m.cells, m.tests)
 	rep.Interrupted = ctx.Err() != nil
 	if werr := writeReports(f.out, rep); werr != nil {

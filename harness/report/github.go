@@ -188,11 +188,11 @@ func (r *Run) WriteSummary(w io.Writer) error {
 	byTest := map[string]map[string]result.Test{}
 	var names []string
 	for _, t := range r.Results {
-		if byTest[t.Test] == nil {
-			byTest[t.Test] = map[string]result.Test{}
-			names = append(names, t.Test)
+		if byTest[t.Row()] == nil {
+			byTest[t.Row()] = map[string]result.Test{}
+			names = append(names, t.Row())
 		}
-		byTest[t.Test][t.Cell] = t
+		byTest[t.Row()][t.Cell] = t
 	}
 	sort.Strings(names)
 	for _, n := range names {
@@ -211,7 +211,7 @@ func (r *Run) WriteSummary(w io.Writer) error {
 		if !t.Outcome.Failed() {
 			continue
 		}
-		fmt.Fprintf(&b, "\n<details><summary>%s <b>%s</b> on %s: %s</summary>\n\n", t.Outcome, mdEscape(t.Test), t.Cell, mdEscape(t.Reason))
+		fmt.Fprintf(&b, "\n<details><summary>%s <b>%s</b> on %s: %s</summary>\n\n", t.Outcome, mdEscape(t.Row()), t.Cell, mdEscape(t.Reason))
 		if w := t.Where(); w != "" {
 			fmt.Fprintf(&b, "at `%s`\n\n", w)
 		}

@@ -62,7 +62,7 @@ func (r *Run) JUnit() junit.Testsuites {
 }
 
 func testcase(t result.Test) junit.Testcase {
-	tc := junit.Testcase{Name: t.Test, Classname: t.Cell, Time: seconds(time.Duration(t.DurationNS))}
+	tc := junit.Testcase{Name: t.Row(), Classname: t.Cell, Time: seconds(time.Duration(t.DurationNS))}
 	msg := t.Reason
 	detail := failureText(t)
 	switch t.Outcome {

@@ -124,8 +124,11 @@ func ReadJSON(path string) (*Run, error) {
 	return &r, nil
 }
 
-// Merge joins the runs of shards into one. A test that appears in more than
-// one run (the same test and cell) is an error: shards must not overlap.
+// Merge joins the runs of shards into one, and the compile-only results of
+// 'lkmtest build' (Kind "build") with the boot tests of 'lkmtest run': a
+// module's build and its test on one cell are two results. A result that
+// appears in more than one run (the same kind, test and cell) is an error:
+// shards must not overlap.
 func Merge(runs ...*Run) (*Run, error) {
 	if len(runs) == 0 {
 		return nil, fmt.Errorf("merge: no results")
@@ -150,9 +153,9 @@ func Merge(runs ...*Run) (*Run, error) {
 			}
 		}
 		for _, t := range r.Results {
-			k := t.Cell + "\x00" + t.Test
+			k := t.Kind + "\x00" + t.Cell + "\x00" + t.Test
 			if j, dup := seen[k]; dup {
-				return nil, fmt.Errorf("merge: %s on %s is in results %d and %d (overlapping shards?)", t.Test, t.Cell, j+1, i+1)
+				return nil, fmt.Errorf("merge: %s on %s is in results %d and %d (overlapping shards?)", t.Row(), t.Cell, j+1, i+1)
 			}
 			seen[k] = i
 			out.Results = append(out.Results, t)
@@ -167,6 +170,9 @@ func Merge(runs ...*Run) (*Run, error) {
 		ra, rb := out.Results[a], out.Results[b]
 		if ra.Cell != rb.Cell {
 			return cellIndex(out.Cells, ra.Cell) < cellIndex(out.Cells, rb.Cell)
+		}
+		if ra.Kind != rb.Kind {
+			return ra.Kind > rb.Kind // a cell's compile results before its boot tests
 		}
 		return ra.Test < rb.Test
 	})

@@ -21,10 +21,10 @@ func (r *Run) testMajor() []result.Test {
 	var names []string
 	byName := map[string][]result.Test{}
 	for _, t := range r.Results {
-		if _, ok := byName[t.Test]; !ok {
-			names = append(names, t.Test)
+		if _, ok := byName[t.Row()]; !ok {
+			names = append(names, t.Row())
 		}
-		byName[t.Test] = append(byName[t.Test], t)
+		byName[t.Row()] = append(byName[t.Row()], t)
 	}
 	var out []result.Test
 	for _, n := range names {
@@ -51,11 +51,11 @@ func (r *Run) WriteTable(w io.Writer) error {
 	var names []string
 	cell := map[string]map[string]result.Test{}
 	for _, t := range r.testMajor() {
-		if cell[t.Test] == nil {
-			names = append(names, t.Test)
-			cell[t.Test] = map[string]result.Test{}
+		if cell[t.Row()] == nil {
+			names = append(names, t.Row())
+			cell[t.Row()] = map[string]result.Test{}
 		}
-		cell[t.Test][t.CellOf().Base().Label()] = t
+		cell[t.Row()][t.CellOf().Base().Label()] = t
 	}
 	for _, n := range names {
 		name := n

@@ -68,6 +68,10 @@ type Test struct {
 	Kernel  string `json:"kernel"`
 	Arch    string `json:"arch"`
 	Variant string `json:"variant,omitempty"`
+	// Kind is "" for a test booted and judged ('lkmtest run') and
+	// KindBuild for a compile-only result ('lkmtest build'): a module's
+	// build and its test on one cell are two results, never one twice.
+	Kind string `json:"kind,omitempty"`
 	// Outcome is PASS, SKIP, FAIL, TIMEOUT, CRASH, LOST or ERROR; Reason
 	// says why it is not PASS (or why SKIP).
 	Outcome Outcome `json:"outcome"`
@@ -95,6 +99,18 @@ type Test struct {
 	// SpecLess is true for the smoke test of a module directory that has
 	// no test.yaml (its steps were written by lkmtest: spec.yaml in Dir).
 	SpecLess bool `json:"spec_less,omitempty"`
+}
+
+// KindBuild is the Kind of a compile-only result ('lkmtest build').
+const KindBuild = "build"
+
+// Row names the result in tables and reports: the test's name, "name
+// (build)" for a compile-only result.
+func (t Test) Row() string {
+	if t.Kind != "" {
+		return t.Test + " (" + t.Kind + ")"
+	}
+	return t.Test
 }
 
 // Step is one judged step.
