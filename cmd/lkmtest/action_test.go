@@ -14,8 +14,11 @@ import (
 	"github.com/lkmtest/lkmtest/harness"
 	"github.com/lkmtest/lkmtest/harness/arch"
 	"github.com/lkmtest/lkmtest/harness/cache"
+	"github.com/lkmtest/lkmtest/harness/kbuild"
 	"github.com/lkmtest/lkmtest/harness/report"
+	"github.com/lkmtest/lkmtest/harness/result"
 	"github.com/lkmtest/lkmtest/internal/testenv"
+	"go.yaml.in/yaml/v3"
 )
 
 // actionRefRE is a pinned action reference: owner/repo[/path]@vN.
@@ -177,7 +180,9 @@ func checkScriptCommands(t *testing.T, where, script string) {
 // outputs name results.json, the reports are uploaded and the cache saved
 // under the key 'lkmtest kernel key' prints. The second run, with the spec
 // broken, hits the cache exactly (no save), fails, annotates the spec line,
-// still uploads its reports and fails the action.
+// still uploads its reports and fails the action. The third, command
+// build, compiles the module against the restored prepared tree: one
+// build result, saved under the build tier's key.
 func TestActionEndToEnd(t *testing.T) {
 	testenv.NeedsVM(t)
 	root, err := filepath.Abs("../..")
@@ -307,5 +312,136 @@ func TestActionEndToEnd(t *testing.T) {
 	}
 	if sum := r.summary.String(); !strings.Contains(sum, "❌ failures") || !strings.Contains(sum, "| ghamod | ❌ FAIL") {
 		t.Errorf("second step summary:\n%s", sum)
+	}
+
+	// The compile tier: command build, from another empty lkmtest cache
+	// and a store seeded with the kernel's prepared tree (prepared only if
+	// missing: the build tests need it anyway).
+	frags, err := harness.Fragments(arch.X86_64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pk, err := kbuild.PrepareKernel(ctx, real, kbuild.KernelRequest{Source: src, Arch: arch.X86_64, Fragments: frags})
+	if err != nil {
+		t.Fatal(err)
+	}
+	simCache = filepath.Join(tmp, "lkmtest-cache-build")
+	seed = filepath.Join(store, "lkmtest-Linux-build-6.1-x86_64-older", "files", simCache)
+	for _, d := range []string{kbuild.PreparedKind, "src"} {
+		if err := os.MkdirAll(filepath.Join(seed, d), 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	copyTree(t, pk.Dir, filepath.Join(seed, kbuild.PreparedKind, filepath.Base(pk.Dir)))
+	copyTree(t, filepath.Dir(src.Dir), filepath.Join(seed, "src", filepath.Base(filepath.Dir(src.Dir))))
+	inputs = map[string]string{"command": "build", "kernels": "6.1", "arches": "x86_64", "cache-dir": simCache, "out": "out-build"}
+	r = newSimRunner(t, action, root, ws, store, inputs)
+	r.run()
+	t.Logf("compile-only run:\n%s", tailString(r.log.String(), 3000))
+	wantKey = "lkmtest-Linux-build-6.1-x86_64-" + combinedKey(keys)
+	if r.failed || r.outputs["outcome"] != "pass" {
+		t.Fatalf("command build: failed %v, outputs %v", r.failed, r.outputs)
+	}
+	if c := r.caches["save"]; !c.saved || c.key != wantKey || !strings.HasSuffix(r.caches["restore"].matched, "-older") {
+		t.Errorf("command build: restore %+v, save %+v, want the older entry restored and %s saved", r.caches["restore"], c, wantKey)
+	}
+	if strings.Contains(r.stepLog["lkmtest build"], "preparing it") {
+		t.Errorf("command build prepared a kernel:\n%s", r.stepLog["lkmtest build"])
+	}
+	brep, err := report.ReadJSON(r.outputs["results"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(brep.Results) != 1 || brep.Results[0].Kind != result.KindBuild || brep.Results[0].Outcome != result.Pass {
+		t.Errorf("command build results: %+v", brep.Results)
+	}
+	if sum := r.summary.String(); !strings.Contains(sum, "| ghamod (build) | ✅ PASS") {
+		t.Errorf("command build step summary:\n%s", sum)
+	}
+	if _, ok := r.artifacts["lkmtest-build-6.1-x86_64"]; !ok {
+		t.Errorf("command build artifacts: %v", r.artifacts)
+	}
+}
+
+// TestActionRecipes checks what actionlint cannot of the workflows that
+// call the action remotely (the README's recipes, the fixture repository's
+// workflow): every with: key of a lkmtest/lkmtest step is an input of
+// action.yml, and every lkmtest command their scripts run exists with its
+// flags.
+func TestActionRecipes(t *testing.T) {
+	a := loadAction(t, "../../action.yml")
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sec := string(readme)
+	if i := strings.Index(sec, "\n## GitHub Actions\n"); i >= 0 {
+		sec = sec[i+1:]
+		if j := strings.Index(sec[3:], "\n## "); j >= 0 {
+			sec = sec[:j+3]
+		}
+	}
+	docs := map[string]string{}
+	for i, block := range strings.Split(sec, "```yaml\n")[1:] {
+		docs["README recipe "+strconv.Itoa(i+1)], _, _ = strings.Cut(block, "\n```")
+	}
+	fx, err := os.ReadFile("../../harness/testdata/trees/gh-action-repo/.github/workflows/lkmtest.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	docs["the fixture's workflow"] = string(fx)
+	if len(docs) < 3 {
+		t.Fatalf("found %d workflows (want the README's two recipes and the fixture's)", len(docs))
+	}
+	calls := 0
+	for name, doc := range docs {
+		var wf struct {
+			Jobs map[string]struct {
+				Steps []struct {
+					Uses string            `yaml:"uses"`
+					With map[string]string `yaml:"with"`
+					Run  string            `yaml:"run"`
+				} `yaml:"steps"`
+			} `yaml:"jobs"`
+		}
+		if err := yaml.Unmarshal([]byte(doc), &wf); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		for job, j := range wf.Jobs {
+			for _, st := range j.Steps {
+				if strings.HasPrefix(st.Uses, "lkmtest/lkmtest@") {
+					calls++
+					for k := range st.With {
+						if _, ok := a.Inputs[k]; !ok {
+							t.Errorf("%s, job %s: with: %s is not an input of action.yml", name, job, k)
+						}
+					}
+				}
+				script := strings.ReplaceAll(st.Run, "\\\n", " ")
+				for _, line := range strings.Split(script, "\n") {
+					_, after, ok := strings.Cut(line, `/lkmtest" `)
+					if !ok {
+						continue
+					}
+					after, _, _ = strings.Cut(after, ">>")
+					args := strings.Fields(after)
+					if len(args) == 0 || strings.HasPrefix(args[0], ".") {
+						continue // go build -o .../lkmtest ./cmd/lkmtest
+					}
+					root := newRootCmd()
+					cmd, rest, err := root.Find(args)
+					if err != nil || cmd == root {
+						t.Errorf("%s, job %s runs 'lkmtest %s': no such command", name, job, after)
+						continue
+					}
+					if err := cmd.ParseFlags(rest); err != nil {
+						t.Errorf("%s, job %s runs 'lkmtest %s': %v", name, job, after, err)
+					}
+				}
+			}
+		}
+	}
+	if calls < 3 {
+		t.Errorf("%d calls of lkmtest/lkmtest in the recipes: the parsing is broken", calls)
 	}
 }
