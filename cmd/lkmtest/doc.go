@@ -1,7 +1,8 @@
 // Command lkmtest builds Linux kernels and out-of-tree modules, boots them in
 // QEMU, loads the modules inside the guest and judges the kernel log against
 // each test's spec. Run "lkmtest --help" for the commands: run, shell, list,
-// verdict, new, init, kernel (src, config, build, fragments), matrix, merge,
+// verdict, new, init, kernel (src, config, build, fragments, key), matrix
+// (boot and compile tiers), merge,
 // doctor, completion and version.
 //
 // A command parses its flags, calls package harness (the pipeline) or a
