@@ -1,6 +1,7 @@
 package initramfs
 
 import (
+	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -127,5 +128,52 @@ func TestAgentSourcesOfTree(t *testing.T) {
 		if p == "fmt" || p == "os" || p == "runtime" {
 			t.Errorf("agent sources include the standard library's %s", p)
 		}
+	}
+}
+
+// go list runs again only when a file of the agent's own packages (or
+// go.mod, go.sum) changes, not for an edit elsewhere in the tree.
+func TestAgentSourcesMemoRunsGoListOnlyForItsPackages(t *testing.T) {
+	needGo(t)
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{
+		"go.mod":                    "module example.com/agentfix\n\ngo 1.22\n",
+		"go.sum":                    "",
+		"cmd/lkmtest-agent/main.go": "package main\n\nimport \"example.com/agentfix/a\"\n\nfunc main() { a.F() }\n",
+		"a/a.go":                    "package a\n\nfunc F() {}\n",
+		"b/b.go":                    "package b\n\nfunc G() {}\n",
+	})
+	c, err := cache.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	runs := 0
+	old := listAgentSources
+	defer func() { listAgentSources = old }()
+	listAgentSources = func(ctx context.Context, root, goarch string) ([]listedPackage, error) {
+		runs++
+		return old(ctx, root, goarch)
+	}
+	memo := func() {
+		t.Helper()
+		if _, err := agentSourcesMemo(t.Context(), c, dir, "arm64", "go1.26"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	memo()
+	first := runs
+	memo()
+	if runs != first {
+		t.Errorf("go list ran again for an unchanged tree")
+	}
+	writeFiles(t, dir, map[string]string{"b/b.go": "package b\n\nfunc G() { println() }\n"})
+	memo()
+	if runs != first {
+		t.Errorf("go list ran again after an edit of a package the agent does not import")
+	}
+	writeFiles(t, dir, map[string]string{"a/a.go": "package a\n\nfunc F() { println(1) }\n"})
+	memo()
+	if runs == first {
+		t.Errorf("go list did not run after an edit of a package the agent imports")
 	}
 }

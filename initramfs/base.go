@@ -10,11 +10,11 @@ import (
 	"fmt"
 	"hash"
 	"io"
-	"io/fs"
 	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -253,59 +253,91 @@ func agentKey(ctx context.Context, c Store, srcRoot, goarch, gov string) (string
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
-// agentSourcesMemo is agentSources, remembered while no Go file of
-// srcRoot (nor go.mod, go.sum) changes name, size or time: go list costs
-// about 45 ms, a warm run's tenth.
+// agentSourcesMemo is agentSources, remembered while no file of the
+// agent's own package directories in srcRoot (nor go.mod, go.sum) changes
+// name, size or time: go list costs 50-250 ms, most of a warm run, and an
+// edit elsewhere in the tree (a test, another command) must not cost it.
+// The directories stamped are those of the packages the memo gives, until
+// they agree (a new import is in an edited file of a stamped directory, so
+// it changes the stamp, and go list runs again); module dependencies are
+// go.sum's.
 func agentSourcesMemo(ctx context.Context, c Store, srcRoot, goarch, gov string) ([]listedPackage, error) {
-	stamp, err := goFilesStamp(srcRoot)
-	if err != nil {
-		return agentSources(ctx, srcRoot, goarch)
-	}
-	v, err := c.Memo(c.Key("agent-deps/v1", srcRoot, goarch, gov, stamp), func() (string, error) {
-		pkgs, err := agentSources(ctx, srcRoot, goarch)
+	dirs := []string{filepath.Join(srcRoot, filepath.FromSlash(strings.TrimPrefix(agentPackage, "./")))}
+	for range 4 {
+		stamp, err := dirsStamp(srcRoot, dirs)
 		if err != nil {
-			return "", err
+			return agentSources(ctx, srcRoot, goarch)
 		}
-		b, err := json.Marshal(pkgs)
-		return string(b), err
-	})
-	if err != nil {
-		return nil, err
+		v, err := c.Memo(c.Key("agent-deps/v2", srcRoot, goarch, gov, stamp), func() (string, error) {
+			pkgs, err := listAgentSources(ctx, srcRoot, goarch)
+			if err != nil {
+				return "", err
+			}
+			b, err := json.Marshal(pkgs)
+			return string(b), err
+		})
+		if err != nil {
+			return nil, err
+		}
+		var pkgs []listedPackage
+		if err := json.Unmarshal([]byte(v), &pkgs); err != nil {
+			return agentSources(ctx, srcRoot, goarch)
+		}
+		got := packageDirs(srcRoot, pkgs)
+		if slices.Equal(got, dirs) {
+			return pkgs, nil
+		}
+		dirs = got
 	}
-	var pkgs []listedPackage
-	if err := json.Unmarshal([]byte(v), &pkgs); err != nil {
-		return agentSources(ctx, srcRoot, goarch)
-	}
-	return pkgs, nil
+	return agentSources(ctx, srcRoot, goarch)
 }
 
-// goFilesStamp names the state of every .go file under srcRoot and of
-// go.mod and go.sum: their paths, sizes and modification times (hidden
-// directories and testdata left out).
-func goFilesStamp(srcRoot string) (string, error) {
+// listAgentSources is agentSources; a test counts its calls.
+var listAgentSources = agentSources
+
+// packageDirs are the sorted directories of pkgs inside srcRoot.
+func packageDirs(srcRoot string, pkgs []listedPackage) []string {
+	var out []string
+	for _, p := range pkgs {
+		if rel, err := filepath.Rel(srcRoot, p.Dir); err == nil && !strings.HasPrefix(rel, "..") && !slices.Contains(out, p.Dir) {
+			out = append(out, p.Dir)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// dirsStamp names the state of the files directly in dirs and of srcRoot's
+// go.mod and go.sum: their names, sizes and modification times.
+func dirsStamp(srcRoot string, dirs []string) (string, error) {
 	h := sha256.New()
-	err := filepath.WalkDir(srcRoot, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		name := d.Name()
-		if d.IsDir() {
-			if p != srcRoot && (strings.HasPrefix(name, ".") || name == "testdata" || name == "lkmtest-out") {
-				return filepath.SkipDir
-			}
-			return nil
-		}
-		if !strings.HasSuffix(name, ".go") && name != "go.mod" && name != "go.sum" {
-			return nil
-		}
-		st, err := d.Info()
+	stamp := func(p string) error {
+		st, err := os.Stat(p)
 		if err != nil {
 			return err
 		}
 		fmt.Fprintf(h, "%s %d %d\n", p, st.Size(), st.ModTime().UnixNano())
 		return nil
-	})
-	return hex.EncodeToString(h.Sum(nil)), err
+	}
+	for _, f := range []string{"go.mod", "go.sum"} {
+		if err := stamp(filepath.Join(srcRoot, f)); err != nil {
+			return "", err
+		}
+	}
+	for _, d := range dirs {
+		ents, err := os.ReadDir(d)
+		if err != nil {
+			return "", err
+		}
+		for _, e := range ents {
+			if !e.IsDir() {
+				if err := stamp(filepath.Join(d, e.Name())); err != nil {
+					return "", err
+				}
+			}
+		}
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // hashFile adds a file's name, size and content to h.

@@ -125,6 +125,7 @@ func makeArgs(k Kernel, tree ModuleTree, mirror, mdir string, extraSymbols []str
 	if len(extraSymbols) > 0 {
 		base = append(base, "KBUILD_EXTRA_SYMBOLS="+strings.Join(extraSymbols, " "))
 	}
+	base = append(base, recipeVars(k.BuildDir)...)
 	// (ccache was measured and left out: hashing the kernel headers costs
 	// more than the .mod.c compile it would save.)
 	if k.ProbeDir != "" && os.MkdirAll(k.ProbeDir, 0o700) == nil {
@@ -268,3 +269,22 @@ func findFiles(dir, suffix string) []string {
 // compilerError matches a GCC or Clang error ("file.c:12:5: error: ..."),
 // a fatal error, or modpost's ("ERROR: modpost: ...").
 var compilerError = regexp.MustCompile(`^(\S+?:\d+(?::\d+)?: (?:fatal )?error: .*|ERROR: modpost: .*|\S+?:\d+: \*\*\* .*)$`)
+
+// recipeVars are values the kernel's Makefile would compute again, with a
+// process, for every recipe of every make a module build runs: its
+// KERNELRELEASE (a cat of include/config/kernel.release, 18 times for one
+// module) and, on a kernel without BTF for modules, PAHOLE_FLAGS (a
+// script, 6 times). Given on the command line, their recursive
+// definitions are never expanded; the values are the same.
+func recipeVars(buildDir string) []string {
+	var out []string
+	if b, err := os.ReadFile(filepath.Join(buildDir, "include/config/kernel.release")); err == nil {
+		if rel := strings.TrimSpace(string(b)); rel != "" && !strings.ContainsAny(rel, " \t\n'\"$`\\") {
+			out = append(out, "KERNELRELEASE="+rel)
+		}
+	}
+	if b, err := os.ReadFile(filepath.Join(buildDir, ".config")); err == nil && !bytes.Contains(b, []byte("\nCONFIG_DEBUG_INFO_BTF_MODULES=y")) {
+		out = append(out, "PAHOLE_FLAGS=")
+	}
+	return out
+}

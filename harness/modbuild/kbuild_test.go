@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -248,5 +249,25 @@ func TestSingleTargets(t *testing.T) {
 	built, _ = singleTargets(build, mdir, kos[:3], errs)
 	if len(runs) != 4 || len(built) != 2 {
 		t.Errorf("runs %v, built %v: want one batch then three single runs, two built", runs, built)
+	}
+}
+
+// The kernel's release and, without BTF for modules, empty pahole flags go
+// on make's command line, so that no recipe starts a process for them; a
+// kernel with BTF for modules keeps its flags.
+func TestRecipeVars(t *testing.T) {
+	dir := t.TempDir()
+	os.MkdirAll(filepath.Join(dir, "include/config"), 0o755)
+	os.WriteFile(filepath.Join(dir, "include/config/kernel.release"), []byte("6.1.192\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, ".config"), []byte("CONFIG_64BIT=y\n# CONFIG_DEBUG_INFO_BTF is not set\n"), 0o644)
+	if got := recipeVars(dir); !slices.Equal(got, []string{"KERNELRELEASE=6.1.192", "PAHOLE_FLAGS="}) {
+		t.Errorf("recipeVars = %q", got)
+	}
+	os.WriteFile(filepath.Join(dir, ".config"), []byte("CONFIG_64BIT=y\nCONFIG_DEBUG_INFO_BTF_MODULES=y\n"), 0o644)
+	if got := recipeVars(dir); !slices.Equal(got, []string{"KERNELRELEASE=6.1.192"}) {
+		t.Errorf("with BTF for modules: recipeVars = %q, want only the release", got)
+	}
+	if got := recipeVars(t.TempDir()); len(got) != 0 {
+		t.Errorf("an empty build directory: %q, want nothing", got)
 	}
 }
