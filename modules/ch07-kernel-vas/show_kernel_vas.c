@@ -41,6 +41,10 @@ MODULE_LICENSE("Dual MIT/GPL");
 #ifndef VMEMMAP_END
 #define VMEMMAP_END (VMEMMAP_START + VMEMMAP_SIZE)
 #endif
+/* 6.1's asm/processor.h: 1 << VA_BITS; 5.4's has only TASK_SIZE_64. */
+#ifndef TASK_SIZE_MAX
+#define TASK_SIZE_MAX (UL(1) << VA_BITS)
+#endif
 
 /* arm64's regions, as Documentation/arch/arm64/memory.rst names them. */
 static void show_arm64(void)

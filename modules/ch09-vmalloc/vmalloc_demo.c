@@ -28,7 +28,7 @@ MODULE_PARM_DESC(kvnum, "bytes to kvmalloc() (default 5 MiB, at least 16)");
 #define VSZ 10000
 #define NARR 1000
 
-static void *vrnd, *vzero, *kv;
+static void *vrnd, *vzero, *kv, *vro;
 static u64 *karr;
 
 static const char *where(const void *p)
@@ -42,6 +42,7 @@ static const char *where(const void *p)
 
 static void free_all(void)
 {
+	vfree(vro);
 	kfree(karr);
 	kvfree(kv);
 	vfree(vzero);
@@ -71,7 +72,13 @@ static int __init vmalloc_demo_init(void)
 	pr_info("3. kvmalloc(%d): %s\n", kvnum, where(kv));
 	pr_info("4. kcalloc(%d, %zu): %s\n", NARR, sizeof(u64), where(karr));
 #if LINUX_VERSION_CODE < KERNEL_VERSION(5, 8, 0)
-	pr_info("5. __vmalloc() still takes a page protection argument here\n");
+	/* 5.4's include/linux/vmalloc.h: __vmalloc(size, gfp_mask, prot). */
+	vro = __vmalloc(42 * PAGE_SIZE, GFP_KERNEL, PAGE_KERNEL_RO);
+	if (!vro) {
+		free_all();
+		return -ENOMEM;
+	}
+	pr_info("5. __vmalloc(42 pages, PAGE_KERNEL_RO): %s\n", where(vro));
 #else
 	pr_info("5. >= 5.8.0: __vmalloc() has no page protection argument; skipped\n");
 #endif

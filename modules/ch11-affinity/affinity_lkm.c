@@ -29,6 +29,8 @@
 #include <linux/sched.h>
 #include <linux/sched/task.h>
 #include <linux/smp.h>
+#include <linux/topology.h>
+#include <linux/version.h>
 
 MODULE_AUTHOR("lkmtest authors");
 MODULE_DESCRIPTION("CPU affinity of user tasks and of bound kernel threads");
@@ -43,8 +45,19 @@ struct bound {
 	struct completion reported;
 };
 
+/*
+ * 6.1's kernel/kthread.c exports kthread_create_on_cpu(); 5.4's defines it
+ * without an EXPORT_SYMBOL. Before 6.1 the thread is made the way it does
+ * it: kthread_create_on_node() on the CPU's node, then kthread_bind().
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 1, 0)
+#define ONCPU_HOW "kthread_create_on_cpu"
+#else
+#define ONCPU_HOW "kthread_create_on_node+kthread_bind"
+#endif
+
 static struct bound bound[2] = {
-	{ .cpu = 1, .how = "kthread_create_on_cpu" },
+	{ .cpu = 1, .how = ONCPU_HOW },
 	{ .cpu = 0, .how = "kthread_bind" },
 };
 
@@ -108,6 +121,20 @@ static void stop_threads(unsigned int n)
 		kthread_stop(bound[n].task);
 }
 
+static struct task_struct *create_on_cpu(struct bound *b)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 1, 0)
+	return kthread_create_on_cpu(bound_fn, b, b->cpu, "aff_oncpu/%u");
+#else
+	struct task_struct *t;
+
+	t = kthread_create_on_node(bound_fn, b, cpu_to_node(b->cpu), "aff_oncpu/%u", b->cpu);
+	if (!IS_ERR(t))
+		kthread_bind(t, b->cpu);
+	return t;
+#endif
+}
+
 static int __init affinity_lkm_init(void)
 {
 	unsigned int n;
@@ -122,7 +149,7 @@ static int __init affinity_lkm_init(void)
 
 		init_completion(&b->reported);
 		if (n == 0) {
-			t = kthread_create_on_cpu(bound_fn, b, b->cpu, "aff_oncpu/%u");
+			t = create_on_cpu(b);
 		} else {
 			t = kthread_create(bound_fn, b, "aff_bind%u", b->cpu);
 			if (!IS_ERR(t))

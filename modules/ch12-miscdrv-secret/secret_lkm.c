@@ -17,6 +17,7 @@
 
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
+#include <linux/mm.h>		/* kvmalloc(): in 5.4's linux/mm.h, 6.x's linux/slab.h */
 #include <linux/module.h>
 #include <linux/mutex.h>
 #include <linux/sched.h>
