@@ -98,6 +98,24 @@ func requestFor(o *Options, src *kbuild.Source) (kbuild.KernelRequest, error) {
 	return kbuild.KernelRequest{Source: src, Arch: o.Arch, Fragments: frags, Jobs: o.Jobs, Log: o.verbose()}, nil
 }
 
+// remoteRequest is kernelRequest, but with o.KernelRemote the source is
+// only identified (kbuild.Identify), and resolved only if the kernel is
+// built: a kernel found in the cache or pulled needs no unpacked tree.
+func remoteRequest(ctx context.Context, o *Options) (kbuild.KernelRequest, error) {
+	if o.KernelRemote == nil {
+		return kernelRequest(ctx, o)
+	}
+	src, err := kbuild.Identify(ctx, o.Cache, kbuild.SourceRequest{Kernel: o.Kernel, Local: o.KernelSrc, SHA256: o.KernelSHA256,
+		Mirror: o.KernelMirror, DebianDir: o.DebianSrc})
+	if err != nil {
+		return kbuild.KernelRequest{}, inStage(result.StageResolve, err)
+	}
+	req, err := requestFor(o, src)
+	req.Remote = o.KernelRemote
+	req.Resolve = func(ctx context.Context) (*kbuild.Source, error) { return Source(ctx, o) }
+	return req, err
+}
+
 // Configure runs the configure stage alone: it writes out/.config for o's
 // kernel and checks every requested option survived.
 func Configure(ctx context.Context, o *Options, out string) (*kconfig.Config, error) {
@@ -112,9 +130,10 @@ func Configure(ctx context.Context, o *Options, out string) (*kconfig.Config, er
 	return final, nil
 }
 
-// Kernel resolves, configures and builds (or finds in the cache) the kernel.
+// Kernel resolves, configures and builds (or finds in the cache, or pulls
+// from o.KernelRemote) the kernel.
 func Kernel(ctx context.Context, o *Options) (*kbuild.Kernel, error) {
-	req, err := kernelRequest(ctx, o)
+	req, err := remoteRequest(ctx, o)
 	if err != nil {
 		return nil, err
 	}
@@ -122,6 +141,7 @@ func Kernel(ctx context.Context, o *Options) (*kbuild.Kernel, error) {
 	req.OnMiss = func() {
 		fmt.Fprintf(o.log(), "kernel %s %s: not in the cache, building (several minutes; -v shows the build)\n", src.Version, o.Arch)
 	}
+	req.Notify = func(msg string) { fmt.Fprintf(o.log(), "kernel %s %s: %s\n", src.Version, o.Arch, msg) }
 	k, err := kbuild.BuildKernel(ctx, o.Cache, req)
 	if err != nil {
 		return nil, inStage(result.StageBuild, fmt.Errorf("kernel %s %s: %w", src.Version, o.Arch, err))

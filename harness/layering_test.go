@@ -49,6 +49,7 @@ var layers = []struct {
 	{"harness/boot", layerStage},
 	{"harness/verdict", layerStage},
 	{"harness/report", layerStage},
+	{"harness/registry", layerStage}, // kernels shared through an OCI registry (kbuild.Remote)
 
 	{"harness/arch", layerLeaf},
 	{"harness/kver", layerLeaf},
@@ -65,6 +66,7 @@ var layers = []struct {
 	{"harness/result", layerLeaf},
 	{"harness/hostdeps", layerLeaf},
 	{"harness/symbol", layerLeaf},
+	{"harness/registry/registrytest", layerLeaf}, // an in-process OCI registry for tests
 	{"harness/dkms", layerLeaf},
 	{"kernel-configs", layerLeaf},
 	{"qemu", layerLeaf}, // a VM library: it knows nothing of lkmtest's stages

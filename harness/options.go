@@ -57,6 +57,10 @@ type Options struct {
 	// AgentDir holds prebuilt guest agents, lkmtest-agent-<goarch>
 	// (LKMTEST_AGENT_DIR; "": built from SrcRoot).
 	AgentDir string
+	// KernelRemote, if set, shares kernels through a registry
+	// (--kernel-registry; see kbuild.Remote): a kernel the cache lacks is
+	// pulled before it is built, needing no source tree when pulled.
+	KernelRemote kbuild.Remote
 }
 
 func (o *Options) log() io.Writer {

@@ -4,8 +4,9 @@ import "os"
 
 // envVars are every environment variable lkmtest reads, with what it
 // does. readEnv is the only place that reads them, but XDG_CACHE_HOME,
-// which harness/cache reads when no --cache-dir is given (the README lists
-// them all; TestEnvDocumented checks).
+// which harness/cache reads when no --cache-dir is given, and DOCKER_CONFIG,
+// which the registry client's Docker keychain reads (the README lists them
+// all; TestEnvDocumented checks).
 var envVars = []struct{ Name, What string }{
 	{"LKMTEST_SRC", "lkmtest's source tree, for the guest agent and the u-root image (default: found from the working directory or the binary)"},
 	{"LKMTEST_AGENT_DIR", "prebuilt guest agents lkmtest-agent-<goarch> to use instead of building them"},
@@ -18,6 +19,9 @@ var envVars = []struct{ Name, What string }{
 	{"GITHUB_ACTIONS", "true: write annotations and the step summary"},
 	{"GITHUB_WORKSPACE", "the root annotations' paths are relative to"},
 	{"GITHUB_STEP_SUMMARY", "the file the Markdown summary is appended to"},
+	{"GITHUB_TOKEN", "a token for ghcr.io (kernel push/pull, --kernel-registry): read:packages to pull, write:packages to push"},
+	{"GITHUB_ACTOR", "the user name that goes with GITHUB_TOKEN (default lkmtest; ghcr.io accepts any with a token)"},
+	{"DOCKER_CONFIG", "the directory of the Docker config.json whose logins (docker login) registries get (default ~/.docker)"},
 }
 
 // environment is what the variables say.
@@ -26,6 +30,7 @@ type environment struct {
 	noSnapshot, noProbeMemo                bool
 	ci, githubActions                      bool
 	githubWorkspace, githubStepSummary     string
+	githubToken, githubActor               string
 }
 
 // readEnv reads every variable of envVars.
@@ -36,5 +41,6 @@ func readEnv() environment {
 		noSnapshot: os.Getenv("LKMTEST_NO_SNAPSHOT") != "", noProbeMemo: os.Getenv("LKMTEST_NO_PROBE_MEMO") != "",
 		ci: os.Getenv("CI") != "", githubActions: os.Getenv("GITHUB_ACTIONS") == "true",
 		githubWorkspace: os.Getenv("GITHUB_WORKSPACE"), githubStepSummary: os.Getenv("GITHUB_STEP_SUMMARY"),
+		githubToken: os.Getenv("GITHUB_TOKEN"), githubActor: os.Getenv("GITHUB_ACTOR"),
 	}
 }

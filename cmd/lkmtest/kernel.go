@@ -19,7 +19,8 @@ import (
 
 func newKernelCmd(c *common) *cobra.Command {
 	k := &cobra.Command{Use: "kernel", Short: "Kernel stages: src, config, build; the fragments tests can name; cache keys"}
-	k.AddCommand(newKernelBuildCmd(c), newKernelConfigCmd(c), newKernelSrcCmd(c), newKernelFragmentsCmd(), newKernelKeyCmd(c))
+	k.AddCommand(newKernelBuildCmd(c), newKernelConfigCmd(c), newKernelSrcCmd(c), newKernelFragmentsCmd(), newKernelKeyCmd(c),
+		newKernelPushCmd(c), newKernelPullCmd(c))
 	return k
 }
 
@@ -50,12 +51,15 @@ A kernel already in the cache is found without running make.`,
 				}
 				if jsonOut {
 					all = append(all, map[string]any{"dir": k.Dir, "image": k.Image, "build_dir": k.BuildDir,
-						"cached": !k.Built, "metadata": k.Meta})
+						"cached": !k.Built && k.Pulled == "", "pulled": k.Pulled, "metadata": k.Meta})
 					continue
 				}
 				state := "cached"
 				if k.Built {
 					state = "built"
+				}
+				if k.Pulled != "" {
+					state = "pulled"
 				}
 				fmt.Fprintf(cmd.OutOrStdout(), "%s linux %s %s (%d options =y) in %.2fs\nimage: %s\nbuild dir (for make -C ... M=): %s\n",
 					state, k.Meta.KernelVersion, k.Meta.Arch, k.Meta.OptionsY, time.Since(t0).Seconds(), k.Image, k.BuildDir)
@@ -72,6 +76,7 @@ A kernel already in the cache is found without running make.`,
 		},
 	}
 	c.addTargetFlags(build)
+	c.addRegistryFlag(build)
 	build.Flags().BoolVar(&jsonOut, "json", false, "print the result as JSON (an array for several kernels)")
 	return build
 }

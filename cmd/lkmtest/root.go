@@ -58,6 +58,8 @@ type common struct {
 	kconfig []string
 	// flavour is --flavour.
 	flavour string
+	// kernelRegistry is --kernel-registry (run, kernel build).
+	kernelRegistry string
 }
 
 func newRootCmd() *cobra.Command {
@@ -181,6 +183,10 @@ func (c *common) options(cmd *cobra.Command, out string) (*harness.Options, []ha
 		extra = append(extra, frag)
 	}
 	env := readEnv()
+	remote, err := c.kernelRemote(env)
+	if err != nil {
+		return nil, nil, err
+	}
 	return &harness.Options{
 		Extra: extra,
 		Cache: cd, Arch: arch.Arch(cells[0].Arch), Kernel: cells[0].Kernel, KernelSrc: c.kernelSrc, KernelSHA256: c.kernelSHA,
@@ -188,7 +194,7 @@ func (c *common) options(cmd *cobra.Command, out string) (*harness.Options, []ha
 		Log: os.Stderr, Verbose: c.verbose, SrcRoot: sourceRoot(env.src),
 		KernelMirror: env.kernelMirror, DebianSrc: env.debianSrc, AgentDir: env.agentDir,
 		NoSnapshots: env.noSnapshot, NoProbeMemo: env.noProbeMemo,
-		Variant: kernelconfigs.VariantOf(flavours),
+		Variant: kernelconfigs.VariantOf(flavours), KernelRemote: remote,
 	}, cells, nil
 }
 

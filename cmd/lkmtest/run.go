@@ -48,6 +48,7 @@ names) and a summary goes to $GITHUB_STEP_SUMMARY.`,
 		},
 	}
 	c.addTargetFlags(cmd)
+	c.addRegistryFlag(cmd)
 	cmd.Flags().StringVar(&f.suite, "suite", "", "directory searched for test.yaml files (default: ./modules)")
 	cmd.Flags().StringVar(&f.out, "out", "", "run directory for logs and results, new or empty (default: a new ./lkmtest-out/<time>, <time>-2... when taken)")
 	cmd.Flags().DurationVar(&f.timeout, "timeout", 0, "override every test's timeout (e.g. 60s)")

@@ -44,6 +44,16 @@ type KernelRequest struct {
 	Log io.Writer
 	// OnMiss, if set, is called before a kernel that is not cached is built.
 	OnMiss func()
+	// Remote, if set, is asked for a kernel missing from the cache before
+	// it is built, and offered the kernel found or built (see Remote).
+	Remote Remote
+	// Notify, if set, receives one line for what Remote did or why it
+	// could not ("pulled from ...", "... unreachable ...; building locally").
+	Notify func(string)
+	// Resolve, when Source was only identified (no Dir: see Identify),
+	// resolves it for a build: a kernel found in the cache or pulled
+	// needs no source tree.
+	Resolve func(context.Context) (*Source, error)
 }
 
 // Kernel is a built kernel in the cache.
@@ -60,6 +70,9 @@ type Kernel struct {
 	Meta Metadata
 	// Built is true when this call built it (a cache miss).
 	Built bool
+	// Pulled says where this call pulled it from (a cache miss filled
+	// by KernelRequest.Remote; "" otherwise).
+	Pulled string
 	// ProbeDir memoizes kbuild's compiler probes for module builds
 	// against this kernel (see probe.go).
 	ProbeDir string
@@ -250,16 +263,24 @@ func BuildKernel(ctx context.Context, c *cache.Dir, req KernelRequest) (*Kernel,
 	if err != nil {
 		return nil, err
 	}
+	var pulled string
 	dir, built, err := c.Ensure(ctx, "kernels", key, func(ctx context.Context, tmp string) error {
+		var err error
+		if pulled, err = req.pull(ctx, tmp, key); err != nil || pulled != "" {
+			return err
+		}
 		if req.OnMiss != nil {
 			req.OnMiss()
+		}
+		if err := req.resolve(ctx); err != nil {
+			return err
 		}
 		return buildKernel(ctx, c, tmp, key, merged, ccVersion, req)
 	})
 	if err != nil {
 		return nil, err
 	}
-	k := &Kernel{Dir: dir, BuildDir: filepath.Join(dir, "build"), Key: key, Built: built,
+	k := &Kernel{Dir: dir, BuildDir: filepath.Join(dir, "build"), Key: key, Built: built && pulled == "", Pulled: pulled,
 		ProbeDir: c.Path("probes", key)}
 	k.Image = filepath.Join(k.BuildDir, req.Arch.Spec().Image)
 	b, err := os.ReadFile(filepath.Join(dir, "metadata.json"))
@@ -269,6 +290,7 @@ func BuildKernel(ctx context.Context, c *cache.Dir, req KernelRequest) (*Kernel,
 	if err != nil {
 		return nil, fmt.Errorf("kernel cache entry %s: metadata: %w", dir, err)
 	}
+	req.share(ctx, k)
 	return k, nil
 }
 
