@@ -55,6 +55,7 @@ bench: deps
 	$(GO) test -run '^$$' -bench . ./harness/klog/ ./harness/spec/ ./harness/modbuild/ ./harness/symbol/ | tee -a bench.txt
 	$(GO) test -run '^$$' -bench BookSuite -benchtime 1x -timeout 60m ./cmd/lkmtest/ | tee -a bench.txt
 	$(GO) test -run '^$$' -bench PrepareVsBuild -benchtime 1x -timeout 60m ./cmd/lkmtest/ | tee -a bench.txt
+	$(GO) test -run '^$$' -bench KernelArtifact -benchtime 3x -timeout 30m ./harness/registry/ | tee -a bench.txt
 
 ## bench-cold: the whole matrix for hello from an empty cache (4 kernels), timed
 bench-cold: deps build

@@ -21,6 +21,12 @@
 //   - A cache hit runs no make at all. The key covers the source's
 //     identity, the arch, the merged configuration, the compiler's version
 //     and the quirks' make variables.
+//   - With a Remote (an OCI registry: package registry), a kernel the
+//     cache lacks is pulled into the entry's temporary directory and
+//     published by the same lock and rename as a build, needing neither
+//     make nor an unpacked source tree (Resolve runs only for a build); a
+//     registry that fails is one line through Notify, and the kernel is
+//     built locally, then pushed (remote.go).
 //   - Every command is logged verbatim before it runs, its output goes to
 //     the entry's build.log, and a failed build's log is kept in the
 //     cache's logs/ directory, its last lines in the error.
