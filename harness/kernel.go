@@ -98,13 +98,11 @@ func requestFor(o *Options, src *kbuild.Source) (kbuild.KernelRequest, error) {
 	return kbuild.KernelRequest{Source: src, Arch: o.Arch, Fragments: frags, Jobs: o.Jobs, Log: o.verbose()}, nil
 }
 
-// remoteRequest is kernelRequest, but with o.KernelRemote the source is
-// only identified (kbuild.Identify), and resolved only if the kernel is
-// built: a kernel found in the cache or pulled needs no unpacked tree.
-func remoteRequest(ctx context.Context, o *Options) (kbuild.KernelRequest, error) {
-	if o.KernelRemote == nil {
-		return kernelRequest(ctx, o)
-	}
+// lazyRequest is kernelRequest, but the source is only identified
+// (kbuild.Identify), and resolved only if the kernel is built: a kernel
+// found in the cache or pulled from o.KernelRemote needs no unpacked tree
+// (nor a download).
+func lazyRequest(ctx context.Context, o *Options) (kbuild.KernelRequest, error) {
 	src, err := kbuild.Identify(ctx, o.Cache, kbuild.SourceRequest{Kernel: o.Kernel, Local: o.KernelSrc, SHA256: o.KernelSHA256,
 		Mirror: o.KernelMirror, DebianDir: o.DebianSrc})
 	if err != nil {
@@ -133,7 +131,7 @@ func Configure(ctx context.Context, o *Options, out string) (*kconfig.Config, er
 // Kernel resolves, configures and builds (or finds in the cache, or pulls
 // from o.KernelRemote) the kernel.
 func Kernel(ctx context.Context, o *Options) (*kbuild.Kernel, error) {
-	req, err := remoteRequest(ctx, o)
+	req, err := lazyRequest(ctx, o)
 	if err != nil {
 		return nil, err
 	}
@@ -149,6 +147,14 @@ func Kernel(ctx context.Context, o *Options) (*kbuild.Kernel, error) {
 	if k.Built {
 		fmt.Fprintf(o.log(), "kernel %s %s: built in %.0fs (%d options =y), cached as %s\n",
 			src.Version, o.Arch, k.Meta.BuildSeconds+k.Meta.ConfigureSeconds, k.Meta.OptionsY, k.Dir)
+	}
+	// A kernel built here links its source tree (build/source), which
+	// the cache may have lost since: resolving unpacks it again where the
+	// link points. (A pulled kernel carries what module builds need.)
+	if _, err := os.Stat(filepath.Join(k.BuildDir, "source", "Makefile")); err != nil && src.Dir == "" {
+		if _, err := Source(ctx, o); err != nil {
+			return nil, err
+		}
 	}
 	return k, nil
 }

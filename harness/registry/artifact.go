@@ -377,7 +377,9 @@ func addMember(tw *tar.Writer, mb member) error {
 		if err != nil {
 			return err
 		}
-		hdr.Typeflag, hdr.Linkname = tar.TypeSymlink, target
+		// A link's own time is not kept where it is unpacked (nothing
+		// reads it): the epoch, so that a pulled entry packs as it came.
+		hdr.Typeflag, hdr.Linkname, hdr.ModTime = tar.TypeSymlink, target, time.Unix(0, 0)
 		return tw.WriteHeader(hdr)
 	case st.Mode().IsRegular():
 		hdr.Typeflag, hdr.Size = tar.TypeReg, st.Size()

@@ -377,11 +377,12 @@ func (r *Registry) fetch1(ctx context.Context, tmp string, want meta) (*Pulled, 
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
-	if err := t.finish(); err != nil {
-		return nil, err
-	}
 	if err := complete(tmp, config, got); err != nil {
 		return nil, refused("%v", err)
+	}
+	// Last: the directories' times, which complete's writes would change.
+	if err := t.finish(); err != nil {
+		return nil, err
 	}
 	p.Took = time.Since(t0)
 	origin, _ := json.MarshalIndent(map[string]any{"ref": p.Ref, "digest": p.Digest, "pulled": time.Now().UTC()}, "", "  ")
