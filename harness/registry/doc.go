@@ -29,7 +29,8 @@
 //   - Every blob is checked against its digest and size while it is read
 //     (and by the library too); a mismatch, a layer that is not a clean
 //     tar (an absolute or escaping path, a link out of the entry, a device,
-//     a file twice), or a missing essential file refuses the artifact.
+//     a file twice, more than 8 GiB in all), or a missing essential file
+//     refuses the artifact.
 //   - The kernel is identified by the artifact's metadata, not its tag: a
 //     manifest whose metadata names another key, arch or kernel version
 //     than the one asked for is refused, as is one whose annotations

@@ -72,6 +72,7 @@ type tree struct {
 	root string
 
 	mu    sync.Mutex
+	bytes int64 // written so far, at most maxUnpacked
 	names map[string]bool
 	links map[string]bool
 	dirs  map[string]*tar.Header
@@ -136,6 +137,10 @@ func (t *tree) extract(r io.Reader, prefix string) (files int, err error) {
 	}
 }
 
+// maxUnpacked bounds what a pull writes (a 6.1 kernel's artifact unpacks
+// to about 55 MB; one with a debug vmlinux to a few hundred).
+const maxUnpacked = 8 << 30
+
 // claim checks one header and records its name.
 func (t *tree) claim(hdr *tar.Header, prefix string) (string, error) {
 	name := strings.TrimSuffix(hdr.Name, "/")
@@ -160,6 +165,9 @@ func (t *tree) claim(hdr *tar.Header, prefix string) (string, error) {
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	if t.bytes += hdr.Size; hdr.Size < 0 || t.bytes > maxUnpacked {
+		return "", fmt.Errorf("tar member %q: the artifact unpacks to more than %d GiB", hdr.Name, maxUnpacked>>30)
+	}
 	for p := path.Dir(name); p != "."; p = path.Dir(p) {
 		if t.links[p] {
 			return "", fmt.Errorf("tar member %q: under the link %s", hdr.Name, p)
