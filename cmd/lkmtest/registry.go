@@ -83,7 +83,7 @@ Credentials: the Docker config (docker login), and for ghcr.io GITHUB_TOKEN
 						"arch": k.Meta.Arch, "size": p.Size, "unpacked": p.Raw, "files": p.Files, "layers": p.Layers, "seconds": p.Took.Seconds()})
 					continue
 				}
-				fmt.Fprintf(cmd.OutOrStdout(), "pushed linux %s %s to %s: %s compressed (%s unpacked, %d files) in %.1fs\n",
+				fmt.Fprintf(cmd.OutOrStdout(), "pushed linux %s %s to %s: %s compressed (%s unpacked, %d files, links and directories) in %.1fs\n",
 					k.Meta.KernelVersion, k.Meta.Arch, p.Ref, mbs(p.Size), mbs(p.Raw), p.Files, p.Took.Seconds())
 			}
 			return printJSON(cmd, jsonOut, all)
@@ -139,7 +139,7 @@ registry lacks is an error: this command never builds.`,
 					fmt.Fprintf(cmd.OutOrStdout(), "cached linux %s %s: nothing to pull\nbuild dir (for make -C ... M=): %s\n", k.Meta.KernelVersion, k.Meta.Arch, k.BuildDir)
 					continue
 				}
-				fmt.Fprintf(cmd.OutOrStdout(), "pulled linux %s %s from %s in %.1fs\nimage: %s\nbuild dir (for make -C ... M=): %s\n",
+				fmt.Fprintf(cmd.OutOrStdout(), "pulled linux %s %s from %s (%.1fs in all)\nimage: %s\nbuild dir (for make -C ... M=): %s\n",
 					k.Meta.KernelVersion, k.Meta.Arch, k.Pulled, time.Since(t0).Seconds(), k.Image, k.BuildDir)
 			}
 			return printJSON(cmd, jsonOut, all)

@@ -215,7 +215,7 @@ func TestKernelRegistry(t *testing.T) {
 				lines = append(lines, l)
 			}
 		}
-		if len(lines) != 1 || !strings.Contains(lines[0], "kernel registry "+refusing+" refused to pull") ||
+		if len(lines) != 1 || !strings.Contains(lines[0], "kernel registry "+refusing+" refused access (pull") ||
 			!strings.Contains(lines[0], "HTTP 403") || !strings.Contains(lines[0], "docker login") || !strings.HasSuffix(lines[0], "; building locally") {
 			t.Errorf("registry lines %q, want one saying it refused and the kernel is built locally:\n%s", lines, p.errText())
 		}

@@ -40,9 +40,9 @@
 //     package cache publishes by a rename once it is complete (the same
 //     lock and rename as a local build): an interrupted or refused pull
 //     leaves nothing that a later lookup takes for a kernel.
-//   - A registry that is unreachable or refuses the credentials is
-//     reported in one line naming it and the fix, once per process: later
-//     lookups do not wait for it again.
+//   - A registry that is unreachable or refuses is reported in one line
+//     naming it and the fix. Once it was unreachable, later lookups do
+//     not wait for it again; once it refused a push, no more are tried.
 //   - Credentials come from the Docker config (authn.DefaultKeychain:
 //     $DOCKER_CONFIG/config.json, credential helpers) and, for ghcr.io,
 //     from GITHUB_TOKEN (user GITHUB_ACTOR) when set.

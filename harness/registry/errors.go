@@ -65,7 +65,7 @@ func (r *Registry) classify(err error) failure {
 
 // explain turns a registry error into one line naming the registry, what
 // was being done ("pull KEY from") and the fix; an unreachable registry,
-// or refused credentials, is remembered (see isDown).
+// or a refused push, is remembered (see isDown, pushIsRefused).
 func (r *Registry) explain(doing string, err error) error {
 	// The caller's interruption is no fault of the registry's.
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
@@ -77,18 +77,18 @@ func (r *Registry) explain(doing string, err error) error {
 	case refusedAuth:
 		hint := "log in with 'docker login " + r.repo.RegistryStr() + "' (lkmtest reads the Docker config)"
 		if r.repo.RegistryStr() == "ghcr.io" {
-			hint = "set GITHUB_TOKEN (and GITHUB_ACTOR) to a token with read:packages, and write:packages to push, or log in with 'docker login ghcr.io'"
+			hint = "ghcr.io says so too of a package that does not exist yet; set GITHUB_TOKEN (and GITHUB_ACTOR) to a token with read:packages, and write:packages to push, or log in with 'docker login ghcr.io'"
 		}
-		r.mu.Lock()
+		// A refused read may mean only that the kernel is not there
+		// (ghcr.io): pushes are still tried, until one is refused.
 		if strings.HasPrefix(doing, "push") {
+			r.mu.Lock()
 			if r.pushRefused == nil {
 				r.pushRefused = err
 			}
-		} else if r.down == nil {
-			r.down = err
+			r.mu.Unlock()
 		}
-		r.mu.Unlock()
-		return fmt.Errorf("kernel registry %s refused to %s it (%s): %s", r, doing, brief(err), hint)
+		return fmt.Errorf("kernel registry %s refused access (%s it: %s): %s", r, doing, brief(err), hint)
 	case unreachable:
 		r.mu.Lock()
 		if r.down == nil {
@@ -100,14 +100,15 @@ func (r *Registry) explain(doing string, err error) error {
 	return fmt.Errorf("kernel registry %s: %s it: %s", r, doing, brief(err))
 }
 
-// isDown reports whether the registry was found unreachable (or refusing
-// the credentials) before; a push also stops after one was refused.
+// isDown reports whether the registry was found unreachable before.
 func (r *Registry) isDown() bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.down != nil
 }
 
+// pushIsRefused reports whether pushes are pointless: the registry was
+// found unreachable, or refused a push.
 func (r *Registry) pushIsRefused() bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()

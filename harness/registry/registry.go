@@ -219,9 +219,11 @@ func (r *Registry) Share(ctx context.Context, dir string) (string, error) {
 	key := filepath.Base(dir)
 	if _, err := remote.Head(r.tag(key), append(r.opts, remote.WithContext(ctx))...); err == nil {
 		return "", nil
-	} else if f := r.classify(err); f != missing {
+	} else if f := r.classify(err); f != missing && f != refusedAuth {
 		return "", r.explain("look up "+key+" in", err)
 	}
+	// Missing, or a read refused (ghcr.io refuses to say whether a
+	// package it does not have exists): push, and let the push say.
 	p, err := r.Push(ctx, dir)
 	if err != nil {
 		return "", err

@@ -540,8 +540,20 @@ func TestUnreachableAndRefused(t *testing.T) {
 	for _, status := range []int{401, 403} {
 		reg, _ := New(registrytest.Refusing(t, status)+"/kernels", Credentials{})
 		_, err := reg.Fetch(context.Background(), tmp, fakeKey, arch.X86_64, "6.1.192")
-		if err == nil || !strings.Contains(err.Error(), "refused to pull") || !strings.Contains(err.Error(), "docker login") {
+		if err == nil || !strings.Contains(err.Error(), "refused access (pull") || !strings.Contains(err.Error(), "docker login") {
 			t.Errorf("HTTP %d: %v, want refused, naming docker login", status, err)
+		}
+		// A refused read is not a refused push (ghcr.io refuses to read
+		// a package it does not have): the push is tried, and refused.
+		if reg.isDown() || reg.pushIsRefused() {
+			t.Errorf("HTTP %d on a read: down %v, push refused %v", status, reg.isDown(), reg.pushIsRefused())
+		}
+		what, err := reg.Share(context.Background(), fakeEntry(t, newCache(t), fakeKey, arch.X86_64))
+		if what != "" || err == nil || !strings.Contains(err.Error(), "refused access (push") || !reg.pushIsRefused() {
+			t.Errorf("HTTP %d: share %q %v", status, what, err)
+		}
+		if what, err := reg.Share(context.Background(), fakeEntry(t, newCache(t), fakeKey, arch.X86_64)); what != "" || err != nil {
+			t.Errorf("HTTP %d: share after a refused push: %q %v, want nothing", status, what, err)
 		}
 	}
 	reg, _ = New(registrytest.Refusing(t, 503)+"/kernels", Credentials{})
