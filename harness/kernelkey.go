@@ -45,6 +45,9 @@ func KernelKeys(ctx context.Context, base *Options, cells []Cell, specs []*spec.
 	for j := range cells {
 		c := &cells[j]
 		for _, v := range vs {
+			if archRuledOut(specs, c, v) != "" {
+				continue
+			}
 			o, err := variantOptions(base, c, v)
 			var skip *skipError
 			if errors.As(err, &skip) {
