@@ -45,7 +45,7 @@ func KernelKeys(ctx context.Context, base *Options, cells []Cell, specs []*spec.
 	for j := range cells {
 		c := &cells[j]
 		for _, v := range vs {
-			if archRuledOut(specs, c, v) != "" {
+			if variantRuledOut(ctx, base, specs, c, v) != nil {
 				continue
 			}
 			o, err := variantOptions(base, c, v)

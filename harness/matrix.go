@@ -165,8 +165,8 @@ func (m *Matrix) prepare(ctx context.Context, base *Options, specs []*spec.Spec,
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
-			if why := archRuledOut(specs, c, v); why != "" {
-				failSpecs(m, specs, j, v, &skipError{why})
+			if whys := variantRuledOut(ctx, base, specs, c, v); whys != nil {
+				skipSpecs(m, specs, j, v, whys)
 				continue
 			}
 			t, err := prepareVariant(ctx, base, c, v)
@@ -228,28 +228,6 @@ func variantOptions(base *Options, c *Cell, v string) (*Options, error) {
 		return nil, &skipError{why}
 	}
 	return &o, nil
-}
-
-// archRuledOut is why no spec of the boot.config variant v runs on cell
-// c's arch ("" when one may, and for the cell's own kernel, v ""): the
-// variant is then not built for the cell (an arm64-only fragment is not
-// configured for x86_64) and its specs are SKIP. KernelKeys leaves it out
-// too.
-func archRuledOut(specs []*spec.Spec, c *Cell, v string) string {
-	if v == "" {
-		return ""
-	}
-	why := ""
-	for _, s := range specs {
-		if specVariant(s) != v {
-			continue
-		}
-		r := spec.Requires{Arch: s.Requires.Arch}
-		if why = r.Unmet(spec.Host{Arch: c.Arch}); why == "" {
-			return ""
-		}
-	}
-	return why
 }
 
 // prepareTarget is Prepare; tests replace it with fakes.

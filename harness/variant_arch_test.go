@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"sort"
 	"sync"
 	"testing"
 
@@ -13,25 +14,36 @@ import (
 	"github.com/lkmtest/lkmtest/harness/spec"
 )
 
-// A boot.config variant none of whose specs runs on a cell's arch is not
-// prepared for that cell (an arm64-only fragment would not survive an
-// x86_64 configuration): its specs are SKIP with their requirement, and
-// the arm64 cell builds and runs it. KernelKeys leaves it out alike.
-func TestVariantNotPreparedForAnArchItsSpecsRuleOut(t *testing.T) {
+// A boot.config variant none of whose specs can run on a cell, by its
+// arch or its release, is not prepared for that cell (an arm64-only
+// fragment would not survive an x86_64 configuration; a kernel for 6.x
+// layouts is not built on another series): its specs are SKIP, each with
+// its requirement. A variant one of whose specs runs is prepared, and the
+// others SKIP on it as usual. KernelKeys leaves out what is not prepared.
+func TestVariantNotPreparedWhereItsSpecsCannotRun(t *testing.T) {
 	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "va48.config"), []byte("CONFIG_ARM64_VA_BITS_48=y\n"), 0o600); err != nil {
-		t.Fatal(err)
+	write := func(name, text string) {
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
 	}
-	p := filepath.Join(dir, spec.FileName)
-	text := "name: arm64-only\nrequires:\n  arch: [arm64]\nboot:\n  config: va48.config\n" +
-		"steps:\n  - insmod: hello\n    timeout: 2s\n"
-	if err := os.WriteFile(p, []byte(text), 0o600); err != nil {
-		t.Fatal(err)
+	write("va48.config", "CONFIG_ARM64_VA_BITS_48=y\n")
+	write("other.config", "CONFIG_ARM64_VA_BITS_39=y\n")
+	specOf := func(name, kernel, frag string) *spec.Spec {
+		write(name+"/"+spec.FileName, "name: "+name+"\nrequires:\n  arch: [arm64]\n  kernel: \""+kernel+"\"\n"+
+			"boot:\n  config: ../"+frag+"\nsteps:\n  - insmod: hello\n    timeout: 2s\n")
+		s, err := spec.Load(filepath.Join(dir, name, spec.FileName))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
 	}
-	s, err := spec.Load(p)
-	if err != nil {
-		t.Fatal(err)
-	}
+	specs := []*spec.Spec{specOf("a61", "=6.1", "va48.config"), specOf("a612", "=6.12", "va48.config"),
+		specOf("c612", "=6.12", "other.config")}
 	answer := func(*fakeVM, guest.Request) *guest.Response { return &guest.Response{} }
 	var mu sync.Mutex
 	var prepared []string
@@ -46,23 +58,37 @@ func TestVariantNotPreparedForAnArchItsSpecsRuleOut(t *testing.T) {
 		return tg, nil
 	}
 	cells := []Cell{NewCell("6.1", arch.X86_64), NewCell("6.1", arch.ARM64)}
-	m, err := RunMatrix(context.Background(), &Options{Out: t.TempDir(), Log: testLog{}, VMs: 1}, cells, []*spec.Spec{s})
+	for j := range cells {
+		cells[j].Release = "6.1.192" // as if the cell's own kernel were prepared
+	}
+	m, err := RunMatrix(context.Background(), &Options{Out: t.TempDir(), Log: testLog{}, VMs: 1}, cells, specs)
 	if err != nil {
 		t.Fatal(err)
 	}
+	sort.Strings(prepared)
 	if len(prepared) != 1 || prepared[0] != "arm64+va48" {
 		t.Errorf("prepared %v, want the arm64 cell's va48 variant alone", prepared)
 	}
-	if r := m.Result(0, 0); r.Outcome != result.Skip || r.Reason != "runs only on arm64" || r.Variant != "va48" {
-		t.Errorf("x86_64: %s (variant %q), want SKIP: runs only on arm64, on va48", r.Summary(), r.Variant)
-	}
-	if r := m.Result(0, 1); r.Outcome != result.Pass {
-		t.Errorf("arm64: %s, want PASS", r.Summary())
+	for _, c := range []struct {
+		i, j    int
+		outcome result.Outcome
+		reason  string
+	}{
+		{0, 0, result.Skip, "runs only on arm64"},
+		{1, 0, result.Skip, "runs only on arm64"},
+		{2, 0, result.Skip, "runs only on arm64"},
+		{0, 1, result.Pass, ""},
+		{1, 1, result.Skip, "needs kernel =6.12 (this is 6.1.192)"},
+		{2, 1, result.Skip, "needs kernel =6.12 (this is 6.1.192)"},
+	} {
+		if r := m.Result(c.i, c.j); r.Outcome != c.outcome || r.Reason != c.reason {
+			t.Errorf("%s on %s: %s, want %s %q", specs[c.i].Name, cells[c.j].Arch, r.Summary(), c.outcome, c.reason)
+		}
 	}
 	if t.Failed() {
 		return
 	}
-	keys, err := KernelKeys(context.Background(), &Options{Log: testLog{}}, cells[:1], []*spec.Spec{s})
+	keys, err := KernelKeys(context.Background(), &Options{Log: testLog{}}, cells[:1], specs)
 	if err != nil || len(keys) != 0 {
 		t.Errorf("KernelKeys on x86_64: %+v, %v; want none", keys, err)
 	}
