@@ -281,7 +281,7 @@ func failSpecs(m *Matrix, specs []*spec.Spec, j int, v string, err error) {
 			if v != "" {
 				vc.Variant = joinVariant(vc.Variant, VariantName(v))
 			}
-			r := verdict.Result{Test: s.Name, File: s.File, Kernel: c.Kernel, Arch: c.Arch, Variant: vc.Variant,
+			r := verdict.Result{Test: s.Name, File: s.File, Kernel: cmp.Or(c.Release, c.Kernel), Arch: c.Arch, Variant: vc.Variant,
 				Cell: vc.Label(), Outcome: result.Error, Stage: result.StageOf(err),
 				Reason: "target not prepared: " + firstLine(result.Describe(err))}
 			var skip *skipError

@@ -20,6 +20,8 @@ import (
 // layouts is not built on another series): its specs are SKIP, each with
 // its requirement. A variant one of whose specs runs is prepared, and the
 // others SKIP on it as usual. KernelKeys leaves out what is not prepared.
+// A SKIP of a variant not prepared names the cell's release, as a result
+// of a prepared one does.
 func TestVariantNotPreparedWhereItsSpecsCannotRun(t *testing.T) {
 	dir := t.TempDir()
 	write := func(name, text string) {
@@ -83,6 +85,10 @@ func TestVariantNotPreparedWhereItsSpecsCannotRun(t *testing.T) {
 	} {
 		if r := m.Result(c.i, c.j); r.Outcome != c.outcome || r.Reason != c.reason {
 			t.Errorf("%s on %s: %s, want %s %q", specs[c.i].Name, cells[c.j].Arch, r.Summary(), c.outcome, c.reason)
+		}
+		// In the table, in its base cell's column (named by the release).
+		if r := m.Result(c.i, c.j); r.Kernel != "6.1.192" {
+			t.Errorf("%s on %s: kernel %q, want the cell's release 6.1.192", specs[c.i].Name, cells[c.j].Arch, r.Kernel)
 		}
 	}
 	if t.Failed() {
