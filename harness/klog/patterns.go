@@ -134,7 +134,9 @@ func compile(re string) *regexp.Regexp { return regexp.MustCompile(macros.Replac
 // specific ones come before the general ones.
 var patterns = []pattern{
 	{Needle: "Kernel panic", Kind: KindPanic, Header: compile(`Kernel panic - not syncing: (.*?)\s*$`), Title: "kernel panic: $1"},
-	{Needle: "BUG: KASAN", Kind: KindKASAN, Header: compile(`BUG: KASAN: ([a-z-]+) in {{FUNC}}`), Title: "KASAN: $1 in $2", Access: true},
+	// KASAN's bug type may be several words: 5.4's double free is
+	// "double-free or invalid-free" (testdata/kasan/5.4.301-*).
+	{Needle: "BUG: KASAN", Kind: KindKASAN, Header: compile(`BUG: KASAN: ([a-z-]+(?: [a-z-]+)*) in {{FUNC}}`), Title: "KASAN: $1 in $2", Access: true},
 	{Needle: "BUG: KFENCE", Kind: KindKFENCE, Header: compile(`BUG: KFENCE: ([a-z-]+(?: [a-z-]+)*) in {{FUNC}}`), Title: "KFENCE: $1 in $2"},
 	{Needle: "soft lockup", Kind: KindSoftLock, Header: compile(`(?:BUG|watchdog): soft lockup - CPU#\d+ stuck`), Title: "soft lockup"},
 	{Needle: "hard LOCKUP", Kind: KindHardLockup, Header: compile(`(?:watchdog: )?Watchdog detected hard LOCKUP on cpu \d+`), Title: "hard lockup"},
