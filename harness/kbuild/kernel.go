@@ -294,7 +294,32 @@ func BuildKernel(ctx context.Context, c *cache.Dir, req KernelRequest) (*Kernel,
 	return k, nil
 }
 
-func buildKernel(ctx context.Context, c *cache.Dir, tmp, key string, merged *kconfig.Config, ccVersion string, req KernelRequest) (err error) {
+func buildKernel(ctx context.Context, c *cache.Dir, tmp, key string, merged *kconfig.Config, ccVersion string, req KernelRequest) error {
+	return makeKernel(ctx, c, tmp, key, merged, ccVersion, req, makeJob{
+		targets: []string{req.Arch.Spec().ImageTarget, "modules"}, what: "build kernel", verb: "building",
+		task: "kernel", failedLog: "kernel-" + key + "-failed.log",
+		previous: previousObjects(c, req.Arch, req.Source.Version),
+	})
+}
+
+// makeJob is what a build of a cache entry makes: a full kernel
+// (buildKernel) or a prepared tree (prepareKernel).
+type makeJob struct {
+	targets   []string // make's targets
+	what      string   // the stage, in errors ("build kernel")
+	verb      string   // in the log line ("building")
+	note      string   // after the option count in the log line
+	task      string   // the progress task's first word
+	failedLog string   // the name of a failed build's kept log in logs/
+	previous  int64    // objects the last such build made (progress)
+	prepared  bool     // metadata.json says "prepared": true
+}
+
+// makeKernel configures req's kernel into tmp/build and runs make for
+// job's targets, writing build.log and metadata.json. A make that fails is
+// a KernelBuildError (its first error, the quirks, what to do), and its log
+// is kept in the cache's logs/ directory (the entry itself is removed).
+func makeKernel(ctx context.Context, c *cache.Dir, tmp, key string, merged *kconfig.Config, ccVersion string, req KernelRequest, job makeJob) (err error) {
 	out := filepath.Join(tmp, "build")
 	logPath := filepath.Join(tmp, "build.log")
 	logFile, err := cache.Create(logPath)
@@ -306,8 +331,7 @@ func buildKernel(ctx context.Context, c *cache.Dir, tmp, key string, merged *kco
 	stage := "configure kernel"
 	defer func() {
 		if err != nil && !errors.Is(err, context.Canceled) {
-			// Keep the log of a failed build: the entry itself is removed.
-			kept := filepath.Join(c.Root, "logs", "kernel-"+key+"-failed.log")
+			kept := filepath.Join(c.Root, "logs", job.failedLog)
 			if os.MkdirAll(filepath.Dir(kept), 0o700) != nil || cache.CopyFile(kept, logPath, 0o600) != nil {
 				kept = ""
 			}
@@ -329,17 +353,17 @@ func buildKernel(ctx context.Context, c *cache.Dir, tmp, key string, merged *kco
 	if err != nil {
 		return err
 	}
-	stage = "build kernel"
+	stage = job.what
 	configured := time.Since(t0)
-	fmt.Fprintf(req.Log, "building linux %s for %s (%d options =y) with -j%d; the log is in %s\n",
-		req.Source.Version, req.Arch, final.Count("y"), req.Jobs, logPath)
+	fmt.Fprintf(req.Log, "%s linux %s for %s (%s%d options =y) with -j%d; the log is in %s\n",
+		job.verb, req.Source.Version, req.Arch, job.note, final.Count("y"), req.Jobs, logPath)
 	t1 := time.Now()
-	buildArgs := append(append([]string{}, base...), "-j"+strconv.Itoa(req.Jobs), req.Arch.Spec().ImageTarget, "modules")
-	task := fmt.Sprintf("kernel %s %s", req.Source.Version, req.Arch)
-	objects := progress.NewObjectCounter(ctx, task, previousObjects(c, req.Arch, req.Source.Version))
+	args := append(append(append([]string{}, base...), "-j"+strconv.Itoa(req.Jobs)), job.targets...)
+	task := fmt.Sprintf("%s %s %s", job.task, req.Source.Version, req.Arch)
+	objects := progress.NewObjectCounter(ctx, task, job.previous)
 	defer progress.Send(ctx, progress.Event{Task: task, End: true})
-	if err := run(ctx, io.MultiWriter(log, objects), "", "make", buildArgs...); err != nil {
-		return fmt.Errorf("build kernel: %w", err)
+	if err := run(ctx, io.MultiWriter(log, objects), "", "make", args...); err != nil {
+		return fmt.Errorf("%s: %w", job.what, err)
 	}
 	var names []string
 	for _, f := range req.Fragments {
@@ -351,9 +375,14 @@ func buildKernel(ctx context.Context, c *cache.Dir, tmp, key string, merged *kco
 		OptionsY: final.Count("y"), OptionsM: final.Count("m"),
 		ConfigureSeconds: configured.Seconds(), BuildSeconds: time.Since(t1).Seconds(), Jobs: req.Jobs,
 		Objects:  objects.Count(),
-		Commands: append(cmds, "make "+strings.Join(buildArgs, " ")),
+		Commands: append(cmds, "make "+strings.Join(args, " ")),
 		Created:  time.Now().UTC(),
 	}
-	b, _ := json.MarshalIndent(meta, "", "  ")
+	var b []byte
+	if job.prepared {
+		b, _ = json.MarshalIndent(preparedMetadata{Metadata: meta, Prepared: true}, "", "  ")
+	} else {
+		b, _ = json.MarshalIndent(meta, "", "  ")
+	}
 	return os.WriteFile(filepath.Join(tmp, "metadata.json"), append(b, '\n'), 0o600)
 }

@@ -3,20 +3,15 @@ package kbuild
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"runtime"
-	"strconv"
 	"strings"
-	"time"
 
 	"github.com/lkmtest/lkmtest/harness/cache"
 	"github.com/lkmtest/lkmtest/harness/kconfig"
-	"github.com/lkmtest/lkmtest/harness/progress"
-	"github.com/lkmtest/lkmtest/harness/quirk"
 )
 
 // A prepared tree is what the compile-only matrix (lkmtest build) builds
@@ -89,55 +84,12 @@ func Release(buildDir, version string) string {
 	return version
 }
 
-func prepareKernel(ctx context.Context, c *cache.Dir, tmp, key string, merged *kconfig.Config, ccVersion string, req KernelRequest) (err error) {
-	out := filepath.Join(tmp, "build")
-	logPath := filepath.Join(tmp, "build.log")
-	logFile, err := cache.Create(logPath)
-	if err != nil {
-		return err
-	}
-	defer logFile.Close()
-	log := io.MultiWriter(logFile, req.Log)
-	defer func() {
-		if err != nil && !errors.Is(err, context.Canceled) {
-			// Keep the log of a failed preparation: the entry is removed.
-			kept := filepath.Join(c.Root, "logs", "kernel-prepared-"+key+"-failed.log")
-			if os.MkdirAll(filepath.Dir(kept), 0o700) == nil && cache.CopyFile(kept, logPath, 0o600) == nil {
-				err = fmt.Errorf("%w\nlast lines of the log (all of it: %s):\n%s", err, kept, tail(logPath, 25))
-			}
-		}
-	}()
-	t0 := time.Now()
-	final, cmds, err := configure(ctx, log, req, merged, out, filepath.Join(tmp, "requested.config"))
-	if err != nil {
-		return err
-	}
-	configured := time.Since(t0)
-	fmt.Fprintf(req.Log, "preparing linux %s for %s (modules_prepare, %d options =y) with -j%d; the log is in %s\n",
-		req.Source.Version, req.Arch, final.Count("y"), req.Jobs, logPath)
-	t1 := time.Now()
-	args := append(makeArgs(req.Source, out, req.Arch), "-j"+strconv.Itoa(req.Jobs), "modules_prepare")
-	task := fmt.Sprintf("prepare %s %s", req.Source.Version, req.Arch)
-	objects := progress.NewObjectCounter(ctx, task, previousPrepared(c, req))
-	defer progress.Send(ctx, progress.Event{Task: task, End: true})
-	if err := run(ctx, io.MultiWriter(log, objects), "", "make", args...); err != nil {
-		return fmt.Errorf("prepare kernel (make modules_prepare): %w", err)
-	}
-	var names []string
-	for _, f := range req.Fragments {
-		names = append(names, f.Name)
-	}
-	meta := preparedMetadata{Prepared: true, Metadata: Metadata{
-		Key: key, Arch: req.Arch, KernelVersion: req.Source.Version, SourceIdentity: req.Source.Identity,
-		Compiler: ccVersion, Fragments: names, Quirks: quirk.For(req.Arch, req.Source.Version).IDs, RequestedOptions: len(merged.Options()),
-		OptionsY: final.Count("y"), OptionsM: final.Count("m"),
-		ConfigureSeconds: configured.Seconds(), BuildSeconds: time.Since(t1).Seconds(), Jobs: req.Jobs,
-		Objects:  objects.Count(),
-		Commands: append(cmds, "make "+strings.Join(args, " ")),
-		Created:  time.Now().UTC(),
-	}}
-	b, _ := json.MarshalIndent(meta, "", "  ")
-	return os.WriteFile(filepath.Join(tmp, "metadata.json"), append(b, '\n'), 0o600)
+func prepareKernel(ctx context.Context, c *cache.Dir, tmp, key string, merged *kconfig.Config, ccVersion string, req KernelRequest) error {
+	return makeKernel(ctx, c, tmp, key, merged, ccVersion, req, makeJob{
+		targets: []string{"modules_prepare"}, what: "prepare kernel (make modules_prepare)", verb: "preparing",
+		note: "modules_prepare, ", task: "prepare", failedLog: "kernel-prepared-" + key + "-failed.log",
+		previous: previousPrepared(c, req), prepared: true,
+	})
 }
 
 // preparedMetadata is a prepared tree's metadata.json: a full build's
