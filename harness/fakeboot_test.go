@@ -3,11 +3,13 @@ package harness
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -52,6 +54,8 @@ func (v *fakeVM) stoppedByHost() bool   { <-v.done; return v.exit.Stopped }
 // each request's fate: a response, nil for no answer, or ending the VM.
 type fakeAgent struct {
 	silent bool
+	// sameState: the guest's state never changes (its VM may be kept).
+	sameState bool
 	answer func(vm *fakeVM, req guest.Request) *guest.Response
 	reqs   chan guest.Request
 }
@@ -63,7 +67,7 @@ func (a *fakeAgent) run(vm *fakeVM) {
 	}
 	for {
 		var req guest.Request
-		if conn.Recv(&req) != nil {
+		if conn.RecvRequest(&req) != nil {
 			return
 		}
 		if a.reqs != nil {
@@ -73,12 +77,25 @@ func (a *fakeAgent) run(vm *fakeVM) {
 			_ = conn.Send(guest.Response{ID: req.ID})
 			continue
 		}
+		if req.Op == guest.OpState {
+			// A new state each time (a VM is never kept) unless the
+			// test keeps it the same (sameState).
+			st := map[string]string{"n": fmt.Sprint(stateCalls.Add(1))}
+			if a.sameState {
+				st = map[string]string{"n": "0"}
+			}
+			_ = conn.Send(guest.Response{ID: req.ID, State: st})
+			continue
+		}
 		if resp := a.answer(vm, req); resp != nil {
 			resp.ID = req.ID
 			_ = conn.Send(resp)
 		}
 	}
 }
+
+// stateCalls numbers the fake agents' state answers.
+var stateCalls atomic.Int64
 
 // fakeTarget is a target whose VMs are fake and whose modules build as
 // build says.
@@ -263,4 +280,68 @@ func TestFakeLeakScan(t *testing.T) {
 			}
 		})
 	}
+}
+
+// A test that passed and left the guest as it found it hands its VM to the
+// next test of the target; a test that fails in a kept VM runs again in a
+// VM of its own, whose verdict counts; a state that changed, or --isolate,
+// means a VM of its own.
+func TestFakeKeptVM(t *testing.T) {
+	// The step fails on a VM that has run a test before.
+	ran := map[*fakeVM]int{}
+	var mu sync.Mutex
+	answer := func(vm *fakeVM, req guest.Request) *guest.Response {
+		mu.Lock()
+		defer mu.Unlock()
+		if req.Op != guest.OpInsmod {
+			return &guest.Response{}
+		}
+		ran[vm]++
+		if req.Params == "picky" && ran[vm] > 1 {
+			return &guest.Response{Errno: "EEXIST"}
+		}
+		return &guest.Response{}
+	}
+	agent := &fakeAgent{answer: answer, sameState: true}
+	tg, vms := fakeTarget(t, agent, "", builtHello)
+	a := fakeSpec(t, "name: a\nsteps:\n  - insmod: hello\n")
+	b := fakeSpec(t, "name: b\nsteps:\n  - insmod: hello\n")
+	picky := fakeSpec(t, "name: picky\nsteps:\n  - insmod: hello\n    params: picky\n")
+	ctx := context.Background()
+
+	ra, kept := runTest(ctx, tg, a, nil)
+	if ra.Outcome != result.Pass || kept == nil || ra.ReusedAfter != "" {
+		t.Fatalf("a: %s, kept %v, reused after %q; want PASS in a VM of its own, kept", ra.Outcome, kept != nil, ra.ReusedAfter)
+	}
+	rb, kept := runTest(ctx, tg, b, kept)
+	if rb.Outcome != result.Pass || rb.ReusedAfter != "a" || len(*vms) != 1 {
+		t.Fatalf("b: %s, reused after %q, %d VMs; want PASS in a's VM", rb.Outcome, rb.ReusedAfter, len(*vms))
+	}
+	if b, err := os.ReadFile(filepath.Join(ra.Dir, "qemu.exit")); err != nil || !strings.Contains(string(b), rb.Dir) {
+		t.Errorf("a's qemu.exit = %q (%v); want it to say where the VM went", b, err)
+	}
+	rp, kept := runTest(ctx, tg, picky, kept)
+	if rp.Outcome != result.Pass || rp.ReusedAfter != "" || len(*vms) != 2 {
+		t.Fatalf("picky: %s (%s), reused after %q, %d VMs; want PASS when run again in a VM of its own", rp.Outcome, rp.Reason, rp.ReusedAfter, len(*vms))
+	}
+	if !(*vms)[0].stoppedByHost() {
+		t.Errorf("the VM picky failed in was not stopped")
+	}
+	kept.close()
+
+	// A guest whose state changes: every test has a VM of its own.
+	agent.sameState = false
+	tg, vms = fakeTarget(t, agent, "", builtHello)
+	_, kept = runTest(ctx, tg, a, nil)
+	if kept != nil {
+		t.Errorf("a VM whose guest changed was kept")
+	}
+	// --isolate: none is kept either.
+	agent.sameState = true
+	tg, _ = fakeTarget(t, agent, "", builtHello)
+	tg.Options.Isolate = true
+	if _, kept = runTest(ctx, tg, a, nil); kept != nil {
+		t.Errorf("a VM was kept under --isolate")
+	}
+	_ = vms
 }

@@ -92,8 +92,18 @@ func RunMatrix(ctx context.Context, base *Options, cells []Cell, specs []*spec.S
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			// The VM the last test left as it found it, for the next
+			// test of the same target and boot settings.
+			var kept *keptVM
+			defer func() { kept.close() }()
+			fits := func(jb job) bool {
+				s := specs[jb.i]
+				tmu.Lock()
+				defer tmu.Unlock()
+				return kept != nil && targets[jb.j][specVariant(s)] == kept.t && bootKey(s) == kept.boot
+			}
 			for {
-				jb, ok := q.take()
+				jb, ok := q.take(fits)
 				if !ok {
 					return
 				}
@@ -102,7 +112,8 @@ func RunMatrix(ctx context.Context, base *Options, cells []Cell, specs []*spec.S
 				tmu.Unlock()
 				s := specs[jb.i]
 				fmt.Fprintf(base.log(), "run %s on %s\n", s.Name, t.Name())
-				r := RunTest(ctx, t, s)
+				var r verdict.Result
+				r, kept = runTest(ctx, t, s, kept)
 				*m.Result(jb.i, jb.j) = r
 				if r.Outcome != result.Skip && r.Duration > 0 {
 					hist.set(t.Name(), s.Name, r.Duration)

@@ -43,6 +43,10 @@ type Options struct {
 	// Variant names the Extra of a spec's boot.config in directory names
 	// ("debug" gives 6.1.192-x86_64+debug; see VariantName).
 	Variant string
+	// Isolate runs every test in a VM of its own (--isolate); else a test
+	// that passed and left the guest as it found it hands its VM to the
+	// next test of the same target (see RunTest).
+	Isolate bool
 	// NoSnapshots turns VM snapshots off (LKMTEST_NO_SNAPSHOT).
 	NoSnapshots bool
 	// NoProbeMemo turns the memo of kbuild's compiler probes off

@@ -33,11 +33,72 @@ const shutdownWait = 10 * time.Second
 // RunTest boots a VM for one test, runs its steps and judges them. Its
 // modules compile while the VM boots; a module that does not compile ends
 // the test at once, booted or not.
-func RunTest(ctx context.Context, t *Target, s *spec.Spec) (res verdict.Result) {
+func RunTest(ctx context.Context, t *Target, s *spec.Spec) verdict.Result {
+	res, kept := runTest(ctx, t, s, nil)
+	kept.close()
+	return res
+}
+
+// keptVM is a VM that ran a test which passed, reported nothing and left
+// the guest as it found it (the agent's state: see guest.OpState): the
+// next test of the same target and boot settings runs in it, saving a
+// VM's start and the guest's first, slow, steps (under TCG, code runs
+// slowly until translated).
+type keptVM struct {
+	sess  *boot.Session
+	t     *Target
+	boot  string            // the boot settings (bootKey)
+	base  map[string]string // the guest's state before its first test
+	after string            // the test it ran last
+}
+
+func (k *keptVM) close() {
+	if k != nil {
+		k.sess.Close()
+	}
+}
+
+// bootKey is what a spec asks of its VM: tests that agree may share one.
+func bootKey(s *spec.Spec) string {
+	return fmt.Sprintf("%d %d %q", s.Boot.Memory, s.Boot.CPUs, s.Boot.Cmdline)
+}
+
+// reuse says whether the target's tests may run in a VM kept from an
+// earlier test: not with --isolate, nor where kmemleak scans (a leak
+// belongs to the test that made it).
+func (t *Target) reuse() bool { return !t.Options.Isolate && !t.leakScan() }
+
+// runTest runs s in kept's VM when it fits (same target, same boot
+// settings), else in a VM of its own, and returns the VM when it may run
+// another test. A test that did not pass in a kept VM runs again in a VM
+// of its own, and that run is its verdict: whatever an earlier test left
+// behind unseen cannot fail another.
+func runTest(ctx context.Context, t *Target, s *spec.Spec, kept *keptVM) (verdict.Result, *keptVM) {
+	if kept != nil && (kept.t != t || kept.boot != bootKey(s) || !t.reuse()) {
+		kept.close()
+		kept = nil
+	}
 	r := newTestRun(ctx, t, s)
-	defer func() { res = r.finish() }()
+	keep, used := r.run(kept)
+	res := r.finish()
+	if !used || res.Outcome == result.Pass || res.Outcome == result.Skip || ctx.Err() != nil {
+		return res, keep
+	}
+	keep.close()
+	fmt.Fprintf(t.Options.log(), "%s: %s in the VM of %s; running it again in a VM of its own\n", r.task, res.Outcome, kept.after)
+	_ = os.RemoveAll(r.dir)
+	r = newTestRun(ctx, t, s)
+	keep, _ = r.run(nil)
+	return r.finish(), keep
+}
+
+// run runs the test, in kept's VM when given, and returns the VM when it
+// may run another test, and whether it used kept (kept is returned as it
+// was when the test ended before it needed a VM).
+func (r *testRun) run(kept *keptVM) (keep *keptVM, used bool) {
+	t, s, ctx := r.t, r.s, r.ctx
 	if !r.setUp() {
-		return
+		return kept, false
 	}
 	mods := make(chan modbuild.Set, 1)
 	go func() { mods <- t.build(ctx, s, r.dir) }()
@@ -47,40 +108,115 @@ func RunTest(ctx context.Context, t *Target, s *spec.Spec) (res verdict.Result) 
 	if t.Options.Verbose {
 		cfg.Console = t.Options.log()
 	}
-	sess, err := t.start(ctx, cfg)
-	if err != nil {
-		r.fail(result.Error, err.Error())
-		r.res.Stage = result.StageBoot
-		return
-	}
-	r.sess, r.res.Snapshot = sess, sess.Restored
-	defer sess.Close()
-	if vm, ok := sess.VM.(*qemu.VM); ok && vmStarted != nil {
-		vmStarted(s, vm)
-	}
-	set, ok := r.await(mods)
-	if !ok {
-		return
-	}
-	if s.SpecLess {
-		if r.s, err = modbuild.SmokeSpec(s, set, filepath.Join(r.dir, verdict.SavedSpec)); err != nil {
+	var set modbuild.Set
+	var base map[string]string
+	if kept != nil {
+		// The VM is there: only the modules are awaited, and a module
+		// that does not build leaves the VM for the next test.
+		set = <-mods
+		if !r.built(set) {
+			return kept, false
+		}
+		if err := kept.sess.Adopt(r.dir, cfg.Console); err != nil {
+			kept.close()
 			r.fail(result.Error, err.Error())
-			return
+			return nil, false
+		}
+		if vm, ok := kept.sess.VM.(interface{ Rearm(time.Duration) }); ok {
+			vm.Rearm(cfg.Timeout)
+		}
+		r.sess, base, used = kept.sess, kept.base, true
+		r.res.ReusedAfter = kept.after
+		r.res.Boot = time.Since(r.start)
+	} else {
+		sess, err := t.start(ctx, cfg)
+		if err != nil {
+			r.fail(result.Error, err.Error())
+			r.res.Stage = result.StageBoot
+			return nil, false
+		}
+		r.sess, r.res.Snapshot = sess, sess.Restored
+		if vm, ok := sess.VM.(*qemu.VM); ok && vmStarted != nil {
+			vmStarted(s, vm)
+		}
+		var ok bool
+		if set, ok = r.await(mods); !ok {
+			sess.Close()
+			return nil, false
+		}
+		if t.reuse() {
+			if base, err = r.state(); err != nil {
+				r.auxFailed("reading the guest's state before the test", err)
+				sess.Close()
+				return nil, false
+			}
 		}
 	}
-	if err := sess.Guest.Put(ctx, set.Files()); err != nil {
+	defer func() {
+		if keep == nil {
+			r.sess.Close()
+		}
+	}()
+	if s.SpecLess {
+		var err error
+		if r.s, err = modbuild.SmokeSpec(s, set, filepath.Join(r.dir, verdict.SavedSpec)); err != nil {
+			r.fail(result.Error, err.Error())
+			return nil, used
+		}
+	}
+	if err := r.sess.Guest.Put(ctx, set.Files()); err != nil {
 		r.lost("while copying modules and helpers into the guest", err)
-		return
+		return nil, used
 	}
 	if t.leakScan() {
 		r.leaks = &leaks{r: r, table: r.table, lastLoad: time.Now()}
 		if err := r.leaks.clear(); err != nil {
 			r.auxFailed("clearing kmemleak's list ("+kmemleakFile+")", err)
-			return
+			return nil, used
 		}
 	}
-	r.steps(set)
-	return
+	if !r.steps(set) {
+		return nil, used
+	}
+	if base != nil && r.res.Outcome == result.Pass && !r.reported {
+		now, err := r.state()
+		if err != nil {
+			r.lost("after the last step", err)
+			return nil, used
+		}
+		if sameState(base, now) {
+			return &keptVM{sess: r.sess, t: t, boot: bootKey(s), base: base, after: s.Name}, used
+		}
+	}
+	// The deferred Close then quits QEMU at once rather than waiting for
+	// the guest's reset (the initramfs holds nothing to keep).
+	if _, err := r.sess.Guest.Call(ctx, guest.Request{Op: guest.OpShutdown}, shutdownWait); err != nil {
+		r.lost("after the last step", err)
+	}
+	return nil, used
+}
+
+// state asks the agent what a test could leave behind (guest.OpState).
+func (r *testRun) state() (map[string]string, error) {
+	resp, err := r.sess.Guest.Call(r.ctx, guest.Request{Op: guest.OpState, Aux: true}, shutdownWait)
+	if err == nil && resp.Error != "" {
+		err = errors.New(resp.Error)
+	}
+	return resp.State, err
+}
+
+// sameState: the guest is as it was (every entry equal, none added or
+// gone).
+func sameState(a, b map[string]string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if w, ok := b[k]; !ok || w != v {
+			return false
+		}
+	}
+	return true
 }
 
 // testRun is one test on one target as it goes.
@@ -96,7 +232,10 @@ type testRun struct {
 	table   *symbol.Table      // the test's modules, once built
 	sym     verdict.Symbolizer // symbolizes with table
 	leaks   *leaks             // kmemleak's scans (nil: not this kernel)
-	res     verdict.Result
+	// reported: a step's log held a kernel report (allowed or expected
+	// too): the VM is not kept for another test.
+	reported bool
+	res      verdict.Result
 }
 
 func newTestRun(ctx context.Context, t *Target, s *spec.Spec) *testRun {
@@ -147,28 +286,32 @@ func (r *testRun) finish() verdict.Result {
 
 func (r *testRun) fail(o result.Outcome, reason string) { r.res.Outcome, r.res.Reason = o, reason }
 
+// built takes the test's modules in: false when the test ends (a module
+// that did not build, or SKIP).
+func (r *testRun) built(set modbuild.Set) bool {
+	r.res.Modules = set.Done.Sub(r.start)
+	r.table = symbol.NewTable(set.Modules)
+	// The kernel's own frames too, when it has debug info.
+	r.table.SetKernel(filepath.Join(r.t.Kernel.BuildDir, "vmlinux"))
+	r.sym = verdict.NewSymbolizer(r.table, r.s.Dir)
+	if set.Skip != "" {
+		r.fail(result.Skip, set.Skip)
+		return false
+	}
+	if set.Err != nil {
+		r.fail(result.Error, set.Err.Error())
+		r.res.Stage = inStageOf(result.StageModules, set.Err)
+	}
+	return set.Err == nil
+}
+
 // await waits for both the modules and the agent's hello, whichever comes
 // first; false when the test ended (a module error, a guest that did not
 // start).
 func (r *testRun) await(mods <-chan modbuild.Set) (modbuild.Set, bool) {
 	hello := make(chan error, 1)
 	go func() { hello <- r.sess.Hello(r.ctx) }()
-	built := func(set modbuild.Set) bool {
-		r.res.Modules = set.Done.Sub(r.start)
-		r.table = symbol.NewTable(set.Modules)
-		// The kernel's own frames too, when it has debug info.
-		r.table.SetKernel(filepath.Join(r.t.Kernel.BuildDir, "vmlinux"))
-		r.sym = verdict.NewSymbolizer(r.table, r.s.Dir)
-		if set.Skip != "" {
-			r.fail(result.Skip, set.Skip)
-			return false
-		}
-		if set.Err != nil {
-			r.fail(result.Error, set.Err.Error())
-			r.res.Stage = inStageOf(result.StageModules, set.Err)
-		}
-		return set.Err == nil
-	}
+	built := r.built
 	started := func(err error) bool {
 		if err != nil {
 			r.lost("before the guest agent started", err)
@@ -189,9 +332,11 @@ func (r *testRun) await(mods <-chan modbuild.Set) (modbuild.Set, bool) {
 	}
 }
 
-// steps runs and judges the steps in order until one stops the test, then
-// shuts the guest down: the agent's answer proves it survived every step.
-func (r *testRun) steps(set modbuild.Set) {
+// steps runs and judges the steps in order until one stops the test:
+// true when the last step was reached and the guest still answers (the
+// caller's last request, a shutdown or the guest's state, proves it
+// survived every step).
+func (r *testRun) steps(set modbuild.Set) bool {
 	judge := verdict.NewJudge(r.s)
 	judge.Env = model.Env{Arch: string(r.t.Options.Arch), Kernel: r.t.Kernel.Meta.KernelVersion}
 	judge.Symbolize = r.sym
@@ -203,7 +348,7 @@ func (r *testRun) steps(set modbuild.Set) {
 		if _, ok := set.Modules[st.Module()]; !ok && st.Kind() == spec.StepInsmod {
 			stepRes.Outcome, stepRes.Reason = result.Error, set.Missing(st.Module())
 			r.res.Add(stepRes)
-			return
+			return false
 		}
 		stepTimeout := min(st.Timeout.Std(), max(time.Until(deadline), time.Second))
 		if r.res.Outcome == result.Fail && st.Missing(judge.Vars) != "" {
@@ -215,7 +360,7 @@ func (r *testRun) steps(set modbuild.Set) {
 		if err != nil {
 			stepRes.Outcome, stepRes.Reason = result.Error, err.Error()
 			r.res.Add(stepRes)
-			return
+			return false
 		}
 		if judge.Satisfied(st) {
 			req.Until, req.TimeoutMS = "", 0 // the line came with the previous step
@@ -233,29 +378,28 @@ func (r *testRun) steps(set modbuild.Set) {
 				last.Reason = fmt.Sprintf("did not finish within %s (the guest stopped answering)", stepTimeout)
 				r.res.Reason = fmt.Sprintf("step %d (%s): %s", last.Index, last.Step, last.Reason)
 			}
-			return
+			return false
 		}
 		sr := judge.Step(i+1, resp)
+		if len(sr.Reports) > 0 || len(sr.Allowed) > 0 {
+			r.reported = true
+		}
 		if r.res.Add(sr); sr.Outcome.Stops() {
-			return
+			return false
 		}
 		if !r.scanAfter(st, sr) {
-			return
+			return false
 		}
 	}
 	if r.leaks != nil {
 		reps, err := r.leaks.scan(true, r.sym)
 		if err != nil {
 			r.auxFailed("in kmemleak's scan at the test's end", err)
-			return
+			return false
 		}
 		verdict.AddLeaks(&r.res, reps, true)
 	}
-	// The deferred Close then quits QEMU at once rather than waiting for
-	// the guest's reset (the initramfs holds nothing to keep).
-	if _, err := r.sess.Guest.Call(r.ctx, guest.Request{Op: guest.OpShutdown}, shutdownWait); err != nil {
-		r.lost("after the last step", err)
-	}
+	return true
 }
 
 // scanAfter does, on a kmemleak kernel, what a step asks after it: a

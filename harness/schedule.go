@@ -58,8 +58,10 @@ func (q *queue) close() {
 }
 
 // take returns the next job, waiting for one; false once the queue is
-// closed and empty.
-func (q *queue) take() (job, bool) {
+// closed and empty. The longest job for which prefer is true comes first
+// (a worker keeping a VM takes a job that can run in it), else the
+// longest; prefer may be nil.
+func (q *queue) take(prefer func(job) bool) (job, bool) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	for len(q.pending) == 0 && !q.closed {
@@ -68,8 +70,17 @@ func (q *queue) take() (job, bool) {
 	if len(q.pending) == 0 {
 		return job{}, false
 	}
-	jb := q.pending[0].job
-	q.pending = q.pending[1:]
+	k := 0
+	if prefer != nil {
+		for i, w := range q.pending {
+			if prefer(w.job) {
+				k = i
+				break
+			}
+		}
+	}
+	jb := q.pending[k].job
+	q.pending = append(q.pending[:k], q.pending[k+1:]...)
 	return jb, true
 }
 

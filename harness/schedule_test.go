@@ -23,7 +23,7 @@ func TestQueueLongestFirst(t *testing.T) {
 	q.close()
 	var got []int
 	for {
-		jb, ok := q.take()
+		jb, ok := q.take(nil)
 		if !ok {
 			break
 		}

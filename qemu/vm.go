@@ -31,8 +31,10 @@ type VM struct {
 	stderr  bytes.Buffer
 	console sync.WaitGroup
 	done    chan struct{}
+	rearm   chan struct{} // Rearm's signal to watch
 
 	mu       sync.Mutex
+	deadline time.Time // the timeout's end (zero: none)
 	exit     Exit
 	panicked bool
 	shutdown string
@@ -52,7 +54,7 @@ func Start(ctx context.Context, a arch.Arch, fns ...Fn) (*VM, error) {
 	}
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL, Setpgid: true}
-	vm := &VM{opts: o, cmd: cmd, done: make(chan struct{})}
+	vm := &VM{opts: o, cmd: cmd, done: make(chan struct{}), rearm: make(chan struct{}, 1)}
 	cmd.Stderr = &lockedWriter{mu: &vm.mu, w: &vm.stderr}
 	cmd.Stdin = o.Stdin
 	stdout, err := cmd.StdoutPipe()
@@ -60,6 +62,9 @@ func Start(ctx context.Context, a arch.Arch, fns ...Fn) (*VM, error) {
 		return nil, err
 	}
 	vm.started = time.Now()
+	if o.Timeout > 0 {
+		vm.deadline = vm.started.Add(o.Timeout)
+	}
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start %s: %w", argv[0], err)
 	}
@@ -266,23 +271,52 @@ func (vm *VM) reap() {
 	close(vm.done)
 }
 
-// watch enforces the timeout and the context.
+// watch enforces the timeout (as Rearm moves it) and the context.
 func (vm *VM) watch(ctx context.Context) {
-	var timeout <-chan time.Time
-	if vm.opts.Timeout > 0 {
-		t := time.NewTimer(vm.opts.Timeout - time.Since(vm.started))
-		defer t.Stop()
-		timeout = t.C
-	}
-	select {
-	case <-vm.done:
-	case <-ctx.Done():
-		vm.Stop()
-	case <-timeout:
+	for {
 		vm.mu.Lock()
-		vm.timedOut = true
+		deadline := vm.deadline
 		vm.mu.Unlock()
-		vm.Stop()
+		var timeout <-chan time.Time
+		var t *time.Timer
+		if !deadline.IsZero() {
+			t = time.NewTimer(time.Until(deadline))
+			timeout = t.C
+		}
+		select {
+		case <-vm.done:
+		case <-ctx.Done():
+			vm.Stop()
+		case <-timeout:
+			vm.mu.Lock()
+			vm.timedOut = true
+			vm.mu.Unlock()
+			vm.Stop()
+		case <-vm.rearm:
+			if t != nil {
+				t.Stop()
+			}
+			continue
+		}
+		if t != nil {
+			t.Stop()
+		}
+		return
+	}
+}
+
+// Rearm gives the VM d more from now before its timeout stops it (0: no
+// timeout): a VM kept running for another test gets that test's limit.
+func (vm *VM) Rearm(d time.Duration) {
+	vm.mu.Lock()
+	vm.deadline = time.Time{}
+	if d > 0 {
+		vm.deadline = time.Now().Add(d)
+	}
+	vm.mu.Unlock()
+	select {
+	case vm.rearm <- struct{}{}:
+	default:
 	}
 }
 

@@ -133,7 +133,7 @@ func runAgent() {
 	}
 	for {
 		var req guest.Request
-		if err := conn.Recv(&req); err != nil {
+		if err := conn.RecvRequest(&req); err != nil {
 			logf("read request: %v", err)
 			return
 		}
@@ -178,6 +178,8 @@ func serve(kmsg *kmsgReader, req guest.Request) guest.Response {
 		}
 	case guest.OpRead:
 		readFile(&resp, req)
+	case guest.OpState:
+		resp.State = state()
 	case guest.OpSleep:
 		sleepCollecting(&resp, kmsg, time.Duration(req.TimeoutMS)*time.Millisecond, req.Until)
 	case guest.OpShell:

@@ -23,7 +23,7 @@ import (
 // runFlags are the flags of 'lkmtest run'.
 type runFlags struct {
 	suite, out, format, shard string
-	jsonOut                   bool
+	jsonOut, isolate          bool
 	timeout                   time.Duration
 }
 
@@ -55,6 +55,7 @@ names) and a summary goes to $GITHUB_STEP_SUMMARY.`,
 	cmd.Flags().StringVar(&f.format, "format", "text", "what to print on stdout: text, json (results.json) or ktap")
 	cmd.Flags().BoolVar(&f.jsonOut, "json", false, "same as --format json")
 	cmd.Flags().StringVar(&f.shard, "shard", "", "run shard I of N of the tests (I/N, e.g. 2/3); see 'lkmtest matrix'")
+	cmd.Flags().BoolVar(&f.isolate, "isolate", false, "run every test in a VM of its own (default: a test that passed and left the guest as it found it hands its VM to the next)")
 	return cmd
 }
 
@@ -78,6 +79,7 @@ func runTests(c *common, cmd *cobra.Command, f *runFlags, args []string) error {
 	}
 	o.Out = f.out
 	o.Timeout = f.timeout
+	o.Isolate = f.isolate
 	started := time.Now()
 	ctx, logw, endLive := c.liveView(cmd.Context())
 	o.Log = logw

@@ -85,6 +85,7 @@ type Session struct {
 	Console string
 
 	dir     string
+	console *switchWriter // the console's destination (nil for fakes)
 	files   []io.Closer
 	release func()
 	closed  bool
@@ -101,6 +102,58 @@ func NewSession(vm VM, dir string, restored bool, closers ...io.Closer) *Session
 	}
 	s.Guest = guest.NewClient(vm.Agent(), vm.Done(), tr)
 	return s
+}
+
+// Adopt moves the session to dir, for the next test of a VM that has run
+// one: that test's console.log and agent.log start now (extra, when set,
+// also receives the console), its qemu.cmdline is the VM's, and the
+// previous directory's qemu.exit says where the VM went.
+func (s *Session) Adopt(dir string, extra io.Writer) error {
+	console, err := cache.Create(filepath.Join(dir, "console.log"))
+	if err != nil {
+		return err
+	}
+	f, err := cache.Create(filepath.Join(dir, "agent.log"))
+	if err != nil {
+		console.Close()
+		return err
+	}
+	if b, err := os.ReadFile(filepath.Join(s.dir, "qemu.cmdline")); err == nil {
+		_ = os.WriteFile(filepath.Join(dir, "qemu.cmdline"), b, 0o600)
+	}
+	_ = os.WriteFile(filepath.Join(s.dir, "qemu.exit"), []byte("still running: the VM went on to the next test, "+dir+"\n"), 0o600)
+	var out io.Writer = console
+	if extra != nil {
+		out = io.MultiWriter(console, extra)
+	}
+	if s.console != nil {
+		s.console.set(out)
+	}
+	s.Guest.SetTranscript(guest.NewTranscriptWriter(f))
+	for _, c := range s.files {
+		c.Close()
+	}
+	s.files = []io.Closer{console, f}
+	s.dir, s.Console = dir, console.Name()
+	return nil
+}
+
+// switchWriter writes to a writer that Adopt can replace.
+type switchWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (w *switchWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.w.Write(p)
+}
+
+func (w *switchWriter) set(to io.Writer) {
+	w.mu.Lock()
+	w.w = to
+	w.mu.Unlock()
 }
 
 // Hello waits for the agent's hello (at once for a restored VM).
@@ -142,6 +195,7 @@ func (m *Machine) Start(ctx context.Context, cfg Config) (*Session, error) {
 	if cfg.Console != nil {
 		out = io.MultiWriter(console, cfg.Console)
 	}
+	sw := &switchWriter{w: out}
 	sock, err := socketDir("vm")
 	if err != nil {
 		console.Close()
@@ -149,7 +203,7 @@ func (m *Machine) Start(ctx context.Context, cfg Config) (*Session, error) {
 	}
 	fns := []qemu.Fn{
 		qemu.WithKernel(m.Image), qemu.WithInitramfs(m.Initramfs), qemu.WithAccel(m.Accel.Accel),
-		qemu.WithSocketDir(sock), qemu.WithAgent(), qemu.WithConsole(out),
+		qemu.WithSocketDir(sock), qemu.WithAgent(), qemu.WithConsole(sw),
 		qemu.WithMemory(cfg.Memory), qemu.WithCPUs(cfg.CPUs), qemu.WithAppend(cfg.Cmdline...),
 	}
 	if cfg.Stdin != nil {
@@ -165,6 +219,7 @@ func (m *Machine) Start(ctx context.Context, cfg Config) (*Session, error) {
 		return nil, fmt.Errorf("boot: %w", err)
 	}
 	s := NewSession(vm, cfg.Dir, restored, console)
+	s.console = sw
 	s.release = func() { releaseSocketDir(sock) }
 	return s, nil
 }

@@ -89,7 +89,15 @@ func (c *Client) Call(ctx context.Context, req Request, wait time.Duration) (Res
 	req.ID = c.id
 	var resp Response
 	c.log.sent(req)
-	if err := c.conn.Send(req); err != nil {
+	var err error
+	if req.Op == OpPut && len(req.Data) > 0 {
+		data := req.Data
+		req.Data, req.Size = nil, len(data)
+		err = c.conn.SendPayload(req, data)
+	} else {
+		err = c.conn.Send(req)
+	}
+	if err != nil {
 		return resp, fmt.Errorf("%w (send: %v)", ErrGone, err)
 	}
 	if err := c.next(ctx, &resp, wait); err != nil {
@@ -100,6 +108,10 @@ func (c *Client) Call(ctx context.Context, req Request, wait time.Duration) (Res
 	}
 	return resp, nil
 }
+
+// SetTranscript sends the transcript of the requests from now on to tr
+// (nil: none): a VM that goes on to another test starts that test's.
+func (c *Client) SetTranscript(tr *TranscriptWriter) { c.log = tr }
 
 // File is a host file to put in the guest.
 type File struct {

@@ -17,7 +17,7 @@ func fakeAgent(t *testing.T, c net.Conn, answer func(Request) *Response) {
 		_ = conn.Send(Hello{})
 		for {
 			var req Request
-			if conn.Recv(&req) != nil {
+			if conn.RecvRequest(&req) != nil {
 				return
 			}
 			if resp := answer(req); resp != nil {

@@ -13,8 +13,8 @@ import (
 // PortName is the name of the virtio-serial port of the agent.
 const PortName = "lkmtest"
 
-// MaxMessage is the largest message either side accepts (a module image
-// travels base64-encoded in a put request).
+// MaxMessage is the largest message either side accepts, and the largest
+// raw payload of a put (a module image, a static helper).
 const MaxMessage = 64 << 20
 
 // Op is a request's operation.
@@ -48,6 +48,11 @@ const (
 	// serial console, sized Rows x Cols, and answers once it runs; when
 	// the shell exits the agent powers the VM off. It is the last request.
 	OpShell Op = "shell"
+	// OpState describes what a test can leave behind in the guest (see
+	// Response.State), and forgets the background programs that ended: a
+	// host request between tests, to decide whether the VM may run
+	// another.
+	OpState Op = "state"
 )
 
 // MaxRecords bounds the kernel log records of one response: past it the
@@ -86,8 +91,12 @@ type Request struct {
 	Op Op `json:"op"`
 	// Path is the file of put and insmod.
 	Path string `json:"path,omitempty"`
-	// Data is the content of put.
+	// Data is the content of write, and of put in a Go value; on the wire
+	// a put's content follows its line raw (Size bytes): no base64 for
+	// the guest to decode.
 	Data []byte `json:"data,omitempty"`
+	// Size is how many raw bytes follow the request's line (put).
+	Size int `json:"size,omitempty"`
 	// Mode is the permission bits of put.
 	Mode uint32 `json:"mode,omitempty"`
 	// Module is the module name of rmmod, as the kernel spells it (the
@@ -154,6 +163,10 @@ type Response struct {
 	Data []byte `json:"data,omitempty"`
 	// Pid is the process ID of a program started by run.
 	Pid int `json:"pid,omitempty"`
+	// State is state's answer: by name ("taint", "modules", "processes",
+	// "mounts", "sysctl kernel/...", "ls /tmp", "background"), a value
+	// that two identical guests share.
+	State map[string]string `json:"state,omitempty"`
 }
 
 // Conn reads and writes protocol messages on a stream.
@@ -179,6 +192,49 @@ func (c *Conn) Send(v any) error {
 	defer c.mu.Unlock()
 	_, err = c.w.Write(b)
 	return err
+}
+
+// SendPayload writes one message, then payload raw (RecvRequest reads
+// both).
+func (c *Conn) SendPayload(v any, payload []byte) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b = append(append(b, '\n'), payload...)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	_, err = c.w.Write(b)
+	return err
+}
+
+// RecvRequest reads one request and the raw content that follows it
+// (Size bytes) into Data.
+func (c *Conn) RecvRequest(req *Request) error {
+	if err := c.Recv(req); err != nil {
+		return err
+	}
+	if req.Size == 0 {
+		return nil
+	}
+	data, err := c.readPayload(req.Size)
+	if err != nil {
+		return fmt.Errorf("request %d: %w", req.ID, err)
+	}
+	req.Data, req.Size = data, 0
+	return nil
+}
+
+// readPayload reads the n raw bytes that follow the message just received.
+func (c *Conn) readPayload(n int) ([]byte, error) {
+	if n < 0 || n > MaxMessage {
+		return nil, fmt.Errorf("payload of %d bytes (at most %d)", n, MaxMessage)
+	}
+	b := make([]byte, n)
+	if _, err := io.ReadFull(c.r, b); err != nil {
+		return nil, fmt.Errorf("read payload: %w", err)
+	}
+	return b, nil
 }
 
 // Recv reads one message into v.

@@ -13,14 +13,17 @@ func TestConnRoundTrip(t *testing.T) {
 	var buf bytes.Buffer
 	c := NewConn(&buf)
 	big := bytes.Repeat([]byte{0, 1, 2, 0xff}, 200<<10) // larger than the reader's buffer
-	if err := c.Send(Request{ID: 1, Op: OpPut, Path: "/lkm/a.ko", Data: big, Mode: 0o644}); err != nil {
+	if err := c.SendPayload(Request{ID: 1, Op: OpPut, Path: "/lkm/a.ko", Size: len(big), Mode: 0o644}, big); err != nil {
 		t.Fatal(err)
+	}
+	if buf.Len() > len(big)+200 {
+		t.Errorf("a put of %d bytes took %d on the wire: not sent raw", len(big), buf.Len())
 	}
 	if err := c.Send(Response{ID: 1, Errno: "ENOENT", Records: []klog.Record{{Seq: 3, Level: 4, Text: "a\nb"}}}); err != nil {
 		t.Fatal(err)
 	}
 	var req Request
-	if err := c.Recv(&req); err != nil {
+	if err := c.RecvRequest(&req); err != nil {
 		t.Fatal(err)
 	}
 	if req.Op != OpPut || req.Path != "/lkm/a.ko" || !bytes.Equal(req.Data, big) {

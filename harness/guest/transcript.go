@@ -49,7 +49,8 @@ type Transcript struct {
 	Sent []int
 	// Answers are the responses by request id.
 	Answers map[int]Response
-	// Shutdown: the shutdown request was answered.
+	// Shutdown: the test's last request, a shutdown or the guest's state
+	// (guest.OpState), was answered after its last step.
 	Shutdown bool
 }
 
@@ -76,11 +77,16 @@ func ReadTranscript(path string) (*Transcript, error) {
 				continue
 			}
 			switch {
-			case req.Op == OpPut || req.Aux:
-			case req.Op == OpShutdown:
+			case req.Op == OpShutdown || req.Op == OpState:
+				// The last request of a test that ran to its end:
+				// a shutdown, or the state asked of a VM that may
+				// run the next test (the first state, before any
+				// step, does not count).
 				shutdownID = req.ID
+			case req.Op == OpPut || req.Aux:
 			default:
 				tr.Sent = append(tr.Sent, req.ID)
+				tr.Shutdown = false
 			}
 		} else if js, ok := strings.CutPrefix(line, "< "); ok {
 			var resp Response

@@ -88,6 +88,9 @@ type Test struct {
 	Modules []string `json:"modules,omitempty"`
 	// Snapshot is true when the VM was restored rather than booted.
 	Snapshot bool `json:"snapshot,omitempty"`
+	// ReusedAfter names the test whose VM this one ran in, kept because
+	// that test passed and left the guest as it found it.
+	ReusedAfter string `json:"reused_after,omitempty"`
 	// Steps are the steps that ran.
 	Steps []Step `json:"steps,omitempty"`
 	// Crashes are the kernel's crash reports (allowed ones included).

@@ -70,6 +70,9 @@ type Result struct {
 	// Snapshot is true when the VM started from a saved booted state
 	// rather than a boot.
 	Snapshot bool `json:"snapshot,omitempty"`
+	// ReusedAfter names the test whose VM this one ran in: that test
+	// passed and left the guest as it found it (see harness.RunTest).
+	ReusedAfter string `json:"reused_after,omitempty"`
 	// Dir holds the run's artefacts (console log, qemu command line).
 	Dir string `json:"dir,omitempty"`
 	// SpecLess: the smoke test of a module directory without a test.yaml.
