@@ -56,8 +56,8 @@ type fakeAgent struct {
 	silent bool
 	// sameState: the guest's state never changes (its VM may be kept).
 	sameState bool
-	answer func(vm *fakeVM, req guest.Request) *guest.Response
-	reqs   chan guest.Request
+	answer    func(vm *fakeVM, req guest.Request) *guest.Response
+	reqs      chan guest.Request
 }
 
 func (a *fakeAgent) run(vm *fakeVM) {

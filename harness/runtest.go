@@ -144,7 +144,7 @@ func (r *testRun) run(kept *keptVM) (keep *keptVM, used bool) {
 			sess.Close()
 			return nil, false
 		}
-		if t.reuse() {
+		if base = sess.Baseline; base == nil && t.reuse() {
 			if base, err = r.state(); err != nil {
 				r.auxFailed("reading the guest's state before the test", err)
 				sess.Close()
@@ -178,7 +178,7 @@ func (r *testRun) run(kept *keptVM) (keep *keptVM, used bool) {
 	if !r.steps(set) {
 		return nil, used
 	}
-	if base != nil && r.res.Outcome == result.Pass && !r.reported {
+	if base != nil && t.reuse() && r.res.Outcome == result.Pass && !r.reported {
 		now, err := r.state()
 		if err != nil {
 			r.lost("after the last step", err)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -83,6 +84,9 @@ type Session struct {
 	Restored bool
 	// Console is console.log's path.
 	Console string
+	// Baseline is the guest's state as it started (guest.OpState), when
+	// known without asking: saved with its snapshot.
+	Baseline map[string]string
 
 	dir     string
 	console *switchWriter // the console's destination (nil for fakes)
@@ -212,19 +216,24 @@ func (m *Machine) Start(ctx context.Context, cfg Config) (*Session, error) {
 	if cfg.Timeout > 0 {
 		fns = append(fns, qemu.WithTimeout(cfg.Timeout))
 	}
-	vm, restored, err := m.start(ctx, fns, cfg.Dir, console)
+	vm, snap, err := m.start(ctx, fns, cfg.Dir, console)
 	if err != nil {
 		console.Close()
 		releaseSocketDir(sock)
 		return nil, fmt.Errorf("boot: %w", err)
 	}
-	s := NewSession(vm, cfg.Dir, restored, console)
+	s := NewSession(vm, cfg.Dir, snap != "", console)
+	if b, err := os.ReadFile(filepath.Join(snap, guestStateFile)); snap != "" && err == nil {
+		_ = json.Unmarshal(b, &s.Baseline)
+	}
 	s.console = sw
 	s.release = func() { releaseSocketDir(sock) }
 	return s, nil
 }
 
-func (m *Machine) start(ctx context.Context, fns []qemu.Fn, dir string, console *os.File) (vm *qemu.VM, restored bool, err error) {
+// start starts the VM, restored from a snapshot when it can: snap is then
+// the snapshot's directory.
+func (m *Machine) start(ctx context.Context, fns []qemu.Fn, dir string, console *os.File) (vm *qemu.VM, snap string, err error) {
 	if m.Snapshots() {
 		snap, err := m.snapshot(ctx, fns)
 		if err == nil {
@@ -235,7 +244,7 @@ func (m *Machine) start(ctx context.Context, fns []qemu.Fn, dir string, console 
 			}
 			vm, err = qemu.Start(ctx, m.Arch, restoreFns...)
 			if err == nil {
-				return vm, true, nil
+				return vm, snap, nil
 			}
 			// A snapshot that does not restore (a damaged file, a QEMU
 			// that changed in place) is dropped; the next run saves anew.
@@ -244,7 +253,7 @@ func (m *Machine) start(ctx context.Context, fns []qemu.Fn, dir string, console 
 			_, _ = console.Seek(0, io.SeekStart)
 		}
 		if ctx.Err() != nil {
-			return nil, false, ctx.Err()
+			return nil, "", ctx.Err()
 		}
 		if m.Log != nil {
 			fmt.Fprintf(m.Log, "%s: %v; booting instead\n", filepath.Base(filepath.Dir(dir)), err)
@@ -253,7 +262,7 @@ func (m *Machine) start(ctx context.Context, fns []qemu.Fn, dir string, console 
 	all := append(m.quirkFns(), fns...)
 	writeCmdline(dir, m.Arch, all)
 	vm, err = qemu.Start(ctx, m.Arch, all...)
-	return vm, false, err
+	return vm, "", err
 }
 
 func writeCmdline(dir string, a arch.Arch, fns []qemu.Fn) {
@@ -312,5 +321,5 @@ func (m *Machine) snapshotKey(fns []qemu.Fn) (string, error) {
 	line := strings.Join(opts.Cmdline(), "\x00")
 	line = strings.ReplaceAll(line, opts.SocketDir, "<sockets>")
 	line = strings.ReplaceAll(line, m.Initramfs, "<initramfs>")
-	return cache.Key("snapshot/v1", id, digest, line), nil
+	return cache.Key("snapshot/v2", id, digest, line), nil
 }

@@ -2,7 +2,9 @@ package boot
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"os"
 	"path/filepath"
 
 	"github.com/lkmtest/lkmtest/harness/cache"
@@ -17,6 +19,10 @@ import (
 // boot time. Snapshots live in the cache, keyed by the QEMU binary, the
 // initramfs content and the VM's command line (kernel, memory, CPUs,
 // kernel arguments, quirks).
+
+// guestStateFile holds, beside a snapshot, the guest's state
+// (guest.OpState) as its VMs start: a session's Baseline.
+const guestStateFile = "guest-state.json"
 
 // snapshot returns the state file for VMs started with fns, saving it
 // first when the cache has none. The boot's console log is saved beside it.
@@ -42,8 +48,19 @@ func (m *Machine) snapshot(ctx context.Context, fns []qemu.Fn) (dir string, err 
 			return err
 		}
 		defer func() { vm.Stop(); vm.Wait() }()
-		if _, err := guest.NewClient(vm.Agent(), vm.Done(), nil).Hello(ctx, HelloTimeout); err != nil {
+		c := guest.NewClient(vm.Agent(), vm.Done(), nil)
+		if _, err := c.Hello(ctx, HelloTimeout); err != nil {
 			return fmt.Errorf("boot for a snapshot: %w (console: %s)", err, console.Name())
+		}
+		// The guest's state, as every VM restored from here starts.
+		resp, err := c.Call(ctx, guest.Request{Op: guest.OpState, Aux: true}, HelloTimeout)
+		if err != nil {
+			return fmt.Errorf("guest state for a snapshot: %w", err)
+		}
+		if b, err := json.Marshal(resp.State); err == nil && resp.Error == "" {
+			if err := os.WriteFile(filepath.Join(tmp, guestStateFile), b, 0o600); err != nil {
+				return err
+			}
 		}
 		return vm.SaveState(filepath.Join(tmp, "state"))
 	})
