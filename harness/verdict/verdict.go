@@ -68,9 +68,14 @@ func (j *Judge) Step(index int, resp guest.Response) StepResult {
 	carried := j.carry
 	j.carry = lines
 	logLines := lines
-	if st.Kind() == spec.StepWait {
+	switch st.Kind() {
+	case spec.StepWait:
 		logLines = j.running[st.Wait]
 		delete(j.running, st.Wait)
+	case spec.StepWaitLog:
+		// Its log: sees what its pattern sees: the lines carried from
+		// the step before (a report that came with it) and its own.
+		logLines = append(append([]logLine(nil), carried...), lines...)
 	}
 	reps := klog.Find(texts)
 	symbolizeAll(j.Symbolize, reps)

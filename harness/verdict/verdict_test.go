@@ -357,3 +357,26 @@ func TestJudgeWaitLogCarry(t *testing.T) {
 		t.Errorf("step 5: %s; want FAIL: both lines were matched already", r.Outcome)
 	}
 }
+
+// A wait_log step's log: expectations see the lines its pattern sees: a
+// report that came with the step before, and its own.
+func TestJudgeWaitLogExpectationsSeeCarry(t *testing.T) {
+	s := loadSpec(t, "", `  - run: 'echo f > /proc/sysrq-trigger'
+  - wait_log: '^Killed process [0-9]+$'
+    log: ['^invoked oom-killer$', '^Killed process [0-9]+$']
+  - wait_log: '^reaped$'
+    log: ['^invoked oom-killer$']
+`)
+	exit0 := 0
+	j := NewJudge(s)
+	if r := j.Step(1, guest.Response{Exit: &exit0, Records: recs("invoked oom-killer", "Killed process 7")}); r.Outcome != result.Pass {
+		t.Fatalf("step 1: %s", r.Reason)
+	}
+	if r := j.Step(2, guest.Response{}); r.Outcome != result.Pass {
+		t.Errorf("step 2, its lines carried from step 1: %s %s", r.Outcome, r.Reason)
+	}
+	// What an earlier wait_log matched up to is not carried again.
+	if r := j.Step(3, guest.Response{Records: recs("reaped")}); r.Outcome != result.Fail || !strings.Contains(r.Reason, "invoked oom-killer") {
+		t.Errorf("step 3: %s %q; want FAIL: the line went with step 2", r.Outcome, r.Reason)
+	}
+}
