@@ -96,14 +96,22 @@ func RunMatrix(ctx context.Context, base *Options, cells []Cell, specs []*spec.S
 			// test of the same target and boot settings.
 			var kept *keptVM
 			defer func() { kept.close() }()
-			fits := func(jb job) bool {
-				s := specs[jb.i]
+			// For a kept VM: a test that fits it and should leave it
+			// as found (2), then one that fits it (1).
+			rank := func(w weighted) int {
+				s := specs[w.i]
 				tmu.Lock()
 				defer tmu.Unlock()
-				return kept != nil && targets[jb.j][specVariant(s)] == kept.t && bootKey(s) == kept.boot
+				switch {
+				case kept == nil || targets[w.j][specVariant(s)] != kept.t || bootKey(s) != kept.boot:
+					return 0
+				case w.dirty:
+					return 1
+				}
+				return 2
 			}
 			for {
-				jb, ok := q.take(fits)
+				jb, ok := q.take(rank)
 				if !ok {
 					return
 				}
@@ -117,6 +125,9 @@ func RunMatrix(ctx context.Context, base *Options, cells []Cell, specs []*spec.S
 				*m.Result(jb.i, jb.j) = r
 				if r.Outcome != result.Skip && r.Duration > 0 {
 					hist.set(t.Name(), s.Name, r.Duration)
+					if t.reuse() {
+						hist.setDirty(t.Name(), s.Name, kept == nil)
+					}
 				}
 				st.done(jb.j)
 			}
@@ -129,7 +140,7 @@ func RunMatrix(ctx context.Context, base *Options, cells []Cell, specs []*spec.S
 		var jobs []weighted
 		for i, s := range specs {
 			if specVariant(s) == v {
-				jobs = append(jobs, weighted{job{i, j}, hist.estimate(t.Name(), s)})
+				jobs = append(jobs, weighted{job{i, j}, hist.estimate(t.Name(), s), hist.dirty(t.Name(), s.Name)})
 			}
 		}
 		st.queued(j, len(jobs))

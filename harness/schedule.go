@@ -27,10 +27,12 @@ type queue struct {
 	closed  bool
 }
 
-// weighted is a job with how long it is expected to take.
+// weighted is a job with how long it is expected to take, and whether it
+// is expected to leave its VM unfit for another test (it did last time).
 type weighted struct {
 	job
-	w time.Duration
+	w     time.Duration
+	dirty bool
 }
 
 func newQueue() *queue {
@@ -58,10 +60,11 @@ func (q *queue) close() {
 }
 
 // take returns the next job, waiting for one; false once the queue is
-// closed and empty. The longest job for which prefer is true comes first
-// (a worker keeping a VM takes a job that can run in it), else the
-// longest; prefer may be nil.
-func (q *queue) take(prefer func(job) bool) (job, bool) {
+// closed and empty. The longest job that rank puts highest comes first
+// (a worker keeping a VM takes a job that can run in it, one that will
+// leave it as found before one that will not), else the longest; rank may
+// be nil.
+func (q *queue) take(rank func(weighted) int) (job, bool) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	for len(q.pending) == 0 && !q.closed {
@@ -70,12 +73,11 @@ func (q *queue) take(prefer func(job) bool) (job, bool) {
 	if len(q.pending) == 0 {
 		return job{}, false
 	}
-	k := 0
-	if prefer != nil {
+	k, best := 0, 0
+	if rank != nil {
 		for i, w := range q.pending {
-			if prefer(w.job) {
-				k = i
-				break
+			if r := rank(w); r > best {
+				k, best = i, r
 			}
 		}
 	}
@@ -84,26 +86,41 @@ func (q *queue) take(prefer func(job) bool) (job, bool) {
 	return jb, true
 }
 
-// durations are the times tests took in earlier runs, by cell and test
-// (durations.json in the cache), which order the queue: the longest
-// first. A test never run before weighs its spec's own waits.
+// durations are the times tests took in earlier runs, by cell and test,
+// and which tests left their VM unfit for another (durations.json in the
+// cache): the queue takes the longest first, and a kept VM the tests that
+// will leave it as found first. A test never run before weighs its spec's
+// own waits.
 type durations struct {
 	path string
 	mu   sync.Mutex
 	m    map[string]int64 // "cell test" -> nanoseconds
+	dty  map[string]bool  // "cell test" -> its VM was not kept
+}
+
+// durationsFile is durations.json's content.
+type durationsFile struct {
+	NS    map[string]int64 `json:"ns"`
+	Dirty map[string]bool  `json:"dirty,omitempty"`
 }
 
 func durationsKey(cell, test string) string { return cell + " " + test }
 
 // loadDurations reads the cache's durations (none on a new cache).
 func loadDurations(c *cache.Dir) *durations {
-	d := &durations{m: map[string]int64{}}
+	d := &durations{m: map[string]int64{}, dty: map[string]bool{}}
 	if c == nil {
 		return d
 	}
 	d.path = filepath.Join(c.Root, "durations.json")
-	if b, err := os.ReadFile(d.path); err == nil {
-		_ = json.Unmarshal(b, &d.m)
+	var f durationsFile
+	if b, err := os.ReadFile(d.path); err == nil && json.Unmarshal(b, &f) == nil {
+		for k, v := range f.NS {
+			d.m[k] = v
+		}
+		for k, v := range f.Dirty {
+			d.dty[k] = v
+		}
 	}
 	return d
 }
@@ -115,9 +132,26 @@ func (d *durations) get(cell, test string) (time.Duration, bool) {
 	return time.Duration(ns), ok
 }
 
+func (d *durations) dirty(cell, test string) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.dty[durationsKey(cell, test)]
+}
+
 func (d *durations) set(cell, test string, took time.Duration) {
 	d.mu.Lock()
 	d.m[durationsKey(cell, test)] = took.Nanoseconds()
+	d.mu.Unlock()
+}
+
+// setDirty records whether the test left its VM unfit for another.
+func (d *durations) setDirty(cell, test string, dirty bool) {
+	d.mu.Lock()
+	if dirty {
+		d.dty[durationsKey(cell, test)] = true
+	} else {
+		delete(d.dty, durationsKey(cell, test))
+	}
 	d.mu.Unlock()
 }
 
@@ -127,7 +161,7 @@ func (d *durations) save() {
 		return
 	}
 	d.mu.Lock()
-	b, err := json.Marshal(d.m)
+	b, err := json.Marshal(durationsFile{NS: d.m, Dirty: d.dty})
 	d.mu.Unlock()
 	if err == nil {
 		_ = cache.WriteFileAtomic(d.path, b, 0o600)

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/lkmtest/lkmtest/harness/arch"
+	"github.com/lkmtest/lkmtest/harness/cache"
 	"github.com/lkmtest/lkmtest/harness/guest"
 	"github.com/lkmtest/lkmtest/harness/result"
 	"github.com/lkmtest/lkmtest/harness/spec"
@@ -18,8 +19,8 @@ import (
 // equals, and ends once closed and empty.
 func TestQueueLongestFirst(t *testing.T) {
 	q := newQueue()
-	q.add(weighted{job{0, 0}, time.Second}, weighted{job{1, 0}, 5 * time.Second}, weighted{job{2, 0}, time.Second})
-	q.add(weighted{job{3, 1}, 3 * time.Second})
+	q.add(weighted{job{0, 0}, time.Second, false}, weighted{job{1, 0}, 5 * time.Second, false}, weighted{job{2, 0}, time.Second, false})
+	q.add(weighted{job{3, 1}, 3 * time.Second, false})
 	q.close()
 	var got []int
 	for {
@@ -31,6 +32,49 @@ func TestQueueLongestFirst(t *testing.T) {
 	}
 	if want := []int{1, 3, 0, 2}; !equalInts(got, want) {
 		t.Errorf("order %v, want %v", got, want)
+	}
+}
+
+// A worker keeping a VM takes the longest job of its rank: those that fit
+// the VM and leave it as found, then those that fit it, then any.
+func TestQueueRank(t *testing.T) {
+	q := newQueue()
+	q.add(weighted{job{0, 0}, 5 * time.Second, false}, weighted{job{1, 1}, 4 * time.Second, true},
+		weighted{job{2, 1}, time.Second, false}, weighted{job{3, 1}, 2 * time.Second, false})
+	q.close()
+	rank := func(w weighted) int {
+		switch {
+		case w.j != 1:
+			return 0
+		case w.dirty:
+			return 1
+		}
+		return 2
+	}
+	var got []int
+	for {
+		jb, ok := q.take(rank)
+		if !ok {
+			break
+		}
+		got = append(got, jb.i)
+	}
+	if want := []int{3, 2, 1, 0}; !equalInts(got, want) {
+		t.Errorf("order %v, want %v", got, want)
+	}
+}
+
+// Durations and dirtiness survive a save and a load.
+func TestDurationsSaved(t *testing.T) {
+	c := &cache.Dir{Root: t.TempDir()}
+	d := loadDurations(c)
+	d.set("c", "a", time.Second)
+	d.setDirty("c", "a", true)
+	d.setDirty("c", "b", false)
+	d.save()
+	d = loadDurations(c)
+	if took, ok := d.get("c", "a"); !ok || took != time.Second || !d.dirty("c", "a") || d.dirty("c", "b") {
+		t.Errorf("after a reload: %v %v, dirty %v %v", took, ok, d.dirty("c", "a"), d.dirty("c", "b"))
 	}
 }
 
