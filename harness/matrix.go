@@ -84,7 +84,7 @@ func RunMatrix(ctx context.Context, base *Options, cells []Cell, specs []*spec.S
 	}
 	vms := base.VMs
 	if vms <= 0 {
-		vms = runtime.NumCPU()
+		vms = runtime.NumCPU() + 1
 	}
 	var wg sync.WaitGroup
 	var tmu sync.Mutex // targets, filled while workers run

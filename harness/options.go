@@ -29,7 +29,9 @@ type Options struct {
 	Timeout time.Duration
 	// Jobs is make's -j for kernel builds (0: number of CPUs).
 	Jobs int
-	// VMs is how many test VMs may run at once (0: number of CPUs).
+	// VMs is how many test VMs may run at once (0: one more than the
+	// number of CPUs: a VM waiting on its guest's timers, or starting,
+	// leaves its CPU to another).
 	VMs int
 	// Log receives progress lines.
 	Log io.Writer

@@ -94,7 +94,7 @@ func (c *common) addTargetFlags(cmd *cobra.Command) {
 	f.StringArrayVar(&c.kconfig, "kconfig", nil, "extra kernel config fragment for the whole run (repeatable; part of the kernel's cache key)")
 	f.StringVar(&c.flavour, "flavour", "", "bug-finding kernel, comma-separated flavours combined in one kernel: "+strings.Join(kernelconfigs.FlavourNames(), ", ")+" (cells become 6.1.192-x86_64+kasan...)")
 	f.StringVar(&c.accel, "accel", "auto", "accelerator: auto (KVM if a trial boot works, else TCG), kvm or tcg")
-	f.IntVarP(&c.jobs, "jobs", "j", 0, "parallel make jobs and parallel test VMs (default: number of CPUs)")
+	f.IntVarP(&c.jobs, "jobs", "j", 0, "parallel make jobs (default: number of CPUs) and parallel test VMs (default: one more)")
 }
 
 // cells turns --kernel and --arch (comma-separated lists) into the run's
