@@ -281,6 +281,7 @@ func (r *testRun) finish() verdict.Result {
 	r.res.Duration = time.Since(r.start)
 	verdict.WriteResult(r.dir, &r.res)
 	progress.Send(r.ctx, progress.Event{Task: r.task, Phase: string(r.res.Outcome), End: true})
+	progress.Record(r.ctx, "test", r.task, r.start)
 	return r.res
 }
 

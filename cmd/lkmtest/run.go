@@ -16,6 +16,7 @@ import (
 	"github.com/lkmtest/lkmtest/harness/cache"
 	"github.com/lkmtest/lkmtest/harness/report"
 	"github.com/lkmtest/lkmtest/harness/result"
+	"github.com/lkmtest/lkmtest/harness/progress"
 	"github.com/lkmtest/lkmtest/harness/spec"
 	"github.com/lkmtest/lkmtest/harness/verdict"
 )
@@ -35,7 +36,7 @@ func newRunCmd(c *common) *cobra.Command {
 		Long: `Run tests: each argument is a test name from the suite (--suite) or a module
 directory holding a test.yaml. With no arguments every test of the suite runs.
 
-The run directory (--out) gets results.json, junit.xml, the kernel .config of
+The run directory (--out) gets results.json, junit.xml, timeline.json, the kernel .config of
 each cell and, per test, console.log, agent.log, result.json and the build logs.
 By default it is a new directory lkmtest-out/<time> (<time>-2, -3... for runs
 started in the same second); an --out that holds an earlier run's results.json
@@ -83,8 +84,11 @@ func runTests(c *common, cmd *cobra.Command, f *runFlags, args []string) error {
 	started := time.Now()
 	ctx, logw, endLive := c.liveView(cmd.Context())
 	o.Log = logw
+	tl := &timeline{start: started}
+	ctx = progress.WithSpans(ctx, tl.add)
 	m, err := harness.RunMatrix(ctx, o, cells, specs)
 	endLive()
+	_ = tl.write(o.Out)
 	rep := runReport(m, started, shards, err != nil || cmd.Context().Err() != nil)
 	moduleDirs(rep, specs)
 	return reportRun(cmd, f, m, rep, err)

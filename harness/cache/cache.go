@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/lkmtest/lkmtest/harness/progress"
 )
 
 // Dir is a cache root.
@@ -111,10 +113,12 @@ func (d *Dir) Ensure(ctx context.Context, kind, key string, build Builder) (dir 
 	if err != nil {
 		return "", false, fmt.Errorf("cache: %w", ExplainNoSpace(err, parent))
 	}
+	start := time.Now()
 	if err := build(ctx, tmp); err != nil {
 		_ = RemoveAll(tmp)
 		return "", false, ExplainNoSpace(err, d.Root)
 	}
+	progress.Record(ctx, kind, key, start)
 	if err := os.WriteFile(filepath.Join(tmp, ".complete"), []byte(time.Now().UTC().Format(time.RFC3339)+"\n"), 0o600); err != nil {
 		_ = RemoveAll(tmp)
 		return "", false, fmt.Errorf("cache: %w", ExplainNoSpace(err, parent))
