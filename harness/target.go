@@ -113,7 +113,7 @@ func Prepare(ctx context.Context, o *Options) (*Target, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
 	}
-	if t.Initramfs, err = pack(ctx, o, filepath.Join(dir, "initramfs.cpio")); err != nil {
+	if t.Initramfs, t.InitramfsKey, err = pack(ctx, o, filepath.Join(dir, "initramfs.cpio")); err != nil {
 		return nil, inStage(result.StagePack, err)
 	}
 	_ = cache.CopyFile(filepath.Join(dir, "kernel.config"), filepath.Join(k.BuildDir, ".config"), 0o600)
@@ -124,39 +124,66 @@ func Prepare(ctx context.Context, o *Options) (*Target, error) {
 	return t, nil
 }
 
-// pack assembles the initramfs at path: the cached u-root base plus an
-// overlay of the guest agent, the module helper, busybox and chrt, each
-// built or fetched once and cached.
-func pack(ctx context.Context, o *Options, path string) (string, error) {
+// pack assembles the initramfs, the cached u-root base plus an overlay
+// of the guest agent, the module helper, busybox and chrt (each built or
+// fetched once and cached), into the cache once per set of inputs, and
+// links it to path; it returns path and the image's cache key (its
+// content's name: the snapshot key uses it, so nothing hashes 10 MB per
+// run).
+func pack(ctx context.Context, o *Options, path string) (string, string, error) {
 	base, err := initramfs.Base(ctx, o.Cache, o.Arch, o.SrcRoot, o.log())
 	if err != nil {
-		return "", err
+		return "", "", err
 	}
-	var init, child, busybox, chrt []byte
-	for _, p := range []struct {
-		data *[]byte
+	inputs := []struct {
+		file string
 		get  func() (string, error)
 	}{
-		{&init, func() (string, error) { return initramfs.Agent(ctx, o.Cache, o.Arch, o.SrcRoot, o.AgentDir, o.log()) }},
-		{&child, func() (string, error) {
+		{get: func() (string, error) { return initramfs.Agent(ctx, o.Cache, o.Arch, o.SrcRoot, o.AgentDir, o.log()) }},
+		{get: func() (string, error) {
 			return modbuild.StaticC(ctx, o.Cache, o.Arch, initramfs.ChildName, initramfs.ChildSource, "initramfs/child/"+initramfs.ChildName+".c")
 		}},
-		{&busybox, func() (string, error) { return initramfs.Busybox(ctx, o.Cache, o.Arch, o.log()) }},
-		{&chrt, func() (string, error) {
+		{get: func() (string, error) { return initramfs.Busybox(ctx, o.Cache, o.Arch, o.log()) }},
+		{get: func() (string, error) {
 			return modbuild.StaticC(ctx, o.Cache, o.Arch, "chrt", initramfs.ChrtSource, "initramfs/child/chrt.c")
 		}},
-	} {
-		file, err := p.get()
-		if err != nil {
-			return "", err
-		}
-		if *p.data, err = os.ReadFile(file); err != nil {
-			return "", err
-		}
 	}
-	if err := initramfs.Assemble(path, base, initramfs.Overlay{Init: init, Child: child, Busybox: busybox,
-		Files: []initramfs.File{{Path: "bin/chrt", Data: chrt, Mode: 0o755}}}); err != nil {
-		return "", fmt.Errorf("pack initramfs: %w", err)
+	ids := []string{"initramfs/v1", fileID(base)}
+	for i := range inputs {
+		if inputs[i].file, err = inputs[i].get(); err != nil {
+			return "", "", err
+		}
+		ids = append(ids, fileID(inputs[i].file))
 	}
-	return path, nil
+	key := cache.Key(ids...)
+	dir, _, err := o.Cache.Ensure(ctx, "initramfs", key, func(ctx context.Context, tmp string) error {
+		var data [4][]byte
+		for i := range inputs {
+			if data[i], err = os.ReadFile(inputs[i].file); err != nil {
+				return err
+			}
+		}
+		return initramfs.Assemble(filepath.Join(tmp, "initramfs.cpio"), base, initramfs.Overlay{Init: data[0], Child: data[1], Busybox: data[2],
+			Files: []initramfs.File{{Path: "bin/chrt", Data: data[3], Mode: 0o755}}})
+	})
+	if err != nil {
+		return "", "", fmt.Errorf("pack initramfs: %w", err)
+	}
+	cached := filepath.Join(dir, "initramfs.cpio")
+	_ = os.Remove(path)
+	if os.Link(cached, path) != nil && os.Symlink(cached, path) != nil {
+		return cached, key, nil
+	}
+	return path, key, nil
+}
+
+// fileID names a file of the cache by path, size and modification time:
+// cache entries never change once made, and a prebuilt agent
+// (LKMTEST_AGENT_DIR) that is replaced changes size or time.
+func fileID(path string) string {
+	st, err := os.Stat(path)
+	if err != nil {
+		return path
+	}
+	return fmt.Sprintf("%s:%d:%d", path, st.Size(), st.ModTime().UnixNano())
 }

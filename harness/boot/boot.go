@@ -30,8 +30,9 @@ type Machine struct {
 	Arch arch.Arch
 	// Image is the kernel's boot image; KernelKey the kernel's cache key.
 	Image, KernelKey string
-	// Initramfs is the assembled image.
-	Initramfs string
+	// Initramfs is the assembled image; InitramfsKey, when set, names its
+	// content (a cache key of its inputs), else it is hashed once.
+	Initramfs, InitramfsKey string
 	// Accel is the accelerator (see Probe).
 	Accel qemu.AccelChoice
 	// Quirks are the quirk table's effects for the kernel and arch.
@@ -288,6 +289,10 @@ func (m *Machine) Snapshots() bool {
 // initrdDigest hashes the initramfs once.
 func (m *Machine) initrdDigest() (string, error) {
 	m.digestOnce.Do(func() {
+		if m.InitramfsKey != "" {
+			m.digest = m.InitramfsKey
+			return
+		}
 		f, err := os.Open(m.Initramfs)
 		if err != nil {
 			m.digestErr = err
