@@ -49,11 +49,11 @@ test: deps
 unit:
 	$(GO) test -short -count=1 ./...
 
-## bench: warm-loop and cache numbers, the book suite 5 times (peak RSS, no flakes), written to bench.txt
+## bench: warm-loop and cache numbers, the book suite 5 times (no flakes) and once on the 2x2 matrix (peak RSS), written to bench.txt
 bench: deps
 	$(GO) test -run '^$$' -bench . -benchtime 5x -timeout 60m ./harness/ | tee bench.txt
 	$(GO) test -run '^$$' -bench . ./harness/klog/ ./harness/spec/ ./harness/modbuild/ ./harness/symbol/ | tee -a bench.txt
-	$(GO) test -run '^$$' -bench BookSuite -benchtime 1x -timeout 60m ./cmd/lkmtest/ | tee -a bench.txt
+	$(GO) test -run '^$$' -bench 'BookSuite|BookMatrix' -benchtime 1x -timeout 60m ./cmd/lkmtest/ | tee -a bench.txt
 	$(GO) test -run '^$$' -bench PrepareVsBuild -benchtime 1x -timeout 60m ./cmd/lkmtest/ | tee -a bench.txt
 	$(GO) test -run '^$$' -bench KernelArtifact -benchtime 3x -timeout 30m ./harness/registry/ | tee -a bench.txt
 

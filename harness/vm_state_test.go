@@ -2,6 +2,8 @@ package harness
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
@@ -9,6 +11,8 @@ import (
 
 	"github.com/lkmtest/lkmtest/harness/boot"
 	"github.com/lkmtest/lkmtest/harness/guest"
+	"github.com/lkmtest/lkmtest/harness/result"
+	"github.com/lkmtest/lkmtest/harness/spec"
 )
 
 // The guest's state (what decides whether a VM is kept for the next test)
@@ -66,4 +70,45 @@ func TestVMGuestState(t *testing.T) {
 			}
 		})
 	}
+}
+
+// On real guests: a test that passed and left the guest as found hands its
+// VM to the next (which passes in it, its console and transcript its own),
+// a test whose kernel warned ends its VM, and the next test gets a VM of
+// its own.
+func TestVMKeptVM(t *testing.T) {
+	forEachArch(t, func(t *testing.T, tg *Target) {
+		load := func(dir string) *spec.Spec {
+			s, err := spec.Load(filepath.Join("../modules", dir, spec.FileName))
+			if err != nil {
+				t.Fatal(err)
+			}
+			return s
+		}
+		ctx := context.Background()
+		hello, affairs, warns := load("ch04-hello"), load("ch06-current-affairs"), load("ch08-kmalloc-max")
+		r1, kept := runTest(ctx, tg, hello, nil)
+		if r1.Outcome != result.Pass || kept == nil {
+			t.Fatalf("hello: %s, kept %v; want PASS and its VM kept", r1.Summary(), kept != nil)
+		}
+		r2, kept := runTest(ctx, tg, affairs, kept)
+		if r2.Outcome != result.Pass || r2.ReusedAfter != "hello" || kept == nil {
+			t.Fatalf("current-affairs: %s, reused after %q, kept %v; want PASS in hello's VM, kept", r2.Summary(), r2.ReusedAfter, kept != nil)
+		}
+		if tr, err := guest.ReadTranscript(filepath.Join(r2.Dir, "agent.log")); err != nil || len(tr.Sent) != len(affairs.Steps) || !tr.Shutdown {
+			t.Errorf("current-affairs transcript: %v, %d steps sent (want %d), ended %v", err, len(tr.Sent), len(affairs.Steps), tr.Shutdown)
+		}
+		if b, _ := os.ReadFile(filepath.Join(r2.Dir, "console.log")); strings.Contains(string(b), "Hello, world") || strings.Contains(string(b), "Linux version") {
+			t.Errorf("current-affairs console.log holds hello's or the boot's lines:\n%s", b)
+		}
+		r3, kept := runTest(ctx, tg, warns, kept)
+		if r3.Outcome != result.Pass || r3.ReusedAfter != "current-affairs" || kept != nil {
+			t.Fatalf("kmalloc-max: %s, reused after %q, kept %v; want PASS in the kept VM, which its warning ends", r3.Summary(), r3.ReusedAfter, kept != nil)
+		}
+		r4, kept := runTest(ctx, tg, hello, kept)
+		if r4.Outcome != result.Pass || r4.ReusedAfter != "" {
+			t.Errorf("hello again: %s, reused after %q; want PASS in a VM of its own", r4.Summary(), r4.ReusedAfter)
+		}
+		kept.close()
+	})
 }

@@ -54,3 +54,29 @@ func BenchmarkBookSuite(b *testing.B) {
 	b.ReportMetric(float64(peak)/1024, "peak-RSS-MB")
 	b.ReportMetric(float64(len(first)), "results/suite")
 }
+
+// BenchmarkBookMatrix runs the book suite once on the whole 2 x 2 matrix
+// (6.1 and 6.12, both arches; warm) and reports its wall time and the peak
+// resident memory of lkmtest itself (VmHWM; QEMU, its child, is not
+// counted): the memory goal is for this run.
+func BenchmarkBookMatrix(b *testing.B) {
+	testenv.NeedsVM(b)
+	out := filepath.Join(b.TempDir(), "run")
+	p := start(b, nil, "run", "--arch", "x86_64,arm64", "--kernel", "6.1,6.12", "--out", out)
+	t0 := time.Now()
+	code := p.wait(60 * time.Minute)
+	took := time.Since(t0)
+	rep, err := report.ReadJSON(out)
+	if err != nil {
+		b.Fatalf("exit %d, %v\n%s", code, err, p.errText())
+	}
+	if code != 0 {
+		b.Errorf("exit %d (%d failed)", code, rep.Totals.Failed)
+	}
+	p.mu.Lock()
+	peak := p.peak
+	p.mu.Unlock()
+	b.ReportMetric(took.Seconds(), "s/matrix")
+	b.ReportMetric(float64(peak)/1024, "peak-RSS-MB")
+	b.ReportMetric(float64(len(rep.Results)), "results")
+}
