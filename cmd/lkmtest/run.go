@@ -14,9 +14,9 @@ import (
 
 	"github.com/lkmtest/lkmtest/harness"
 	"github.com/lkmtest/lkmtest/harness/cache"
+	"github.com/lkmtest/lkmtest/harness/progress"
 	"github.com/lkmtest/lkmtest/harness/report"
 	"github.com/lkmtest/lkmtest/harness/result"
-	"github.com/lkmtest/lkmtest/harness/progress"
 	"github.com/lkmtest/lkmtest/harness/spec"
 	"github.com/lkmtest/lkmtest/harness/verdict"
 )
