@@ -129,8 +129,13 @@ func makeArgs(k Kernel, tree ModuleTree, mirror, mdir string, extraSymbols []str
 	// (ccache was measured and left out: hashing the kernel headers costs
 	// more than the .mod.c compile it would save.)
 	if k.ProbeDir != "" && os.MkdirAll(k.ProbeDir, 0o700) == nil {
-		if arg := probeMemoArg(k.ProbeDir, k.TryRun); arg != "" {
-			base = append(base, arg)
+		if args := probeMemoArgs(k.ProbeDir, k.TryRun); args != nil {
+			// The memo exists, empty at first: make's $(file <) of a
+			// missing file is an error in some versions.
+			if f, err := os.OpenFile(filepath.Join(k.ProbeDir, "probes"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600); err == nil {
+				f.Close()
+				base = append(base, args...)
+			}
 		}
 	}
 	return base

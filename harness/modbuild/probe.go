@@ -81,12 +81,23 @@ func tryRunDefinition(makefile string) string {
 	return strings.Join(def, " ")
 }
 
-// probeMemoArg returns the make argument that memoizes try-run results in
-// dir for a kernel whose try-run has style, or "" when there is none: an
-// unknown style, or a dir that cannot be used literally in a shell command.
-func probeMemoArg(dir string, style TryRun) string {
-	if dir == "" || strings.ContainsAny(dir, "'\"$`\\ \t\n;&|<>()*?[]#~%") {
-		return ""
+// probeMemoArgs returns the make arguments that memoize try-run results
+// in dir for a kernel whose try-run has style, or nil when there is none:
+// an unknown style, or a dir that cannot be used literally in a shell
+// command.
+//
+// The memo is one file, dir/probes: a word "y:KEY" or "n:KEY" per probe,
+// KEY the probe command with "_", "%", spaces, tabs and ":" spelled "_u",
+// "_p", "_s", "_t", "_c" (so a probe is one word, and $(filter) finds it
+// and nothing else). make reads
+// it with $(file <) and appends to it with $(file >>): a probe answered
+// before starts no process at all. A new probe runs as the kernel's own
+// try-run would, in one shell, and its answer is appended. Answers whose
+// text holds what a shell's echo "..." would change ($, `, \, ") are
+// echoed by a shell as the kernel's are (the probe is still memoized).
+func probeMemoArgs(dir string, style TryRun) []string {
+	if dir == "" || strings.ContainsAny(dir, "'\"$`\\ \t\n;&|<>()*?[]#~%,") {
+		return nil
 	}
 	var setup, cleanup string
 	switch style {
@@ -96,25 +107,39 @@ func probeMemoArg(dir string, style TryRun) string {
 		setup = `TMP="$(TMPOUT).$$$$.tmp"; TMPO="$(TMPOUT).$$$$.o"; `
 		cleanup = `rm -f "$$TMP" "$$TMPO"; `
 	default:
-		return ""
+		return nil
 	}
-	return "try-run=$(shell set -e; " +
-		"k=$$(printf %s '$(subst ','\\'',$(1))' | md5sum); " +
-		"f='" + dir + "'/$${k%% *}; " +
-		`if [ -f "$$f" ]; then read -r r < "$$f" || :; else ` + setup +
-		"if ($(1)) >/dev/null 2>&1; then r=y; else r=n; fi; " + cleanup +
-		`echo $$r > "$$f.$$$$"; mv -f "$$f.$$$$" "$$f"; fi; ` +
-		`if [ "$$r" = y ]; then echo "$(2)"; else echo "$(3)"; fi)`
+	memo := dir + "/probes"
+	return []string{
+		"lkmtest-e=",
+		"lkmtest-s=$(lkmtest-e) $(lkmtest-e)",
+		"lkmtest-t=$(lkmtest-e)\t$(lkmtest-e)",
+		// The probe's key: one word.
+		"lkmtest-key=$(subst :,_c,$(subst $(lkmtest-t),_t,$(subst $(lkmtest-s),_s,$(subst %,_p,$(subst _,_u,$(1))))))",
+		// The memo's answer for key $(1): y, n or nothing.
+		"lkmtest-memo=$(firstword $(patsubst %:$(1),%,$(filter %:$(1),$(file <" + memo + "))))",
+		// Answer y or n ($(4)) with $(2) or $(3), as echo would.
+		"lkmtest-answer=$(if $(findstring $$,$(2)$(3))$(findstring `,$(2)$(3))$(findstring \\,$(2)$(3))$(findstring \",$(2)$(3))," +
+			`$(shell if [ $(4) = y ]; then echo "$(2)"; else echo "$(3)"; fi),$(if $(filter y,$(4)),$(2),$(3)))`,
+		// A new probe: run it, record y or n ($(4)), answer.
+		"lkmtest-new=$(if $(filter y n,$(4)),$(file >>" + memo + ",$(4):$(5))$(call lkmtest-answer,$(1),$(2),$(3),$(4)))",
+		"lkmtest-probe=$(if $(4),$(call lkmtest-answer,$(1),$(2),$(3),$(4)),$(call lkmtest-new,$(1),$(2),$(3)," +
+			"$(shell set -e; " + setup + "if ($(1)) >/dev/null 2>&1; then echo y; else echo n; fi; " + cleanup + "),$(5)))",
+		"try-run=$(call lkmtest-probe,$(1),$(2),$(3),$(call lkmtest-memo,$(call lkmtest-key,$(1))),$(call lkmtest-key,$(1)))",
+	}
 }
 
 // shown abbreviates the probe-memo override in logged command lines.
 func shown(args []string) []string {
-	out := make([]string, len(args))
-	for i, a := range args {
+	var out []string
+	for _, a := range args {
+		if strings.HasPrefix(a, "lkmtest-") {
+			continue
+		}
 		if strings.HasPrefix(a, "try-run=") {
 			a = "try-run=<lkmtest probe memo, see harness/modbuild/probe.go>"
 		}
-		out[i] = a
+		out = append(out, a)
 	}
 	return out
 }

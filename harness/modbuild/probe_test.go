@@ -26,7 +26,7 @@ func TestTryRunStyle(t *testing.T) {
 	odd := t.TempDir()
 	os.MkdirAll(filepath.Join(odd, "scripts"), 0o700)
 	os.WriteFile(filepath.Join(odd, "scripts/Makefile.compiler"), []byte("try-run = $(shell $(1) && echo $(2) || echo $(3))\n"), 0o600)
-	if got := TryRunStyle(odd); got != TryRunUnknown || probeMemoArg("/memo", got) != "" {
+	if got := TryRunStyle(odd); got != TryRunUnknown || probeMemoArgs("/memo", got) != nil {
 		t.Errorf("a try-run of another form: style %d; it must get no memo", got)
 	}
 }
@@ -81,9 +81,10 @@ all:
 	if plain != "A=-fyes B=-fno" {
 		t.Fatalf("plain make = %q", plain)
 	}
-	arg := probeMemoArg(memo, style)
+	args := probeMemoArgs(memo, style)
+	os.WriteFile(filepath.Join(memo, "probes"), nil, 0o600)
 	for i := 0; i < 3; i++ {
-		if got := run(arg); got != plain {
+		if got := run(args...); got != plain {
 			t.Fatalf("memoized run %d = %q, want %q", i, got, plain)
 		}
 	}
@@ -92,8 +93,8 @@ all:
 	if n := strings.Count(string(count), "ran"); n != 4 {
 		t.Errorf("probe commands ran %d times, want 4", n)
 	}
-	if entries, _ := os.ReadDir(memo); len(entries) != 2 {
-		t.Errorf("memo holds %d entries, want 2", len(entries))
+	if b, _ := os.ReadFile(filepath.Join(memo, "probes")); len(strings.Fields(string(b))) != 2 {
+		t.Errorf("memo holds %q, want 2 answers", b)
 	}
 	if _, err := os.Stat(filepath.Join(mod, "keep.c")); err != nil {
 		t.Errorf("the module directory lost its files: %v", err)
@@ -107,11 +108,11 @@ all:
 
 func TestProbeMemoArgRefusesUnsafeDirs(t *testing.T) {
 	for _, d := range []string{"", "/a b", "/it's", "/x$y", "/a;b"} {
-		if probeMemoArg(d, TryRunDir) != "" {
+		if probeMemoArgs(d, TryRunDir) != nil {
 			t.Errorf("probeMemoArg(%q) should refuse the directory", d)
 		}
 	}
-	if probeMemoArg("/home/u/.cache/lkmtest/probes/abc", TryRunDir) == "" {
+	if probeMemoArgs("/home/u/.cache/lkmtest/probes/abc", TryRunDir) == nil {
 		t.Error("a plain directory must be accepted")
 	}
 }
