@@ -47,12 +47,12 @@ func BenchmarkColdRun(b *testing.B) {
 	}
 	phases, first, last := coldPhases(doc, cacheDir)
 	fmt.Printf("cold run: the book suite on both arches from an empty cache, %s wall, %d results\n", wall.Round(time.Second), len(rep.Results))
-	fmt.Printf("%-44s %9s %9s %9s\n", "phase", "start s", "end s", "took s")
+	fmt.Printf("%-36s %5s %9s %9s %9s\n", "phase", "n", "first s", "last s", "busy s")
 	for _, ph := range phases {
-		fmt.Printf("%-44s %9.1f %9.1f %9.1f\n", ph.name, ph.start, ph.end, ph.end-ph.start)
+		fmt.Printf("%-36s %5d %9.1f %9.1f %9.1f\n", ph.name, ph.n, ph.start, ph.end, ph.busy)
 	}
-	fmt.Printf("%-44s %9s %9.1f\n", "first verdict", "", first)
-	fmt.Printf("%-44s %9s %9.1f\n", "last verdict", "", last)
+	fmt.Printf("%-36s %5s %9s %9.1f\n", "first verdict", "", "", first)
+	fmt.Printf("%-36s %5s %9s %9.1f\n", "last verdict", "", "", last)
 	b.ReportMetric(first, "first-verdict-s")
 	b.ReportMetric(last, "last-verdict-s")
 	b.ReportMetric(wall.Seconds(), "wall-s")
@@ -66,12 +66,14 @@ func BenchmarkColdRun(b *testing.B) {
 type coldPhase struct {
 	name       string
 	start, end float64
+	busy       float64 // the spans' durations added up
+	n          int     // how many spans
 }
 
 // coldPhases groups a timeline's spans: each kernel on its own (named by
 // its metadata), the other kinds as one phase each (from the first start
-// to the last end), the tests last; first and last are the first and last
-// test's end.
+// to the last end, with how many spans and their durations added up);
+// first and last are the first and last test's end.
 func coldPhases(doc timelineDoc, cacheDir string) (phases []coldPhase, first, last float64) {
 	byKind := map[string]*coldPhase{}
 	for _, s := range doc.Spans {
@@ -96,6 +98,8 @@ func coldPhases(doc timelineDoc, cacheDir string) (phases []coldPhase, first, la
 			byKind[name] = ph
 		}
 		ph.start, ph.end = min(ph.start, s.Start), max(ph.end, s.End)
+		ph.busy += s.End - s.Start
+		ph.n++
 	}
 	for _, ph := range byKind {
 		phases = append(phases, *ph)
@@ -140,9 +144,9 @@ func TestColdPhases(t *testing.T) {
 	phases, first, last := coldPhases(doc, cacheDir)
 	var got []string
 	for _, ph := range phases {
-		got = append(got, fmt.Sprintf("%s %.1f-%.1f", ph.name, ph.start, ph.end))
+		got = append(got, fmt.Sprintf("%s %.1f-%.1f %d %.1f", ph.name, ph.start, ph.end, ph.n, ph.busy))
 	}
-	want := "unpack kernel sources 0.1-12.0|kernel 6.1.192 arm64 +debug 12.0-300.0|u-root base images 300.0-320.0|tests 320.0-325.0"
+	want := "unpack kernel sources 0.1-12.0 1 11.9|kernel 6.1.192 arm64 +debug 12.0-300.0 1 288.0|u-root base images 300.0-320.0 2 25.0|tests 320.0-325.0 2 6.5"
 	if strings.Join(got, "|") != want || first != 321.5 || last != 325 {
 		t.Errorf("phases %q, first %v, last %v; want %q, 321.5, 325", strings.Join(got, "|"), first, last, want)
 	}
