@@ -205,16 +205,27 @@ func (o *Options) Cmdline() []string {
 	}
 	args = append(args, "-append", o.kernelCmdline())
 	if o.Incoming != "" {
-		args = append(args, "-incoming", "exec:cat "+shellQuote(o.Incoming))
+		// Start opens the state file as the child's descriptor 3:
+		// QEMU reads it directly, with no shell and cat in between.
+		args = append(args, "-incoming", incomingFD)
 	}
 	return args
 }
 
-// CmdlineQuoted is Cmdline as one shell-quoted string, for copy and paste.
+// incomingFD is -incoming's source: the state file, opened by Start as
+// the child's first extra descriptor.
+const incomingFD = "fd:3"
+
+// CmdlineQuoted is Cmdline as one shell-quoted string, for copy and paste:
+// a restore reads the state file by name (exec:cat) rather than from the
+// descriptor Start opens.
 func (o *Options) CmdlineQuoted() string {
 	argv := o.Cmdline()
 	out := make([]string, len(argv))
 	for i, a := range argv {
+		if a == incomingFD && i > 0 && argv[i-1] == "-incoming" {
+			a = "exec:cat " + shellQuote(o.Incoming)
+		}
 		out[i] = shellQuote(a)
 	}
 	return strings.Join(out, " ")

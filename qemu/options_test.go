@@ -163,3 +163,19 @@ func TestHasFlag(t *testing.T) {
 		t.Error("hasFlag does not match whole flags")
 	}
 }
+
+// A restore reads the state from descriptor 3, and the copy-and-paste line
+// names the file instead.
+func TestIncomingCmdline(t *testing.T) {
+	o, err := NewOptions(arch.X86_64, WithKernel("/k"), WithSocketDir("/s"), WithIncoming("/snap/it's state"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	argv := strings.Join(o.Cmdline(), " ")
+	if !strings.HasSuffix(argv, "-incoming fd:3") {
+		t.Errorf("argv ends %q, want -incoming fd:3", argv[max(0, len(argv)-40):])
+	}
+	if q := o.CmdlineQuoted(); !strings.Contains(q, "-incoming 'exec:cat ") || !strings.Contains(q, "/snap/it") || strings.Contains(q, "fd:3") {
+		t.Errorf("quoted line %q does not name the state file", q)
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net"
 
+	"os"
 	"os/exec"
 	"strings"
 	"sync"
@@ -60,6 +61,14 @@ func Start(ctx context.Context, a arch.Arch, fns ...Fn) (*VM, error) {
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		return nil, err
+	}
+	if o.Incoming != "" {
+		state, err := os.Open(o.Incoming)
+		if err != nil {
+			return nil, fmt.Errorf("restore: %w", err)
+		}
+		defer state.Close()                // QEMU has its own copy once started
+		cmd.ExtraFiles = []*os.File{state} // descriptor 3: incomingFD
 	}
 	vm.started = time.Now()
 	if o.Timeout > 0 {
