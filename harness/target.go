@@ -159,6 +159,7 @@ func pack(ctx context.Context, o *Options, path string) (string, string, error) 
 	dir, _, err := o.Cache.Ensure(ctx, "initramfs", key, func(ctx context.Context, tmp string) error {
 		var data [4][]byte
 		for i := range inputs {
+			var err error
 			if data[i], err = os.ReadFile(inputs[i].file); err != nil {
 				return err
 			}

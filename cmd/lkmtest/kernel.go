@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -12,7 +11,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/lkmtest/lkmtest/harness"
-	"github.com/lkmtest/lkmtest/harness/arch"
 	"github.com/lkmtest/lkmtest/harness/cache"
 	kernelconfigs "github.com/lkmtest/lkmtest/kernel-configs"
 )
@@ -42,10 +40,8 @@ A kernel already in the cache is found without running make.`,
 			defer endLive()
 			o.Log = logw
 			for _, cell := range cells {
-				o := *o
-				o.Kernel, o.Arch = cell.Kernel, arch.Arch(cell.Arch)
 				t0 := time.Now()
-				k, err := harness.Kernel(ctx, &o)
+				k, err := harness.Kernel(ctx, cellOptions(o, cell))
 				if err != nil {
 					return err
 				}
@@ -64,15 +60,7 @@ A kernel already in the cache is found without running make.`,
 				fmt.Fprintf(cmd.OutOrStdout(), "%s linux %s %s (%d options =y) in %.2fs\nimage: %s\nbuild dir (for make -C ... M=): %s\n",
 					state, k.Meta.KernelVersion, k.Meta.Arch, k.Meta.OptionsY, time.Since(t0).Seconds(), k.Image, k.BuildDir)
 			}
-			if jsonOut {
-				var v any = all
-				if len(all) == 1 {
-					v = all[0]
-				}
-				b, _ := json.MarshalIndent(v, "", "  ")
-				fmt.Fprintln(cmd.OutOrStdout(), string(b))
-			}
-			return nil
+			return printJSON(cmd, jsonOut, all)
 		},
 	}
 	c.addTargetFlags(build)

@@ -68,9 +68,7 @@ Credentials: the Docker config (docker login), and for ghcr.io GITHUB_TOKEN
 			}
 			var all []map[string]any
 			for _, cell := range cells {
-				o := *o
-				o.Kernel, o.Arch = cell.Kernel, arch.Arch(cell.Arch)
-				k, err := harness.Kernel(cmd.Context(), &o)
+				k, err := harness.Kernel(cmd.Context(), cellOptions(o, cell))
 				if err != nil {
 					return err
 				}
@@ -120,12 +118,10 @@ registry lacks is an error: this command never builds.`,
 			o.KernelRemote = kbuild.PullOnly{Remote: reg}
 			var all []map[string]any
 			for _, cell := range cells {
-				o := *o
-				o.Kernel, o.Arch = cell.Kernel, arch.Arch(cell.Arch)
 				t0 := time.Now()
-				k, err := harness.Kernel(cmd.Context(), &o)
+				k, err := harness.Kernel(cmd.Context(), cellOptions(o, cell))
 				if errors.Is(err, kbuild.ErrNotPulled) {
-					return fmt.Errorf("kernel %s %s: %w", o.Kernel, o.Arch, err)
+					return fmt.Errorf("kernel %s %s: %w", cell.Kernel, cell.Arch, err)
 				}
 				if err != nil {
 					return err
@@ -151,6 +147,13 @@ registry lacks is an error: this command never builds.`,
 }
 
 func mbs(n int64) string { return fmt.Sprintf("%.1f MB", float64(n)/1e6) }
+
+// cellOptions are base's options for one cell's kernel and arch.
+func cellOptions(base *harness.Options, cell harness.Cell) *harness.Options {
+	o := *base
+	o.Kernel, o.Arch = cell.Kernel, arch.Arch(cell.Arch)
+	return &o
+}
 
 // printJSON prints all (its one element alone) when on.
 func printJSON(cmd *cobra.Command, on bool, all []map[string]any) error {

@@ -125,7 +125,9 @@ func probeMemoArgs(dir string, style TryRun) []string {
 		"lkmtest-new=$(if $(filter y n,$(4)),$(file >>" + memo + ",$(4):$(5))$(call lkmtest-answer,$(1),$(2),$(3),$(4)))",
 		"lkmtest-probe=$(if $(4),$(call lkmtest-answer,$(1),$(2),$(3),$(4)),$(call lkmtest-new,$(1),$(2),$(3)," +
 			"$(shell set -e; " + setup + "if ($(1)) >/dev/null 2>&1; then echo y; else echo n; fi; " + cleanup + "),$(5)))",
-		"try-run=$(call lkmtest-probe,$(1),$(2),$(3),$(call lkmtest-memo,$(call lkmtest-key,$(1))),$(call lkmtest-key,$(1)))",
+		// The key ($(4)), computed once: its memo's answer, then the probe.
+		"lkmtest-look=$(call lkmtest-probe,$(1),$(2),$(3),$(call lkmtest-memo,$(4)),$(4))",
+		"try-run=$(call lkmtest-look,$(1),$(2),$(3),$(call lkmtest-key,$(1)))",
 	}
 }
 
