@@ -31,7 +31,7 @@ func (j *Judge) matchLog(st *spec.Step, lines []logLine) string {
 			if k > 0 {
 				what = fmt.Sprintf("did not appear after the line matching /%s/", st.Log[k-1].Match)
 			}
-			return fmt.Sprintf("expected log line /%s/%s %s (%d lines logged)", re, levelNote(e), what, n)
+			return fmt.Sprintf("expected log line /%s/%s %s (%d lines logged)%s", re, levelNote(e), what, n, nearNote(re.String(), lines[from:]))
 		}
 		j.capture(re, lines[at].text)
 		from = at + 1
@@ -55,7 +55,7 @@ func (j *Judge) matchLog(st *spec.Step, lines []logLine) string {
 			}
 		}
 		if !found {
-			return fmt.Sprintf("expected log line /%s/%s did not appear in the kernel log of the step (%d lines logged)", re, levelNote(e), n)
+			return fmt.Sprintf("expected log line /%s/%s did not appear in the kernel log of the step (%d lines logged)%s", re, levelNote(e), n, nearNote(re.String(), lines))
 		}
 		if why := j.count(e, re, lines); why != "" {
 			return why

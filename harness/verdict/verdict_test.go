@@ -49,6 +49,12 @@ func TestJudgeStep(t *testing.T) {
 		{"all lines in order", ordered, guest.Response{Records: recs("noise", "first", "x", "second")}, result.Pass, ""},
 		{"multi-line record", ordered, guest.Response{Records: recs("first\nsecond")}, result.Pass, ""},
 		{"missing line", ordered, guest.Response{Records: recs("first")}, result.Fail, "expected log line /^second$/ did not appear after the line matching /^first$/"},
+		{"nearest line named", "  - insmod: m\n    log: ['^mydrv: probe of dev0 succeeded in [0-9]+ ms$']\n",
+			guest.Response{Records: recs("mydrv: loading", "mydrv: probe of dev1 succeeded in 3 ms", "mydrv: ready")},
+			result.Fail, `(3 lines logged); nearest line logged: "mydrv: probe of dev1 succeeded in 3 ms"`},
+		{"no line near", ordered, guest.Response{Records: recs("first", "unrelated")}, result.Fail, "/^second$/ did not appear after the line matching /^first$/ (2 lines logged)"},
+		{"nearest after the previous match", "  - insmod: m\n    log: ['^first line$', '^second line [0-9]$']\n", guest.Response{Records: recs("second line x", "first line", "second line y")},
+			result.Fail, `nearest line logged: "second line y"`},
 		{"wrong order", ordered, guest.Response{Records: recs("second", "first")}, result.Fail, "/^second$/"},
 		{"nothing logged", ordered, guest.Response{}, result.Fail, "/^first$/ did not appear in the kernel log of the step (0 lines logged)"},
 		{"unexpected errno", "  - insmod: m\n", guest.Response{Errno: "ENOENT"}, result.Fail, "insmod failed with ENOENT, expected success"},
@@ -378,5 +384,25 @@ func TestJudgeWaitLogExpectationsSeeCarry(t *testing.T) {
 	// What an earlier wait_log matched up to is not carried again.
 	if r := j.Step(3, guest.Response{Records: recs("reaped")}); r.Outcome != result.Fail || !strings.Contains(r.Reason, "invoked oom-killer") {
 		t.Errorf("step 3: %s %q; want FAIL: the line went with step 2", r.Outcome, r.Reason)
+	}
+}
+
+func TestNearest(t *testing.T) {
+	lines := []logLine{{text: "oom_try: PID 33"}, {text: "kworker/0:1 invoked oom-killer: gfp_mask=0xcc0(GFP_KERNEL), order=-1"}, {text: "Out of memory: Killed process 33"}}
+	cases := []struct {
+		pattern, want string
+	}{
+		{`^oom_try invoked oom-killer: gfp_mask=0x[0-9a-f]+\(.*\), order=0$`, lines[1].text},
+		{`^Out of memory: Killed process (?P<pid>[0-9]+) \(oom_try\)`, lines[2].text},
+		{`^hello`, ""},                             // too little literal text to say
+		{`^sysrq: Manual OOM execution$`, ""},      // nothing close
+		{`(?i)^out of memory: killed process`, ""}, // folded literals are not compared
+		{`^[`, ""}, // does not parse
+	}
+	for _, c := range cases {
+		got, ok := nearest(c.pattern, lines)
+		if got != c.want || ok != (c.want != "") {
+			t.Errorf("nearest(%q) = %q, %v; want %q", c.pattern, got, ok, c.want)
+		}
 	}
 }
