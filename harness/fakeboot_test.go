@@ -309,18 +309,18 @@ func TestFakeKeptVM(t *testing.T) {
 	picky := fakeSpec(t, "name: picky\nsteps:\n  - insmod: hello\n    params: picky\n")
 	ctx := context.Background()
 
-	ra, kept := runTest(ctx, tg, a, nil)
+	ra, kept, _ := runTest(ctx, tg, a, nil, nil)
 	if ra.Outcome != result.Pass || kept == nil || ra.ReusedAfter != "" {
 		t.Fatalf("a: %s, kept %v, reused after %q; want PASS in a VM of its own, kept", ra.Outcome, kept != nil, ra.ReusedAfter)
 	}
-	rb, kept := runTest(ctx, tg, b, kept)
+	rb, kept, _ := runTest(ctx, tg, b, kept, nil)
 	if rb.Outcome != result.Pass || rb.ReusedAfter != "a" || len(*vms) != 1 {
 		t.Fatalf("b: %s, reused after %q, %d VMs; want PASS in a's VM", rb.Outcome, rb.ReusedAfter, len(*vms))
 	}
 	if b, err := os.ReadFile(filepath.Join(ra.Dir, "qemu.exit")); err != nil || !strings.Contains(string(b), rb.Dir) {
 		t.Errorf("a's qemu.exit = %q (%v); want it to say where the VM went", b, err)
 	}
-	rp, kept := runTest(ctx, tg, picky, kept)
+	rp, kept, _ := runTest(ctx, tg, picky, kept, nil)
 	if rp.Outcome != result.Pass || rp.ReusedAfter != "" || len(*vms) != 2 {
 		t.Fatalf("picky: %s (%s), reused after %q, %d VMs; want PASS when run again in a VM of its own", rp.Outcome, rp.Reason, rp.ReusedAfter, len(*vms))
 	}
@@ -332,15 +332,29 @@ func TestFakeKeptVM(t *testing.T) {
 	// A guest whose state changes: every test has a VM of its own.
 	agent.sameState = false
 	tg, vms = fakeTarget(t, agent, "", builtHello)
-	_, kept = runTest(ctx, tg, a, nil)
+	_, kept, _ = runTest(ctx, tg, a, nil, nil)
 	if kept != nil {
 		t.Errorf("a VM whose guest changed was kept")
+	}
+	// No test left that could use the VM: its state is not asked for.
+	reqs := make(chan guest.Request, 16)
+	agent.sameState, agent.reqs = true, reqs
+	tg, _ = fakeTarget(t, agent, "", builtHello)
+	_, kept, judged := runTest(ctx, tg, a, nil, func() bool { return false })
+	agent.reqs = nil
+	close(reqs)
+	var ops []string
+	for req := range reqs {
+		ops = append(ops, string(req.Op))
+	}
+	if kept != nil || judged || strings.Contains(strings.Join(ops, " "), string(guest.OpState)) {
+		t.Errorf("last test: kept %v, judged %v, requests %v; want no state request, the VM shut down", kept != nil, judged, ops)
 	}
 	// --isolate: none is kept either.
 	agent.sameState = true
 	tg, _ = fakeTarget(t, agent, "", builtHello)
 	tg.Options.Isolate = true
-	if _, kept = runTest(ctx, tg, a, nil); kept != nil {
+	if _, kept, _ = runTest(ctx, tg, a, nil, nil); kept != nil {
 		t.Errorf("a VM was kept under --isolate")
 	}
 	_ = vms

@@ -120,12 +120,22 @@ func RunMatrix(ctx context.Context, base *Options, cells []Cell, specs []*spec.S
 				tmu.Unlock()
 				s := specs[jb.i]
 				fmt.Fprintf(base.log(), "run %s on %s\n", s.Name, t.Name())
+				// Is a test that could run in this VM still queued?
+				// (A target's jobs are all queued when it is ready.)
+				follow := func() bool {
+					return q.any(func(w weighted) bool {
+						tmu.Lock()
+						defer tmu.Unlock()
+						return targets[w.j][specVariant(specs[w.i])] == t && bootKey(specs[w.i]) == bootKey(s)
+					})
+				}
 				var r verdict.Result
-				r, kept = runTest(ctx, t, s, kept)
+				var judged bool
+				r, kept, judged = runTest(ctx, t, s, kept, follow)
 				*m.Result(jb.i, jb.j) = r
 				if r.Outcome != result.Skip && r.Duration > 0 {
 					hist.set(t.Name(), s.Name, r.Duration)
-					if t.reuse() {
+					if t.reuse() && judged {
 						hist.setDirty(t.Name(), s.Name, kept == nil)
 					}
 				}

@@ -34,7 +34,7 @@ const shutdownWait = 10 * time.Second
 // modules compile while the VM boots; a module that does not compile ends
 // the test at once, booted or not.
 func RunTest(ctx context.Context, t *Target, s *spec.Spec) verdict.Result {
-	res, kept := runTest(ctx, t, s, nil)
+	res, kept, _ := runTest(ctx, t, s, nil, func() bool { return false })
 	kept.close()
 	return res
 }
@@ -73,23 +73,30 @@ func (t *Target) reuse() bool { return !t.Options.Isolate && !t.leakScan() }
 // another test. A test that did not pass in a kept VM runs again in a VM
 // of its own, and that run is its verdict: whatever an earlier test left
 // behind unseen cannot fail another.
-func runTest(ctx context.Context, t *Target, s *spec.Spec, kept *keptVM) (verdict.Result, *keptVM) {
+//
+// follow, asked once the steps have passed, says whether a test that
+// could run in this VM is still to come (nil: yes); when none is, the
+// guest's state is not asked for and checked, and judged is false: the
+// VM is not kept, but nothing is known of whether it could have been.
+func runTest(ctx context.Context, t *Target, s *spec.Spec, kept *keptVM, follow func() bool) (res verdict.Result, keep *keptVM, judged bool) {
 	if kept != nil && (kept.t != t || kept.boot != bootKey(s) || !t.reuse()) {
 		kept.close()
 		kept = nil
 	}
 	r := newTestRun(ctx, t, s)
+	r.follow = follow
 	keep, used := r.run(kept)
-	res := r.finish()
+	res = r.finish()
 	if !used || res.Outcome == result.Pass || res.Outcome == result.Skip || ctx.Err() != nil {
-		return res, keep
+		return res, keep, !r.unjudged
 	}
 	keep.close()
 	fmt.Fprintf(t.Options.log(), "%s: %s in the VM of %s; running it again in a VM of its own\n", r.task, res.Outcome, kept.after)
 	_ = os.RemoveAll(r.dir)
 	r = newTestRun(ctx, t, s)
+	r.follow = follow
 	keep, _ = r.run(nil)
-	return r.finish(), keep
+	return r.finish(), keep, !r.unjudged
 }
 
 // run runs the test, in kept's VM when given, and returns the VM when it
@@ -151,7 +158,7 @@ func (r *testRun) run(kept *keptVM) (keep *keptVM, used bool) {
 			sess.Close()
 			return nil, false
 		}
-		if base = sess.Baseline; base == nil && t.reuse() {
+		if base = sess.Baseline; base == nil && t.reuse() && r.followed() {
 			if base, err = r.state(); err != nil {
 				r.auxFailed("reading the guest's state before the test", err)
 				sess.Close()
@@ -185,7 +192,9 @@ func (r *testRun) run(kept *keptVM) (keep *keptVM, used bool) {
 	if !r.steps(set) {
 		return nil, used
 	}
-	if base != nil && t.reuse() && r.res.Outcome == result.Pass && !r.reported {
+	if t.reuse() && r.res.Outcome == result.Pass && !r.reported && (base == nil || !r.followed()) {
+		r.unjudged = true
+	} else if base != nil && t.reuse() && r.res.Outcome == result.Pass && !r.reported {
 		now, err := r.state()
 		if err != nil {
 			r.lost("after the last step", err)
@@ -202,6 +211,9 @@ func (r *testRun) run(kept *keptVM) (keep *keptVM, used bool) {
 	}
 	return nil, used
 }
+
+// followed says whether a test that could use this VM is still to come.
+func (r *testRun) followed() bool { return r.follow == nil || r.follow() }
 
 // state asks the agent what a test could leave behind (guest.OpState).
 func (r *testRun) state() (map[string]string, error) {
@@ -242,6 +254,10 @@ type testRun struct {
 	// reported: a step's log held a kernel report (allowed or expected
 	// too): the VM is not kept for another test.
 	reported bool
+	// follow: see runTest; unjudged: the guest's state after the test
+	// was not checked, as no test was left to use the VM.
+	follow   func() bool
+	unjudged bool
 	res      verdict.Result
 }
 

@@ -86,6 +86,18 @@ func (q *queue) take(rank func(weighted) int) (job, bool) {
 	return jb, true
 }
 
+// any says whether a queued job satisfies f.
+func (q *queue) any(f func(weighted) bool) bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	for _, w := range q.pending {
+		if f(w) {
+			return true
+		}
+	}
+	return false
+}
+
 // durations are the times tests took in earlier runs, by cell and test,
 // and which tests left their VM unfit for another (durations.json in the
 // cache): the queue takes the longest first, and a kept VM the tests that

@@ -87,11 +87,11 @@ func TestVMKeptVM(t *testing.T) {
 		}
 		ctx := context.Background()
 		hello, affairs, warns := load("ch04-hello"), load("ch06-current-affairs"), load("ch08-kmalloc-max")
-		r1, kept := runTest(ctx, tg, hello, nil)
+		r1, kept, _ := runTest(ctx, tg, hello, nil, nil)
 		if r1.Outcome != result.Pass || kept == nil {
 			t.Fatalf("hello: %s, kept %v; want PASS and its VM kept", r1.Summary(), kept != nil)
 		}
-		r2, kept := runTest(ctx, tg, affairs, kept)
+		r2, kept, _ := runTest(ctx, tg, affairs, kept, nil)
 		if r2.Outcome != result.Pass || r2.ReusedAfter != "hello" || kept == nil {
 			t.Fatalf("current-affairs: %s, reused after %q, kept %v; want PASS in hello's VM, kept", r2.Summary(), r2.ReusedAfter, kept != nil)
 		}
@@ -101,11 +101,11 @@ func TestVMKeptVM(t *testing.T) {
 		if b, _ := os.ReadFile(filepath.Join(r2.Dir, "console.log")); strings.Contains(string(b), "Hello, world") || strings.Contains(string(b), "Linux version") {
 			t.Errorf("current-affairs console.log holds hello's or the boot's lines:\n%s", b)
 		}
-		r3, kept := runTest(ctx, tg, warns, kept)
+		r3, kept, _ := runTest(ctx, tg, warns, kept, nil)
 		if r3.Outcome != result.Pass || r3.ReusedAfter != "current-affairs" || kept != nil {
 			t.Fatalf("kmalloc-max: %s, reused after %q, kept %v; want PASS in the kept VM, which its warning ends", r3.Summary(), r3.ReusedAfter, kept != nil)
 		}
-		r4, kept := runTest(ctx, tg, hello, kept)
+		r4, kept, _ := runTest(ctx, tg, hello, kept, nil)
 		if r4.Outcome != result.Pass || r4.ReusedAfter != "" {
 			t.Errorf("hello again: %s, reused after %q; want PASS in a VM of its own", r4.Summary(), r4.ReusedAfter)
 		}
