@@ -21,6 +21,7 @@ import (
 	"github.com/lkmtest/lkmtest/harness/modbuild"
 	"github.com/lkmtest/lkmtest/harness/result"
 	"github.com/lkmtest/lkmtest/harness/spec"
+	"github.com/lkmtest/lkmtest/harness/verdict"
 	"github.com/lkmtest/lkmtest/qemu"
 )
 
@@ -326,6 +327,16 @@ func TestFakeKeptVM(t *testing.T) {
 	}
 	if !(*vms)[0].stoppedByHost() {
 		t.Errorf("the VM picky failed in was not stopped")
+	}
+	if !strings.HasPrefix(rp.FirstAttempt, "FAIL in the VM of b: ") || !strings.Contains(rp.FirstAttempt, "EEXIST") {
+		t.Errorf("picky's first attempt = %q; want how it failed in b's VM", rp.FirstAttempt)
+	}
+	first := filepath.Join(rp.Dir, FirstAttemptDir)
+	if _, err := os.Stat(filepath.Join(first, "attempt.json")); err != nil {
+		t.Errorf("the first attempt's result is not kept: %v", err)
+	}
+	if dirs, err := verdict.RunDirs(filepath.Dir(rp.Dir)); err != nil || strings.Contains(strings.Join(dirs, " "), first) {
+		t.Errorf("RunDirs = %v, %v; want the first attempt left out (it is not a test of its own)", dirs, err)
 	}
 	kept.close()
 

@@ -92,10 +92,17 @@ func runTest(ctx context.Context, t *Target, s *spec.Spec, kept *keptVM, follow 
 	}
 	keep.close()
 	fmt.Fprintf(t.Options.log(), "%s: %s in the VM of %s; running it again in a VM of its own\n", r.task, res.Outcome, kept.after)
-	_ = os.RemoveAll(r.dir)
+	first := fmt.Sprintf("%s in the VM of %s: %s", res.Outcome, kept.after, res.Reason)
+	aside := r.dir + ".first-attempt"
+	_ = os.RemoveAll(aside)
+	moved := os.Rename(r.dir, aside) == nil
 	r = newTestRun(ctx, t, s)
 	r.follow = follow
 	keep, _ = r.run(nil)
+	if moved {
+		keepFirstAttempt(aside, r.dir)
+	}
+	r.res.FirstAttempt = first
 	return r.finish(), keep, !r.unjudged
 }
 
@@ -210,6 +217,21 @@ func (r *testRun) run(kept *keptVM) (keep *keptVM, used bool) {
 		r.lost("after the last step", err)
 	}
 	return nil, used
+}
+
+// FirstAttemptDir is where, in a test's directory, the files of its
+// attempt in a kept VM are, when it did not pass there and ran again in a
+// VM of its own; its result.json is named attempt.json there, so that
+// lkmtest verdict judges the test once.
+const FirstAttemptDir = "first-attempt"
+
+// keepFirstAttempt moves the first attempt's directory, set aside, into
+// the directory of the run that gave the verdict.
+func keepFirstAttempt(aside, dir string) {
+	_ = os.Rename(filepath.Join(aside, verdict.ResultFile), filepath.Join(aside, "attempt.json"))
+	if os.MkdirAll(dir, 0o700) != nil || os.Rename(aside, filepath.Join(dir, FirstAttemptDir)) != nil {
+		_ = os.RemoveAll(aside)
+	}
 }
 
 // followed says whether a test that could use this VM is still to come.

@@ -73,7 +73,7 @@ func findPort() (string, error) {
 }
 
 func readTaint() uint64 {
-	b, err := os.ReadFile("/proc/sys/kernel/tainted")
+	b, err := readValue("/proc/sys/kernel/tainted")
 	if err != nil {
 		return 0
 	}

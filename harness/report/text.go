@@ -3,6 +3,7 @@ package report
 import (
 	"fmt"
 	"io"
+	"path/filepath"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -83,12 +84,13 @@ func (r *Run) WriteTable(w io.Writer) error {
 }
 
 // WriteText writes a line per test (only the failed ones with
-// onlyFailures), each failure's spec line, kernel log excerpt and logs,
-// and the totals.
+// onlyFailures, and those that passed only when run again in a VM of
+// their own), each failure's spec line, kernel log excerpt and logs, and
+// the totals.
 func (r *Run) WriteText(w io.Writer, onlyFailures bool) error {
 	for _, t := range r.testMajor() {
 		bad := t.Outcome.Failed()
-		if !onlyFailures || bad {
+		if !onlyFailures || bad || t.FirstAttempt != "" {
 			fmt.Fprintf(w, "%s (%.1fs)\n", t.Summary(), time.Duration(t.DurationNS).Seconds())
 			for _, c := range t.Cases() {
 				line := fmt.Sprintf("    %-7s %s", c.Outcome, c.Name)
@@ -106,6 +108,11 @@ func (r *Run) WriteText(w io.Writer, onlyFailures bool) error {
 				fmt.Fprintf(w, "    kernel log:\n%s\n", Indent(t.Excerpt, "      | "))
 			}
 			fmt.Fprintf(w, "    logs: %s\n", t.Dir)
+		}
+		if t.FirstAttempt != "" {
+			// A test that passed only in a VM of its own: left-over
+			// state of the test before it, or a flake of its own.
+			fmt.Fprintf(w, "    first attempt: %s\n    its logs: %s\n", t.FirstAttempt, filepath.Join(t.Dir, "first-attempt"))
 		}
 	}
 	_, err := fmt.Fprintf(w, "%d passed, %d failed, %d skipped\n", r.Totals.Passed, r.Totals.Failed, r.Totals.Skipped)

@@ -91,6 +91,10 @@ type Test struct {
 	// ReusedAfter names the test whose VM this one ran in, kept because
 	// that test passed and left the guest as it found it.
 	ReusedAfter string `json:"reused_after,omitempty"`
+	// FirstAttempt: how the test's attempt in a kept VM ended, when it
+	// did not pass there and ran again in a VM of its own (its files are
+	// in the test's first-attempt directory).
+	FirstAttempt string `json:"first_attempt,omitempty"`
 	// Steps are the steps that ran.
 	Steps []Step `json:"steps,omitempty"`
 	// Crashes are the kernel's crash reports (allowed ones included).

@@ -73,6 +73,11 @@ type Result struct {
 	// ReusedAfter names the test whose VM this one ran in: that test
 	// passed and left the guest as it found it (see harness.RunTest).
 	ReusedAfter string `json:"reused_after,omitempty"`
+	// FirstAttempt is, for a test run again in a VM of its own after it
+	// did not pass in a kept one, how that first attempt ended ("FAIL in
+	// the VM of list-rwlock: step 3 ...": its files are in the test's
+	// first-attempt directory).
+	FirstAttempt string `json:"first_attempt,omitempty"`
 	// Dir holds the run's artefacts (console log, qemu command line).
 	Dir string `json:"dir,omitempty"`
 	// SpecLess: the smoke test of a module directory without a test.yaml.

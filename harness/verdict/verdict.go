@@ -27,10 +27,10 @@ type Judge struct {
 	// running holds, per background program, the kernel log since it
 	// started: a wait step's expectations see its program's whole life.
 	running map[string][]logLine
-	// carry is the previous step's log (after the line the previous
-	// wait_log matched, when it was one): a wait_log step sees it too, so
-	// that what a background program logged while its run step was
-	// answered is not missed.
+	// carry is the previous step's log (but for the line the previous
+	// wait_log matched, when it was one: a line is waited for once): a
+	// wait_log step sees it too, so that what a background program
+	// logged while its run step was answered is not missed.
 	carry []logLine
 }
 
@@ -198,8 +198,8 @@ func matchText(pattern, text string, vars map[string]string) (bool, error) {
 
 // waitLog judges a wait_log step: a line of the previous step's log
 // (carried) or of its own matches the pattern (its named groups are
-// captured, and the next wait_log sees only what follows it), else it
-// says none did.
+// captured, and the next wait_log sees the others), else it says none
+// did.
 func (j *Judge) waitLog(st *spec.Step, carried, lines []logLine, resp guest.Response) string {
 	if st.Kind() != spec.StepWaitLog {
 		return ""
@@ -212,7 +212,11 @@ func (j *Judge) waitLog(st *spec.Step, carried, lines []logLine, resp guest.Resp
 	for k, l := range all {
 		if re.MatchString(l.text) {
 			j.capture(re, l.text)
-			j.carry = all[k+1:]
+			// The next step sees the rest, lines before this one too:
+			// events a test waits for in turn may be logged in
+			// another order (two kthreads ending), and a line is
+			// waited for once.
+			j.carry = append(all[:k:k], all[k+1:]...)
 			return ""
 		}
 	}
