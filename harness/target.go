@@ -107,6 +107,7 @@ func Prepare(ctx context.Context, o *Options) (*Target, error) {
 	if !o.NoProbeMemo {
 		t.Modules.Kernel.ProbeDir = k.ProbeDir
 		t.Modules.Kernel.TryRun = modbuild.TryRunStyle(filepath.Join(k.BuildDir, "source"))
+		t.Modules.Kernel.Modpost = modbuild.ModpostWrappable(filepath.Join(k.BuildDir, "source"))
 	}
 	t.start, t.build = t.Machine.Start, t.Modules.Build
 	dir := filepath.Join(o.Out, t.Name())

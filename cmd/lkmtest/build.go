@@ -464,6 +464,7 @@ func preparedBuilder(ctx context.Context, base *harness.Options, c harness.Cell,
 	if !o.NoProbeMemo {
 		mk.ProbeDir = k.ProbeDir
 		mk.TryRun = modbuild.TryRunStyle(filepath.Join(k.BuildDir, "source"))
+		mk.Modpost = modbuild.ModpostWrappable(filepath.Join(k.BuildDir, "source"))
 	}
 	return &modbuild.Builder{Cache: o.Cache, Arch: o.Arch, Kernel: mk, Log: verbose}, vc, nil
 }

@@ -129,6 +129,9 @@ func makeArgs(k Kernel, tree ModuleTree, mirror, mdir string, extraSymbols []str
 	// (ccache was measured and left out: hashing the kernel headers costs
 	// more than the .mod.c compile it would save.)
 	if k.ProbeDir != "" && os.MkdirAll(k.ProbeDir, 0o700) == nil {
+		if k.Modpost {
+			base = append(base, modpostArgs(k.ProbeDir)...)
+		}
 		if args := probeMemoArgs(k.ProbeDir, k.TryRun); args != nil {
 			// The memo exists, empty at first: make's $(file <) of a
 			// missing file is an error in some versions.

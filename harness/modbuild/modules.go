@@ -29,6 +29,10 @@ type Kernel struct {
 	// TryRun is how the kernel tree defines kbuild's try-run, which the
 	// probe memo must follow (TryRunStyle, read once per kernel).
 	TryRun TryRun
+	// Modpost: the tree lets lkmtest's wrapper stand in for modpost, so
+	// that an edit which changes only a module's srcversion does not
+	// compile its .mod.c again (ModpostWrappable; needs ProbeDir).
+	Modpost bool
 }
 
 // Builder builds tests' modules and helper programs for one kernel.
