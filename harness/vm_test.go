@@ -396,11 +396,23 @@ func testSnapshot(t *testing.T, tg *Target) {
 		t.Errorf("with snapshots off: %s, snapshot=%v; want PASS from a boot", r.Summary(), r.Snapshot)
 	}
 
-	m := regexp.MustCompile(`exec:cat '?([^' \n]+)`).FindSubmatch(cmdline)
+	m := regexp.MustCompile(`exec:cat '?([^'" \n]+)`).FindSubmatch(cmdline)
 	if m == nil {
 		t.Fatalf("no state file in %s", cmdline)
 	}
 	state := string(m[1])
+	// The guest's RAM is a file beside the state (mapped copy-on-write by
+	// the restored VM), and the state holds the devices only: no RAM.
+	ram, err := os.Stat(filepath.Join(filepath.Dir(state), "ram"))
+	if err != nil || ram.Size() != 256<<20 || ram.Mode().Perm() != 0o600 {
+		t.Errorf("snapshot RAM file: %v, %v; want 256 MiB, mode 0600", ram, err)
+	}
+	if !strings.Contains(string(cmdline), "mem-path="+filepath.Join(filepath.Dir(state), "ram")+",share=off") {
+		t.Errorf("qemu.cmdline of a restored VM does not map the snapshot's RAM file copy-on-write: %s", cmdline)
+	}
+	if st, err := os.Stat(state); err != nil || st.Size() > 4<<20 {
+		t.Errorf("state file: %v, %v; want one without the guest's RAM (under 4 MiB)", st, err)
+	}
 	if err := os.WriteFile(state, []byte("not a QEMU migration stream"), 0o600); err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,7 @@
 package qemu
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -57,6 +58,15 @@ type Options struct {
 	// Incoming restores the VM from a state file written by VM.SaveState
 	// (QEMU -incoming); the other options must match those it was saved with.
 	Incoming string
+	// RAMFile backs the guest's RAM with a file (memory-backend-file)
+	// instead of anonymous memory. RAMShared maps it shared: what the
+	// guest writes lands in the file, and a VM saved so writes no RAM into
+	// its state file (migration capability x-ignore-shared). Not shared, it
+	// is a private copy-on-write mapping: a VM restored with the state file
+	// and the RAM file of a VM saved so reads its RAM from the page cache
+	// and copies only the pages it writes.
+	RAMFile   string
+	RAMShared bool
 }
 
 // Fn changes Options; it is the functional-option form used by Start.
@@ -88,6 +98,12 @@ func WithMemory(mib int) Fn { return func(o *Options) error { o.MemoryMiB = mib;
 // instead of booting it.
 func WithIncoming(stateFile string) Fn {
 	return func(o *Options) error { o.Incoming = stateFile; return nil }
+}
+
+// WithRAMFile backs the guest's RAM with the file at path, shared or
+// copy-on-write (see Options.RAMFile).
+func WithRAMFile(path string, shared bool) Fn {
+	return func(o *Options) error { o.RAMFile, o.RAMShared = path, shared; return nil }
 }
 
 // WithCPUModel replaces the arch's -cpu model under TCG ("" keeps it).
@@ -161,6 +177,9 @@ func (o *Options) kernelCmdline() string {
 func (o *Options) Cmdline() []string {
 	spec := o.Arch.Spec()
 	machine := spec.Machine
+	if o.RAMFile != "" {
+		machine += ",memory-backend=" + ramID
+	}
 	args := []string{o.Binary(),
 		"-machine", machine,
 		"-accel", string(o.Accel),
@@ -175,6 +194,15 @@ func (o *Options) Cmdline() []string {
 	}
 	args = append(args,
 		"-m", strconv.Itoa(o.MemoryMiB),
+	)
+	if o.RAMFile != "" {
+		share := "off"
+		if o.RAMShared {
+			share = "on"
+		}
+		args = append(args, "-object", fmt.Sprintf("memory-backend-file,id=%s,size=%dM,mem-path=%s,share=%s", ramID, o.MemoryMiB, o.RAMFile, share))
+	}
+	args = append(args,
 		"-smp", strconv.Itoa(o.CPUs),
 		"-nodefaults", "-no-user-config", "-display", "none",
 		"-no-reboot",
@@ -204,13 +232,20 @@ func (o *Options) Cmdline() []string {
 		args = append(args, "-initrd", o.Initramfs)
 	}
 	args = append(args, "-append", o.kernelCmdline())
-	if o.Incoming != "" {
+	switch {
+	case o.Incoming != "" && o.RAMFile != "":
+		// Start sets x-ignore-shared first, then has QEMU read fd 3.
+		args = append(args, "-incoming", "defer")
+	case o.Incoming != "":
 		// Start opens the state file as the child's descriptor 3:
 		// QEMU reads it directly, with no shell and cat in between.
 		args = append(args, "-incoming", incomingFD)
 	}
 	return args
 }
+
+// ramID is the id of the memory backend of Options.RAMFile.
+const ramID = "lkmtest.ram"
 
 // incomingFD is -incoming's source: the state file, opened by Start as
 // the child's first extra descriptor.
@@ -230,6 +265,21 @@ func (o *Options) CmdlineQuoted() string {
 	}
 	return strings.Join(out, " ")
 }
+
+// RestoreSteps is, for a restore with a RAM file (-incoming defer), what
+// to send on the QMP socket of CmdlineQuoted's line to restore the VM as
+// Start does; "" when the line restores by itself.
+func (o *Options) RestoreSteps() string {
+	if o.Incoming == "" || o.RAMFile == "" {
+		return ""
+	}
+	inc, _ := json.Marshal(map[string]any{"execute": "migrate-incoming", "arguments": map[string]string{"uri": "exec:cat " + shellQuote(o.Incoming)}})
+	return `{"execute":"qmp_capabilities"}` + "\n" + ignoreSharedCmd + "\n" + string(inc) + "\n" + `{"execute":"cont"}` + "\n"
+}
+
+// ignoreSharedCmd sets the migration capability x-ignore-shared: RAM in a
+// shared file is neither written to nor read from the migration stream.
+const ignoreSharedCmd = `{"execute":"migrate-set-capabilities","arguments":{"capabilities":[{"capability":"x-ignore-shared","state":true}]}}`
 
 func shellQuote(s string) string {
 	if s != "" && strings.IndexFunc(s, func(r rune) bool {

@@ -164,6 +164,42 @@ func TestHasFlag(t *testing.T) {
 	}
 }
 
+// A restore with the guest's RAM in a file maps it copy-on-write, waits
+// (-incoming defer) for Start to set x-ignore-shared and start reading
+// descriptor 3, and RestoreSteps says how to do that by hand; a VM to be
+// saved maps it shared.
+func TestRAMFileCmdline(t *testing.T) {
+	for _, a := range []arch.Arch{arch.X86_64, arch.ARM64} {
+		o, err := NewOptions(a, WithKernel("/k"), WithSocketDir("/s"), WithMemory(128), WithIncoming("/snap/state"), WithRAMFile("/snap/ram", false))
+		if err != nil {
+			t.Fatal(err)
+		}
+		argv := strings.Join(o.Cmdline(), " ")
+		for _, want := range []string{
+			"-machine " + a.Spec().Machine + ",memory-backend=lkmtest.ram ",
+			"-m 128 -object memory-backend-file,id=lkmtest.ram,size=128M,mem-path=/snap/ram,share=off ",
+		} {
+			if !strings.Contains(argv, want) {
+				t.Errorf("%s: argv %q lacks %q", a, argv, want)
+			}
+		}
+		if !strings.HasSuffix(argv, "-incoming defer") {
+			t.Errorf("%s: argv ends %q, want -incoming defer", a, argv[max(0, len(argv)-40):])
+		}
+		steps := strings.Split(strings.TrimSpace(o.RestoreSteps()), "\n")
+		if len(steps) != 4 || !strings.Contains(steps[1], `"x-ignore-shared","state":true`) || !strings.Contains(steps[2], `"uri":"exec:cat /snap/state"`) || steps[3] != `{"execute":"cont"}` {
+			t.Errorf("%s: RestoreSteps %q", a, steps)
+		}
+	}
+	o, err := NewOptions(arch.X86_64, WithKernel("/k"), WithSocketDir("/s"), WithRAMFile("/snap/ram", true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if argv := strings.Join(o.Cmdline(), " "); !strings.Contains(argv, "mem-path=/snap/ram,share=on") || strings.Contains(argv, "-incoming") || o.RestoreSteps() != "" {
+		t.Errorf("a VM to save: argv %q, RestoreSteps %q", argv, o.RestoreSteps())
+	}
+}
+
 // A restore reads the state from descriptor 3, and the copy-and-paste line
 // names the file instead.
 func TestIncomingCmdline(t *testing.T) {
@@ -177,5 +213,8 @@ func TestIncomingCmdline(t *testing.T) {
 	}
 	if q := o.CmdlineQuoted(); !strings.Contains(q, "-incoming 'exec:cat ") || !strings.Contains(q, "/snap/it") || strings.Contains(q, "fd:3") {
 		t.Errorf("quoted line %q does not name the state file", q)
+	}
+	if o.RestoreSteps() != "" || strings.Contains(strings.Join(o.Cmdline(), " "), "memory-backend") {
+		t.Errorf("a restore without a RAM file: RestoreSteps %q, argv %q", o.RestoreSteps(), o.Cmdline())
 	}
 }

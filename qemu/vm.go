@@ -135,6 +135,18 @@ func (vm *VM) connect(ctx context.Context) error {
 		vm.mu.Unlock()
 	}
 	if vm.opts.Incoming != "" {
+		if vm.opts.RAMFile != "" {
+			if err := vm.ignoreShared(); err != nil {
+				return err
+			}
+			b, err := vm.qmpRun(`{"execute":"migrate-incoming","arguments":{"uri":"`+incomingFD+`"}}`, 10*time.Second)
+			if err == nil && bytes.Contains(b, []byte(`"error"`)) {
+				err = fmt.Errorf("%s", b)
+			}
+			if err != nil {
+				return fmt.Errorf("QMP migrate-incoming: %w", err)
+			}
+		}
 		if err := vm.waitMigration(30 * time.Second); err != nil {
 			return fmt.Errorf("restore %s: %w", vm.opts.Incoming, err)
 		}
@@ -182,6 +194,11 @@ func (vm *VM) SaveState(path string) error {
 	if _, err := vm.qmpRun(`{"execute":"stop"}`, 10*time.Second); err != nil {
 		return fmt.Errorf("QMP stop: %w", err)
 	}
+	if vm.opts.RAMFile != "" && vm.opts.RAMShared {
+		if err := vm.ignoreShared(); err != nil {
+			return err
+		}
+	}
 	cmd, _ := json.Marshal(map[string]any{"execute": "migrate", "arguments": map[string]string{"uri": "exec:cat > " + shellQuote(path)}})
 	b, err := vm.qmpRun(string(cmd), 10*time.Second)
 	if err != nil {
@@ -191,6 +208,18 @@ func (vm *VM) SaveState(path string) error {
 		return fmt.Errorf("QMP migrate: %s", b)
 	}
 	return vm.waitMigration(2 * time.Minute)
+}
+
+// ignoreShared sets the migration capability x-ignore-shared.
+func (vm *VM) ignoreShared() error {
+	b, err := vm.qmpRun(ignoreSharedCmd, 10*time.Second)
+	if err == nil && bytes.Contains(b, []byte(`"error"`)) {
+		err = fmt.Errorf("%s", b)
+	}
+	if err != nil {
+		return fmt.Errorf("QMP migrate-set-capabilities x-ignore-shared: %w", err)
+	}
+	return nil
 }
 
 // drainEvents records the events that tell how the VM ends; it runs in its own

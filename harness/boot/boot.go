@@ -238,7 +238,8 @@ func (m *Machine) start(ctx context.Context, fns []qemu.Fn, dir string, console 
 	if m.Snapshots() {
 		snap, err := m.snapshot(ctx, fns)
 		if err == nil {
-			restoreFns := append(append(m.quirkFns(), fns...), qemu.WithIncoming(filepath.Join(snap, "state")))
+			restoreFns := append(append(m.quirkFns(), fns...), qemu.WithIncoming(filepath.Join(snap, "state")),
+				qemu.WithRAMFile(filepath.Join(snap, ramFile), false))
 			writeCmdline(dir, m.Arch, restoreFns)
 			if b, rerr := os.ReadFile(filepath.Join(snap, "console.log")); rerr == nil {
 				_, _ = console.Write(b)
@@ -268,7 +269,12 @@ func (m *Machine) start(ctx context.Context, fns []qemu.Fn, dir string, console 
 
 func writeCmdline(dir string, a arch.Arch, fns []qemu.Fn) {
 	if opts, err := qemu.NewOptions(a, fns...); err == nil {
-		_ = os.WriteFile(filepath.Join(dir, "qemu.cmdline"), []byte(opts.CmdlineQuoted()+"\n"), 0o600)
+		line := opts.CmdlineQuoted() + "\n"
+		if steps := opts.RestoreSteps(); steps != "" {
+			line += "# QEMU waits for the restore (-incoming defer): send its QMP socket these lines, e.g. with socat - UNIX-CONNECT:<socket>\n# " +
+				strings.ReplaceAll(strings.TrimSuffix(steps, "\n"), "\n", "\n# ") + "\n"
+		}
+		_ = os.WriteFile(filepath.Join(dir, "qemu.cmdline"), []byte(line), 0o600)
 	}
 }
 
@@ -326,5 +332,5 @@ func (m *Machine) snapshotKey(fns []qemu.Fn) (string, error) {
 	line := strings.Join(opts.Cmdline(), "\x00")
 	line = strings.ReplaceAll(line, opts.SocketDir, "<sockets>")
 	line = strings.ReplaceAll(line, m.Initramfs, "<initramfs>")
-	return cache.Key("snapshot/v2", id, digest, line), nil
+	return cache.Key("snapshot/v3", id, digest, line), nil
 }

@@ -24,6 +24,14 @@ import (
 // (guest.OpState) as its VMs start: a session's Baseline.
 const guestStateFile = "guest-state.json"
 
+// ramFile is, beside a snapshot's state file, the guest's RAM: the saved
+// VM ran with its RAM in this file (shared) and wrote none into the state
+// file; a restored VM maps it copy-on-write. Its pages are read from the
+// page cache, shared by every VM restored from the snapshot, rather than
+// copied into fresh anonymous memory at each start (which the kernel
+// must zero first, in 2 MiB pages under transparent huge pages).
+const ramFile = "ram"
+
 // snapshot returns the state file for VMs started with fns, saving it
 // first when the cache has none. The boot's console log is saved beside it.
 func (m *Machine) snapshot(ctx context.Context, fns []qemu.Fn) (dir string, err error) {
@@ -42,7 +50,14 @@ func (m *Machine) snapshot(ctx context.Context, fns []qemu.Fn) (dir string, err 
 			return err
 		}
 		defer releaseSocketDir(sock)
-		all := append(append(m.quirkFns(), fns...), qemu.WithSocketDir(sock), qemu.WithConsole(console), qemu.WithTimeout(HelloTimeout))
+		// Created here, so that it is private to the user as the cache is.
+		ram, err := os.OpenFile(filepath.Join(tmp, ramFile), os.O_CREATE|os.O_WRONLY, 0o600)
+		if err != nil {
+			return err
+		}
+		ram.Close()
+		all := append(append(m.quirkFns(), fns...), qemu.WithSocketDir(sock), qemu.WithConsole(console), qemu.WithTimeout(HelloTimeout),
+			qemu.WithRAMFile(filepath.Join(tmp, ramFile), true))
 		vm, err := qemu.Start(ctx, m.Arch, all...)
 		if err != nil {
 			return err
