@@ -2,7 +2,9 @@ package harness
 
 import (
 	"context"
+	"crypto/sha256"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -375,10 +377,16 @@ func testSnapshot(t *testing.T, tg *Target) {
 			t.Fatal(err)
 		}
 	}
-	runFixture(t, tg, hello) // saves this command line's snapshot
+	first := runFixture(t, tg, hello) // saves this command line's snapshot
+	// A restored VM maps the snapshot's RAM copy-on-write: what its guest
+	// writes (a module loaded, a test run) must not reach the file.
+	ramBefore := snapshotRAMDigest(t, first.Dir)
 	r := runFixture(t, tg, hello)
 	if r.Outcome != result.Pass || !r.Snapshot {
 		t.Fatalf("second run: %s, snapshot=%v; want PASS from the snapshot", r.Summary(), r.Snapshot)
+	}
+	if after := snapshotRAMDigest(t, r.Dir); after != ramBefore {
+		t.Errorf("the snapshot's RAM file changed while a VM restored from it ran (%s, was %s)", after, ramBefore)
 	}
 	con, err := os.ReadFile(filepath.Join(r.Dir, "console.log"))
 	if err != nil || !strings.Contains(string(con), "Run /init as init process") || !strings.Contains(string(con), "Hello, world") {
@@ -423,6 +431,30 @@ func testSnapshot(t *testing.T, tg *Target) {
 	if _, err := os.Stat(state); err == nil {
 		t.Errorf("the damaged snapshot %s was kept", state)
 	}
+}
+
+// snapshotRAMDigest is the sha256 of the RAM file that the VM of the test
+// run in dir mapped (from its qemu.cmdline).
+func snapshotRAMDigest(t *testing.T, dir string) string {
+	t.Helper()
+	cmdline, err := os.ReadFile(filepath.Join(dir, "qemu.cmdline"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`mem-path=([^,]+),share=off`).FindSubmatch(cmdline)
+	if m == nil {
+		t.Fatalf("%s/qemu.cmdline maps no snapshot RAM file copy-on-write: %s", dir, cmdline)
+	}
+	f, err := os.Open(string(m[1]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		t.Fatal(err)
+	}
+	return fmt.Sprintf("%x", h.Sum(nil))
 }
 
 // Every outcome, end to end, on both arches; then 'lkmtest verdict' logic
