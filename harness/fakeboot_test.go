@@ -370,3 +370,46 @@ func TestFakeKeptVM(t *testing.T) {
 	}
 	_ = vms
 }
+
+// While modules still build after the guest's hello, the host has the
+// agent start its module helper once (an insmod of no file, marked aux),
+// before copying the modules; the kernel records that request collected
+// are the first step's. Modules built before the hello get no warm-up.
+func TestFakeWarmUp(t *testing.T) {
+	for _, slow := range []bool{true, false} {
+		var mu sync.Mutex
+		var ops []string
+		answer := func(_ *fakeVM, req guest.Request) *guest.Response {
+			mu.Lock()
+			ops = append(ops, fmt.Sprintf("%s %s aux=%v", req.Op, req.Path, req.Aux))
+			mu.Unlock()
+			if req.Path == warmUpPath {
+				return &guest.Response{Errno: "ENOENT", Records: []klog.Record{{Seq: 40, Level: 6, Text: "logged before the first step"}}}
+			}
+			return &guest.Response{Records: []klog.Record{{Seq: 42, Level: 6, Text: "Hello"}}}
+		}
+		build := builtHello
+		if slow {
+			build = func() modbuild.Set { time.Sleep(300 * time.Millisecond); return builtHello() }
+		}
+		tg, _ := fakeTarget(t, &fakeAgent{answer: answer}, "", build)
+		step := "name: w\nsteps:\n  - insmod: hello\n    log: ['^Hello$']\n"
+		if slow {
+			step = "name: w\nsteps:\n  - insmod: hello\n    log: ['^logged before the first step$', '^Hello$']\n"
+		}
+		r := RunTest(context.Background(), tg, fakeSpec(t, step))
+		mu.Lock()
+		got := strings.Join(ops, "; ")
+		mu.Unlock()
+		warm := "insmod " + warmUpPath + " aux=true"
+		if r.Outcome != result.Pass {
+			t.Errorf("slow=%v: %s: %s; want PASS (the warm-up's records in the first step when there is one)", slow, r.Outcome, r.Reason)
+		}
+		if slow && !strings.HasPrefix(got, warm+"; insmod /lkm/") {
+			t.Errorf("slow build: requests %q; want the warm-up first, then the step", got)
+		}
+		if !slow && strings.Contains(got, warmUpPath) {
+			t.Errorf("modules built at once: requests %q; want no warm-up", got)
+		}
+	}
+}
