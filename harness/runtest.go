@@ -382,7 +382,7 @@ func (r *testRun) await(mods <-chan modbuild.Set) (modbuild.Set, bool) {
 		case <-time.After(warmUpAfter):
 		}
 		if !r.warmUp() {
-			return <-mods, false
+			return modbuild.Set{}, false
 		}
 		set := <-mods
 		return set, built(set)

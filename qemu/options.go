@@ -273,8 +273,14 @@ func (o *Options) RestoreSteps() string {
 	if o.Incoming == "" || o.RAMFile == "" {
 		return ""
 	}
-	inc, _ := json.Marshal(map[string]any{"execute": "migrate-incoming", "arguments": map[string]string{"uri": "exec:cat " + shellQuote(o.Incoming)}})
-	return `{"execute":"qmp_capabilities"}` + "\n" + ignoreSharedCmd + "\n" + string(inc) + "\n" + `{"execute":"cont"}` + "\n"
+	return `{"execute":"qmp_capabilities"}` + "\n" + ignoreSharedCmd + "\n" +
+		migrateCmd("migrate-incoming", "exec:cat "+shellQuote(o.Incoming)) + "\n" + `{"execute":"cont"}` + "\n"
+}
+
+// migrateCmd is the QMP command migrate or migrate-incoming with uri.
+func migrateCmd(op, uri string) string {
+	b, _ := json.Marshal(map[string]any{"execute": op, "arguments": map[string]string{"uri": uri}})
+	return string(b)
 }
 
 // ignoreSharedCmd sets the migration capability x-ignore-shared: RAM in a

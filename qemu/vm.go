@@ -136,15 +136,11 @@ func (vm *VM) connect(ctx context.Context) error {
 	}
 	if vm.opts.Incoming != "" {
 		if vm.opts.RAMFile != "" {
-			if err := vm.ignoreShared(); err != nil {
+			if err := vm.qmpDo("migrate-set-capabilities x-ignore-shared", ignoreSharedCmd); err != nil {
 				return err
 			}
-			b, err := vm.qmpRun(`{"execute":"migrate-incoming","arguments":{"uri":"`+incomingFD+`"}}`, 10*time.Second)
-			if err == nil && bytes.Contains(b, []byte(`"error"`)) {
-				err = fmt.Errorf("%s", b)
-			}
-			if err != nil {
-				return fmt.Errorf("QMP migrate-incoming: %w", err)
+			if err := vm.qmpDo("migrate-incoming", migrateCmd("migrate-incoming", incomingFD)); err != nil {
+				return err
 			}
 		}
 		if err := vm.waitMigration(30 * time.Second); err != nil {
@@ -195,29 +191,25 @@ func (vm *VM) SaveState(path string) error {
 		return fmt.Errorf("QMP stop: %w", err)
 	}
 	if vm.opts.RAMFile != "" && vm.opts.RAMShared {
-		if err := vm.ignoreShared(); err != nil {
+		if err := vm.qmpDo("migrate-set-capabilities x-ignore-shared", ignoreSharedCmd); err != nil {
 			return err
 		}
 	}
-	cmd, _ := json.Marshal(map[string]any{"execute": "migrate", "arguments": map[string]string{"uri": "exec:cat > " + shellQuote(path)}})
-	b, err := vm.qmpRun(string(cmd), 10*time.Second)
-	if err != nil {
-		return fmt.Errorf("QMP migrate: %w", err)
-	}
-	if bytes.Contains(b, []byte(`"error"`)) {
-		return fmt.Errorf("QMP migrate: %s", b)
+	if err := vm.qmpDo("migrate", migrateCmd("migrate", "exec:cat > "+shellQuote(path))); err != nil {
+		return err
 	}
 	return vm.waitMigration(2 * time.Minute)
 }
 
-// ignoreShared sets the migration capability x-ignore-shared.
-func (vm *VM) ignoreShared() error {
-	b, err := vm.qmpRun(ignoreSharedCmd, 10*time.Second)
+// qmpDo runs a QMP command whose answer must not be an error; what names
+// it in the error.
+func (vm *VM) qmpDo(what, cmd string) error {
+	b, err := vm.qmpRun(cmd, 10*time.Second)
 	if err == nil && bytes.Contains(b, []byte(`"error"`)) {
 		err = fmt.Errorf("%s", b)
 	}
 	if err != nil {
-		return fmt.Errorf("QMP migrate-set-capabilities x-ignore-shared: %w", err)
+		return fmt.Errorf("QMP %s: %w", what, err)
 	}
 	return nil
 }

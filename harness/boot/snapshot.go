@@ -51,11 +51,9 @@ func (m *Machine) snapshot(ctx context.Context, fns []qemu.Fn) (dir string, err 
 		}
 		defer releaseSocketDir(sock)
 		// Created here, so that it is private to the user as the cache is.
-		ram, err := os.OpenFile(filepath.Join(tmp, ramFile), os.O_CREATE|os.O_WRONLY, 0o600)
-		if err != nil {
+		if err := os.WriteFile(filepath.Join(tmp, ramFile), nil, 0o600); err != nil {
 			return err
 		}
-		ram.Close()
 		all := append(append(m.quirkFns(), fns...), qemu.WithSocketDir(sock), qemu.WithConsole(console), qemu.WithTimeout(HelloTimeout),
 			qemu.WithRAMFile(filepath.Join(tmp, ramFile), true))
 		vm, err := qemu.Start(ctx, m.Arch, all...)
