@@ -383,7 +383,7 @@ func TestFakeWarmUp(t *testing.T) {
 			mu.Lock()
 			ops = append(ops, fmt.Sprintf("%s %s aux=%v", req.Op, req.Path, req.Aux))
 			mu.Unlock()
-			if req.Path == warmUpPath {
+			if req.Path == boot.WarmUpPath {
 				return &guest.Response{Errno: "ENOENT", Records: []klog.Record{{Seq: 40, Level: 6, Text: "logged before the first step"}}}
 			}
 			return &guest.Response{Records: []klog.Record{{Seq: 42, Level: 6, Text: "Hello"}}}
@@ -401,14 +401,14 @@ func TestFakeWarmUp(t *testing.T) {
 		mu.Lock()
 		got := strings.Join(ops, "; ")
 		mu.Unlock()
-		warm := "insmod " + warmUpPath + " aux=true"
+		warm := "insmod " + boot.WarmUpPath + " aux=true"
 		if r.Outcome != result.Pass {
 			t.Errorf("slow=%v: %s: %s; want PASS (the warm-up's records in the first step when there is one)", slow, r.Outcome, r.Reason)
 		}
 		if slow && !strings.HasPrefix(got, warm+"; insmod /lkm/") {
 			t.Errorf("slow build: requests %q; want the warm-up first, then the step", got)
 		}
-		if !slow && strings.Contains(got, warmUpPath) {
+		if !slow && strings.Contains(got, boot.WarmUpPath) {
 			t.Errorf("modules built at once: requests %q; want no warm-up", got)
 		}
 	}

@@ -51,6 +51,9 @@ type Options struct {
 	Isolate bool
 	// NoSnapshots turns VM snapshots off (LKMTEST_NO_SNAPSHOT).
 	NoSnapshots bool
+	// Standby: VMs are claimed from standbys, and the run's VMs want
+	// standbys that wait this long (0: none; see boot.SpawnStandbys).
+	Standby time.Duration
 	// NoProbeMemo turns the memo of kbuild's compiler probes off
 	// (LKMTEST_NO_PROBE_MEMO).
 	NoProbeMemo bool

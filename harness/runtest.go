@@ -156,7 +156,7 @@ func (r *testRun) run(kept *keptVM) (keep *keptVM, used bool) {
 			r.res.Stage = result.StageBoot
 			return nil, false
 		}
-		r.sess, r.res.Snapshot = sess, sess.Restored
+		r.sess, r.res.Snapshot, r.res.Standby, r.early = sess, sess.Restored, sess.Standby, sess.Early
 		if vm, ok := sess.VM.(*qemu.VM); ok && vmStarted != nil {
 			vmStarted(s, vm)
 		}
@@ -376,6 +376,10 @@ func (r *testRun) await(mods <-chan modbuild.Set) (modbuild.Set, bool) {
 		if !started(err) {
 			return modbuild.Set{}, false
 		}
+		if r.sess.Standby {
+			set := <-mods // warmed up by the standby
+			return set, built(set)
+		}
 		select {
 		case set := <-mods:
 			return set, built(set)
@@ -393,9 +397,6 @@ func (r *testRun) await(mods <-chan modbuild.Set) (modbuild.Set, bool) {
 // warm-up worth it: modules already built come within it.
 const warmUpAfter = 20 * time.Millisecond
 
-// warmUpPath is the module a warm-up loads: no such file.
-const warmUpPath = "/lkmtest/warm-up-helper.ko"
-
 // warmUp has the agent start its module helper once while the modules
 // still build: an insmod of a file that is not there (ENOENT, no system
 // call into the module loader). A restored VM's QEMU translates the guest
@@ -404,7 +405,7 @@ const warmUpPath = "/lkmtest/warm-up-helper.ko"
 // rather than following it. The records it collects are the first step's.
 // False when the guest did not answer (the test is then judged lost).
 func (r *testRun) warmUp() bool {
-	resp, err := r.sess.Guest.Call(r.ctx, guest.Request{Op: guest.OpInsmod, Path: warmUpPath, TimeoutMS: 5000, Aux: true}, shutdownWait)
+	resp, err := r.sess.Guest.Call(r.ctx, boot.WarmUpRequest(), shutdownWait)
 	if err != nil {
 		r.auxFailed("starting the module helper once before the test", err)
 		return false

@@ -100,7 +100,7 @@ func Prepare(ctx context.Context, o *Options) (*Target, error) {
 	}
 	q := quirk.For(o.Arch, k.Meta.KernelVersion)
 	t := &Target{Kernel: k, Options: o,
-		Machine: &boot.Machine{Arch: o.Arch, Image: k.Image, KernelKey: k.Key, Quirks: q, Cache: o.Cache, NoSnapshots: o.NoSnapshots, Log: o.log()},
+		Machine: &boot.Machine{Arch: o.Arch, Image: k.Image, KernelKey: k.Key, Quirks: q, Cache: o.Cache, NoSnapshots: o.NoSnapshots, Standby: o.Standby, Log: o.log()},
 		Modules: &modbuild.Builder{Cache: o.Cache, Arch: o.Arch, Log: o.verbose(), Kernel: modbuild.Kernel{
 			BuildDir: k.BuildDir, Key: k.Key, Version: k.Meta.KernelVersion, MakeArgs: kbuild.MakeArgs(o.Arch, k.Meta.KernelVersion)}},
 	}

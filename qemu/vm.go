@@ -27,6 +27,8 @@ type VM struct {
 	started time.Time // when QEMU was started
 
 	cmd     *exec.Cmd
+	proc    process  // QEMU itself: cmd, or a holder's (Adopt)
+	stdout  *os.File // the console pipe (nil once handed off)
 	mon     *qmp.SocketMonitor
 	agent   net.Conn
 	stderr  bytes.Buffer
@@ -55,13 +57,15 @@ func Start(ctx context.Context, a arch.Arch, fns ...Fn) (*VM, error) {
 	}
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL, Setpgid: true}
-	vm := &VM{opts: o, cmd: cmd, done: make(chan struct{}), rearm: make(chan struct{}, 1)}
+	vm := &VM{opts: o, cmd: cmd, proc: localProcess{cmd}, done: make(chan struct{}), rearm: make(chan struct{}, 1)}
 	cmd.Stderr = &lockedWriter{mu: &vm.mu, w: &vm.stderr}
 	cmd.Stdin = o.Stdin
-	stdout, err := cmd.StdoutPipe()
+	pipe, err := cmd.StdoutPipe()
 	if err != nil {
 		return nil, err
 	}
+	stdout := pipe.(*os.File)
+	vm.stdout = stdout
 	if o.Incoming != "" {
 		state, err := os.Open(o.Incoming)
 		if err != nil {
@@ -81,7 +85,7 @@ func Start(ctx context.Context, a arch.Arch, fns ...Fn) (*VM, error) {
 	go vm.copyConsole(stdout)
 	go vm.reap()
 
-	if err := vm.connect(ctx); err != nil {
+	if err := vm.connect(ctx, nil); err != nil {
 		vm.Kill()
 		<-vm.done
 		return nil, fmt.Errorf("qemu: %w (%s)", err, vm.ended().String())
@@ -90,9 +94,10 @@ func Start(ctx context.Context, a arch.Arch, fns ...Fn) (*VM, error) {
 	return vm, nil
 }
 
-// connect attaches QMP and the agent channel while the CPUs are stopped (-S),
-// then resumes them.
-func (vm *VM) connect(ctx context.Context) error {
+// connect attaches QMP and the agent channel (agent, when a holder handed
+// it over) while the CPUs are stopped (-S, or paused for a handoff), then
+// resumes them.
+func (vm *VM) connect(ctx context.Context, agent net.Conn) error {
 	deadline := time.Now().Add(20 * time.Second)
 	var (
 		mon *qmp.SocketMonitor
@@ -126,9 +131,11 @@ func (vm *VM) connect(ctx context.Context) error {
 	}
 	go vm.drainEvents(events)
 	if vm.opts.Agent {
-		agent, err := net.DialTimeout("unix", vm.opts.agentSocket(), 5*time.Second)
-		if err != nil {
-			return fmt.Errorf("connect to agent channel: %w", err)
+		if agent == nil {
+			agent, err = net.DialTimeout("unix", vm.opts.agentSocket(), 5*time.Second)
+			if err != nil {
+				return fmt.Errorf("connect to agent channel: %w", err)
+			}
 		}
 		vm.mu.Lock()
 		vm.agent = agent
@@ -268,18 +275,10 @@ func (vm *VM) Agent() net.Conn {
 func (vm *VM) Done() <-chan struct{} { return vm.done }
 
 func (vm *VM) reap() {
-	err := vm.cmd.Wait()
+	code, stderr := vm.proc.wait()
 	vm.console.Wait()
 	vm.mu.Lock()
-	code := 0
-	if err != nil {
-		var ee *exec.ExitError
-		if errors.As(err, &ee) {
-			code = ee.ExitCode()
-		} else {
-			code = -1
-		}
-	}
+	vm.stderr.WriteString(stderr)
 	vm.exit = Exit{
 		Code: code, Panicked: vm.panicked, Shutdown: vm.shutdown,
 		TimedOut: vm.timedOut, Stopped: vm.stopped,
@@ -374,9 +373,34 @@ func (vm *VM) Stop() {
 }
 
 // Kill sends SIGKILL to QEMU.
-func (vm *VM) Kill() {
-	if vm.cmd.Process != nil {
-		_ = vm.cmd.Process.Kill()
+func (vm *VM) Kill() { vm.proc.kill() }
+
+// process is QEMU's process as a VM waits for and kills it.
+type process interface {
+	// wait returns QEMU's exit code (-1: unknown) and what it wrote on
+	// standard error that the VM did not see itself.
+	wait() (code int, stderr string)
+	kill()
+}
+
+// localProcess is a QEMU this process started.
+type localProcess struct{ cmd *exec.Cmd }
+
+func (p localProcess) wait() (int, string) {
+	err := p.cmd.Wait()
+	var ee *exec.ExitError
+	switch {
+	case err == nil:
+		return 0, ""
+	case errors.As(err, &ee):
+		return ee.ExitCode(), ""
+	}
+	return -1, ""
+}
+
+func (p localProcess) kill() {
+	if p.cmd.Process != nil {
+		_ = p.cmd.Process.Kill()
 	}
 }
 

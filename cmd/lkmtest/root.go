@@ -79,7 +79,7 @@ Exit status: 0 all tests passed, 1 a test failed, 2 usage or infrastructure erro
 	pf := root.PersistentFlags()
 	pf.StringVar(&c.cacheDir, "cache-dir", "", "cache directory (default $XDG_CACHE_HOME/lkmtest or ~/.cache/lkmtest)")
 	pf.BoolVarP(&c.verbose, "verbose", "v", false, "show build output and the serial console")
-	root.AddCommand(newRunCmd(c), newBuildCmd(c), newKernelCmd(c), newNewCmd(), newInitCmd(c), newListCmd(), newVerdictCmd(), newShellCmd(c), newMatrixCmd(&common{}), newMergeCmd(), newDoctorCmd(c), newVersionCmd())
+	root.AddCommand(newRunCmd(c), newBuildCmd(c), newKernelCmd(c), newNewCmd(), newInitCmd(c), newListCmd(), newVerdictCmd(), newShellCmd(c), newMatrixCmd(&common{}), newMergeCmd(), newDoctorCmd(c), newVersionCmd(), newStandbyCmd())
 	return root
 }
 

@@ -81,6 +81,9 @@ func runTests(c *common, cmd *cobra.Command, f *runFlags, args []string) error {
 	o.Out = f.out
 	o.Timeout = f.timeout
 	o.Isolate = f.isolate
+	if o.Standby, err = standbyIdle(readEnv()); err != nil {
+		return err
+	}
 	started := time.Now()
 	ctx, logw, endLive := c.liveView(cmd.Context())
 	o.Log = logw
@@ -91,7 +94,11 @@ func runTests(c *common, cmd *cobra.Command, f *runFlags, args []string) error {
 	_ = tl.write(o.Out)
 	rep := runReport(m, started, shards, err != nil || cmd.Context().Err() != nil)
 	moduleDirs(rep, specs)
-	return reportRun(cmd, f, m, rep, err)
+	err = reportRun(cmd, f, m, rep, err)
+	if o.Standby > 0 && cmd.Context().Err() == nil {
+		leaveStandbys(o.Standby)
+	}
+	return err
 }
 
 // selectSpecs checks --format and returns the tests to run: the tests of

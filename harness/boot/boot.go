@@ -43,6 +43,10 @@ type Machine struct {
 	NoSnapshots bool
 	// Log receives notes (a snapshot that did not restore).
 	Log io.Writer
+	// Standby, when set, is how long the standby VM a run leaves for the
+	// next (see SpawnStandbys) waits to be claimed; a VM is then claimed
+	// from the standby when there is one (see standby.go).
+	Standby time.Duration
 
 	digestOnce sync.Once
 	digest     string
@@ -88,6 +92,11 @@ type Session struct {
 	// Baseline is the guest's state as it started (guest.OpState), when
 	// known without asking: saved with its snapshot.
 	Baseline map[string]string
+	// Standby: the VM was a standby's (restored and warmed up by another
+	// process), and Early is that warm-up's answer (its records are the
+	// first step's).
+	Standby bool
+	Early   *guest.Response
 
 	dir     string
 	console *switchWriter // the console's destination (nil for fakes)
@@ -217,13 +226,16 @@ func (m *Machine) Start(ctx context.Context, cfg Config) (*Session, error) {
 	if cfg.Timeout > 0 {
 		fns = append(fns, qemu.WithTimeout(cfg.Timeout))
 	}
-	vm, snap, err := m.start(ctx, fns, cfg.Dir, console)
+	vm, snap, standby, err := m.start(ctx, fns, cfg, console)
 	if err != nil {
 		console.Close()
 		releaseSocketDir(sock)
 		return nil, fmt.Errorf("boot: %w", err)
 	}
 	s := NewSession(vm, cfg.Dir, snap != "", console)
+	if standby != nil {
+		s.Standby, s.Early = true, &standby.Early
+	}
 	if b, err := os.ReadFile(filepath.Join(snap, guestStateFile)); snap != "" && err == nil {
 		_ = json.Unmarshal(b, &s.Baseline)
 	}
@@ -233,20 +245,30 @@ func (m *Machine) Start(ctx context.Context, cfg Config) (*Session, error) {
 }
 
 // start starts the VM, restored from a snapshot when it can: snap is then
-// the snapshot's directory.
-func (m *Machine) start(ctx context.Context, fns []qemu.Fn, dir string, console *os.File) (vm *qemu.VM, snap string, err error) {
+// the snapshot's directory, and standby is set when the VM was a standby's.
+func (m *Machine) start(ctx context.Context, fns []qemu.Fn, cfg Config, console *os.File) (vm *qemu.VM, snap string, standby *standbyHeader, err error) {
+	dir := cfg.Dir
 	if m.Snapshots() {
 		snap, err := m.snapshot(ctx, fns)
 		if err == nil {
 			restoreFns := append(append(m.quirkFns(), fns...), qemu.WithIncoming(filepath.Join(snap, "state")),
 				qemu.WithRAMFile(filepath.Join(snap, ramFile), false))
-			writeCmdline(dir, m.Arch, restoreFns)
 			if b, rerr := os.ReadFile(filepath.Join(snap, "console.log")); rerr == nil {
 				_, _ = console.Write(b)
 			}
+			key := filepath.Base(snap)
+			if m.Standby > 0 && cfg.Stdin == nil {
+				m.wantStandby(key, snap, cfg)
+				if vm, h := m.claimStandby(ctx, key, restoreFns); vm != nil {
+					writeCmdline(dir, m.Arch, append(restoreFns, qemu.WithSocketDir(h.Handoff.SocketDir)))
+					_, _ = console.Write(h.Console)
+					return vm, snap, h, nil
+				}
+			}
+			writeCmdline(dir, m.Arch, restoreFns)
 			vm, err = qemu.Start(ctx, m.Arch, restoreFns...)
 			if err == nil {
-				return vm, snap, nil
+				return vm, snap, nil, nil
 			}
 			// A snapshot that does not restore (a damaged file, a QEMU
 			// that changed in place) is dropped; the next run saves anew.
@@ -255,7 +277,7 @@ func (m *Machine) start(ctx context.Context, fns []qemu.Fn, dir string, console 
 			_, _ = console.Seek(0, io.SeekStart)
 		}
 		if ctx.Err() != nil {
-			return nil, "", ctx.Err()
+			return nil, "", nil, ctx.Err()
 		}
 		if m.Log != nil {
 			fmt.Fprintf(m.Log, "%s: %v; booting instead\n", filepath.Base(filepath.Dir(dir)), err)
@@ -264,7 +286,7 @@ func (m *Machine) start(ctx context.Context, fns []qemu.Fn, dir string, console 
 	all := append(m.quirkFns(), fns...)
 	writeCmdline(dir, m.Arch, all)
 	vm, err = qemu.Start(ctx, m.Arch, all...)
-	return vm, "", err
+	return vm, "", nil, err
 }
 
 func writeCmdline(dir string, a arch.Arch, fns []qemu.Fn) {

@@ -88,6 +88,9 @@ type Test struct {
 	Modules []string `json:"modules,omitempty"`
 	// Snapshot is true when the VM was restored rather than booted.
 	Snapshot bool `json:"snapshot,omitempty"`
+	// Standby is true when the restored VM was a standby's: restored and
+	// warmed up by the previous run's standby process.
+	Standby bool `json:"standby,omitempty"`
 	// ReusedAfter names the test whose VM this one ran in, kept because
 	// that test passed and left the guest as it found it.
 	ReusedAfter string `json:"reused_after,omitempty"`

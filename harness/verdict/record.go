@@ -10,7 +10,7 @@ import (
 func (r *Result) Record() result.Test {
 	t := result.Test{Test: r.Test, File: r.File, Line: r.Line, Cell: r.Cell, Kernel: r.Kernel, Arch: r.Arch, Variant: r.Variant,
 		Outcome: r.Outcome, Reason: r.Reason, Stage: r.Stage, DurationNS: r.Duration.Nanoseconds(), BootNS: r.Boot.Nanoseconds(),
-		ModulesNS: r.Modules.Nanoseconds(), Snapshot: r.Snapshot, ReusedAfter: r.ReusedAfter, FirstAttempt: r.FirstAttempt, Excerpt: r.Excerpt, Dir: r.Dir, SpecLess: r.SpecLess}
+		ModulesNS: r.Modules.Nanoseconds(), Snapshot: r.Snapshot, Standby: r.Standby, ReusedAfter: r.ReusedAfter, FirstAttempt: r.FirstAttempt, Excerpt: r.Excerpt, Dir: r.Dir, SpecLess: r.SpecLess}
 	if t.Cell == "" {
 		t.Cell = t.CellOf().Label()
 	}

@@ -60,7 +60,7 @@ func Replay(dir string) (Result, error) {
 	}
 	res := Result{Test: old.Test, File: old.File, Kernel: old.Kernel, Arch: old.Arch, Variant: old.Variant, Cell: old.Cell,
 		Outcome: result.Pass, Duration: time.Duration(old.DurationNS), Boot: time.Duration(old.BootNS),
-		Modules: time.Duration(old.ModulesNS), Snapshot: old.Snapshot, ReusedAfter: old.ReusedAfter, FirstAttempt: old.FirstAttempt, SpecLess: old.SpecLess, Dir: dir}
+		Modules: time.Duration(old.ModulesNS), Snapshot: old.Snapshot, Standby: old.Standby, ReusedAfter: old.ReusedAfter, FirstAttempt: old.FirstAttempt, SpecLess: old.SpecLess, Dir: dir}
 	if len(tr.Sent) == 0 && (old.Outcome == result.Error || old.Outcome == result.Skip) ||
 		old.Outcome == result.Error && len(tr.Sent) < len(s.Steps) {
 		res.Outcome, res.Reason, res.Line, res.Excerpt, res.Stage = old.Outcome, old.Reason, old.Line, old.Excerpt, old.Stage

@@ -70,6 +70,8 @@ type Result struct {
 	// Snapshot is true when the VM started from a saved booted state
 	// rather than a boot.
 	Snapshot bool `json:"snapshot,omitempty"`
+	// Standby: the restored VM was a standby's (see boot.SpawnStandbys).
+	Standby bool `json:"standby,omitempty"`
 	// ReusedAfter names the test whose VM this one ran in: that test
 	// passed and left the guest as it found it (see harness.RunTest).
 	ReusedAfter string `json:"reused_after,omitempty"`
