@@ -83,12 +83,20 @@ func editedHello(b *testing.B, dir string, n int64) {
 // base image cached) with a bare boot of the same kernel with a trivial init:
 // warm-edit-s after an edit of the module's source (so it is recompiled),
 // warm-noedit-s for a re-run of unchanged sources (no make: the .ko files
-// are cached; the VM starts from its snapshot). Goal: ratio <= 1.3.
+// are cached), both as at a terminal: the VM is the standby the previous
+// run left (LKMTEST_STANDBY=on). nostandby-edit-s and nostandby-noedit-s
+// are the same runs with LKMTEST_STANDBY=off (the VM restored from its
+// snapshot, as in CI). Each run follows a pause of thinkTime, as a user's
+// edit does (a standby is ready some 0.2 s after the run that left it).
+// Goal (#17): ratio-edit <= 1.0, ratio-noedit <= 0.5.
 func BenchmarkWarmLoop(b *testing.B) {
 	for _, a := range vmArchs {
 		b.Run(string(a), func(b *testing.B) { benchWarmLoop(b, a) })
 	}
 }
+
+// thinkTime is BenchmarkWarmLoop's pause before each run.
+const thinkTime = time.Second
 
 func benchWarmLoop(b *testing.B, arch arch.Arch) {
 	tg := archTarget(b, arch)
@@ -98,13 +106,20 @@ func benchWarmLoop(b *testing.B, arch arch.Arch) {
 	}
 	trivial := trivialInitramfs(b, arch)
 	mod := filepath.Join(b.TempDir(), "hello")
-	run := func() time.Duration {
-		args := []string{"run", "--out", b.TempDir(), "--arch", string(arch), "--accel", string(tg.Accel.Accel), mod}
+	lkmtest := func(standby string, args ...string) *exec.Cmd {
 		if c := os.Getenv("LKMTEST_CACHE_DIR"); c != "" {
 			args = append([]string{"--cache-dir", c}, args...)
 		}
+		cmd := exec.Command(bin, args...)
+		cmd.Env = append(os.Environ(), "LKMTEST_STANDBY="+standby)
+		return cmd
+	}
+	b.Cleanup(func() { _ = lkmtest("off", "standby", "stop").Run() })
+	run := func(standby string) time.Duration {
+		time.Sleep(thinkTime)
+		cmd := lkmtest(standby, "run", "--out", b.TempDir(), "--arch", string(arch), "--accel", string(tg.Accel.Accel), mod)
 		t0 := time.Now()
-		out, err := exec.Command(bin, args...).CombinedOutput()
+		out, err := cmd.CombinedOutput()
 		d := time.Since(t0)
 		if err != nil || !bytes.Contains(out, []byte("1 passed, 0 failed")) {
 			b.Fatalf("lkmtest run hello: %v\n%s", err, out)
@@ -113,20 +128,25 @@ func benchWarmLoop(b *testing.B, arch arch.Arch) {
 	}
 	nonce := time.Now().UnixNano()
 	editedHello(b, mod, nonce)
-	run() // the module's build directory exists from now on
-	var bare, edit, noedit time.Duration
+	run("on") // the module's build directory exists from now on, and a standby waits
+	var bare, edit, noedit, edit0, noedit0 time.Duration
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		bare += bareBoot(b, tg, trivial)
-		editedHello(b, mod, nonce+int64(i)+1)
-		edit += run()
-		noedit += run()
+		editedHello(b, mod, nonce+2*int64(i)+1)
+		edit0 += run("off")
+		noedit0 += run("off")
+		editedHello(b, mod, nonce+2*int64(i)+2)
+		edit += run("on")
+		noedit += run("on")
 	}
 	b.StopTimer()
 	n := float64(b.N)
 	b.ReportMetric(bare.Seconds()/n, "bare-boot-s")
 	b.ReportMetric(edit.Seconds()/n, "warm-edit-s")
 	b.ReportMetric(noedit.Seconds()/n, "warm-noedit-s")
+	b.ReportMetric(edit0.Seconds()/n, "nostandby-edit-s")
+	b.ReportMetric(noedit0.Seconds()/n, "nostandby-noedit-s")
 	b.ReportMetric(edit.Seconds()/bare.Seconds(), "ratio-edit")
 	b.ReportMetric(noedit.Seconds()/bare.Seconds(), "ratio-noedit")
 	b.ReportMetric(tg.Kernel.Meta.ConfigureSeconds+tg.Kernel.Meta.BuildSeconds, "cold-kernel-build-s")

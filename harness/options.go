@@ -51,6 +51,9 @@ type Options struct {
 	Isolate bool
 	// NoSnapshots turns VM snapshots off (LKMTEST_NO_SNAPSHOT).
 	NoSnapshots bool
+	// PCH is the lkmtest binary that compiles module sources with
+	// precompiled headers (modbuild.Kernel.PCH), "" for plain compiles.
+	PCH string
 	// Standby: VMs are claimed from standbys, and the run's VMs want
 	// standbys that wait this long (0: none; see boot.SpawnStandbys).
 	Standby time.Duration

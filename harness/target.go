@@ -108,6 +108,7 @@ func Prepare(ctx context.Context, o *Options) (*Target, error) {
 		t.Modules.Kernel.ProbeDir = k.ProbeDir
 		t.Modules.Kernel.TryRun = modbuild.TryRunStyle(filepath.Join(k.BuildDir, "source"))
 		t.Modules.Kernel.Modpost = modbuild.ModpostWrappable(filepath.Join(k.BuildDir, "source"))
+		t.Modules.Kernel.PCH = o.PCH
 	}
 	t.start, t.build = t.Machine.Start, t.Modules.Build
 	dir := filepath.Join(o.Out, t.Name())

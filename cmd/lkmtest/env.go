@@ -14,7 +14,8 @@ var envVars = []struct{ Name, What string }{
 	{"LKMTEST_DEBIAN_SRC", "directory of Debian's linux-source-<series>.tar.xz (default /usr/src)"},
 	{"LKMTEST_NO_SNAPSHOT", "1: boot every test VM instead of restoring a snapshot"},
 	{"LKMTEST_NO_PROBE_MEMO", "1: run kbuild's compiler probes on every module build"},
-	{"LKMTEST_STANDBY", "whether a run leaves standby VMs for the next: off (0) or on (1, for 10 minutes) or how long they wait (e.g. 30m); default on when stderr is a terminal and CI is unset"},
+	{"LKMTEST_NO_PCH", "1: compile module sources without lkmtest's precompiled headers (and without its compiler wrapper)"},
+	{"LKMTEST_STANDBY", "whether a run leaves standby VMs for the next (and builds the precompiled headers its edits want): off (0) or on (1, for 10 minutes) or how long they wait (e.g. 30m); default on when stderr is a terminal and CI is unset"},
 	{"XDG_CACHE_HOME", "the cache is $XDG_CACHE_HOME/lkmtest (default ~/.cache/lkmtest; --cache-dir overrides)"},
 	{"CI", "set: plain progress lines instead of the live view"},
 	{"GITHUB_ACTIONS", "true: write annotations and the step summary"},
@@ -28,7 +29,7 @@ var envVars = []struct{ Name, What string }{
 // environment is what the variables say.
 type environment struct {
 	src, agentDir, kernelMirror, debianSrc string
-	noSnapshot, noProbeMemo                bool
+	noSnapshot, noProbeMemo, noPCH         bool
 	standby                                string
 	ci, githubActions                      bool
 	githubWorkspace, githubStepSummary     string
@@ -41,8 +42,8 @@ func readEnv() environment {
 		src: os.Getenv("LKMTEST_SRC"), agentDir: os.Getenv("LKMTEST_AGENT_DIR"),
 		kernelMirror: os.Getenv("LKMTEST_KERNEL_MIRROR"), debianSrc: os.Getenv("LKMTEST_DEBIAN_SRC"),
 		noSnapshot: os.Getenv("LKMTEST_NO_SNAPSHOT") != "", noProbeMemo: os.Getenv("LKMTEST_NO_PROBE_MEMO") != "",
-		standby: os.Getenv("LKMTEST_STANDBY"),
-		ci:      os.Getenv("CI") != "", githubActions: os.Getenv("GITHUB_ACTIONS") == "true",
+		standby: os.Getenv("LKMTEST_STANDBY"), noPCH: os.Getenv("LKMTEST_NO_PCH") != "",
+		ci: os.Getenv("CI") != "", githubActions: os.Getenv("GITHUB_ACTIONS") == "true",
 		githubWorkspace: os.Getenv("GITHUB_WORKSPACE"), githubStepSummary: os.Getenv("GITHUB_STEP_SUMMARY"),
 		githubToken: os.Getenv("GITHUB_TOKEN"), githubActor: os.Getenv("GITHUB_ACTOR"),
 	}

@@ -79,7 +79,7 @@ Exit status: 0 all tests passed, 1 a test failed, 2 usage or infrastructure erro
 	pf := root.PersistentFlags()
 	pf.StringVar(&c.cacheDir, "cache-dir", "", "cache directory (default $XDG_CACHE_HOME/lkmtest or ~/.cache/lkmtest)")
 	pf.BoolVarP(&c.verbose, "verbose", "v", false, "show build output and the serial console")
-	root.AddCommand(newRunCmd(c), newBuildCmd(c), newKernelCmd(c), newNewCmd(), newInitCmd(c), newListCmd(), newVerdictCmd(), newShellCmd(c), newMatrixCmd(&common{}), newMergeCmd(), newDoctorCmd(c), newVersionCmd(), newStandbyCmd())
+	root.AddCommand(newRunCmd(c), newBuildCmd(c), newKernelCmd(c), newNewCmd(), newInitCmd(c), newListCmd(), newVerdictCmd(), newShellCmd(c), newMatrixCmd(&common{}), newMergeCmd(), newDoctorCmd(c), newVersionCmd(), newStandbyCmd(), newPCHCmd())
 	return root
 }
 
@@ -193,7 +193,7 @@ func (c *common) options(cmd *cobra.Command, out string) (*harness.Options, []ha
 		Accel: c.accel, Out: out, Jobs: c.jobs, VMs: c.jobs,
 		Log: os.Stderr, Verbose: c.verbose, SrcRoot: sourceRoot(env.src),
 		KernelMirror: env.kernelMirror, DebianSrc: env.debianSrc, AgentDir: env.agentDir,
-		NoSnapshots: env.noSnapshot, NoProbeMemo: env.noProbeMemo,
+		NoSnapshots: env.noSnapshot, NoProbeMemo: env.noProbeMemo, PCH: pchCompiler(env),
 		Variant: kernelconfigs.VariantOf(flavours), KernelRemote: remote,
 	}, cells, nil
 }

@@ -4,13 +4,18 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
 	"github.com/lkmtest/lkmtest/harness/boot"
+	"github.com/lkmtest/lkmtest/harness/cache"
+	"github.com/lkmtest/lkmtest/harness/modbuild"
 )
 
 // defaultStandbyIdle is how long a standby waits for the next run.
@@ -38,10 +43,16 @@ func standbyIdle(env environment) (time.Duration, error) {
 	}
 }
 
-// leaveStandbys starts the standbys the run's VMs want and says so.
+// leaveStandbys starts the standbys the run's VMs want and says so, and
+// the builds of the precompiled headers its module compiles want.
 func leaveStandbys(idle time.Duration) {
 	self, err := os.Executable()
 	if err == nil {
+		for _, w := range modbuild.PendingPCHWork() {
+			if perr := spawnPCHBuild(self, w); perr != nil {
+				fmt.Fprintf(os.Stderr, "lkmtest: precompiled headers: %v\n", perr)
+			}
+		}
 		var keys []string
 		keys, err = boot.SpawnStandbys(self)
 		if len(keys) > 0 {
@@ -88,4 +99,60 @@ time (default 10 minutes).`,
 	}
 	cmd.AddCommand(stop, serve)
 	return cmd
+}
+
+// spawnPCHBuild starts lkmtest pch build for w, in a session of its own
+// that outlives this process, its notes appended to w.Dir/build.log.
+func spawnPCHBuild(self string, w modbuild.PCHWork) error {
+	b, err := json.Marshal(w)
+	if err != nil {
+		return err
+	}
+	log, err := os.OpenFile(filepath.Join(w.Dir, "build.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		return err
+	}
+	defer log.Close()
+	cmd := exec.Command(self, "pch", "build", string(b))
+	cmd.Stdout, cmd.Stderr = log, log
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	return cmd.Process.Release()
+}
+
+func newPCHCmd() *cobra.Command {
+	cmd := &cobra.Command{Use: "pch", Short: "Precompiled headers of module sources (started by lkmtest run)", Hidden: true}
+	cmd.AddCommand(&cobra.Command{
+		Use:   "build WORK",
+		Short: "Build the precompiled headers a kernel's module compiles wished for twice",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var w modbuild.PCHWork
+			if err := json.Unmarshal([]byte(args[0]), &w); err != nil {
+				return fmt.Errorf("pch build: %w", err)
+			}
+			unlock, err := cache.Lock(cmd.Context(), filepath.Join(w.Dir, "build.lock"))
+			if err != nil {
+				return err
+			}
+			defer unlock()
+			return modbuild.BuildPCHs(cmd.Context(), w.Dir, w.Roots, cmd.ErrOrStderr())
+		},
+	})
+	return cmd
+}
+
+// pchCompiler is the binary for module compiles with precompiled headers
+// (this one), "" with LKMTEST_NO_PCH.
+func pchCompiler(env environment) string {
+	if env.noPCH {
+		return ""
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return ""
+	}
+	return self
 }

@@ -132,6 +132,12 @@ func makeArgs(k Kernel, tree ModuleTree, mirror, mdir string, extraSymbols []str
 		if k.Modpost {
 			base = append(base, modpostArgs(k.ProbeDir)...)
 		}
+		if k.PCH != "" {
+			if args := ccArgs(k.ProbeDir, k.compiler(), k.PCH); args != nil {
+				base = append(base, args...)
+				notePCHDir(k)
+			}
+		}
 		if args := probeMemoArgs(k.ProbeDir, k.TryRun); args != nil {
 			// The memo exists, empty at first: make's $(file <) of a
 			// missing file is an error in some versions.

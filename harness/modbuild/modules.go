@@ -33,6 +33,10 @@ type Kernel struct {
 	// that an edit which changes only a module's srcversion does not
 	// compile its .mod.c again (ModpostWrappable; needs ProbeDir).
 	Modpost bool
+	// PCH is the lkmtest binary that compiles module sources with
+	// precompiled headers (lkmtest __cc, see pch.go; needs ProbeDir), ""
+	// for plain compiles.
+	PCH string
 }
 
 // Builder builds tests' modules and helper programs for one kernel.
