@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net"
 	"os"
 	"os/exec"
@@ -108,6 +109,9 @@ const claimWait = 2 * time.Second
 // there; fns describe the VM (as for the restore). It returns nil when
 // there is none (or it failed: the caller restores as usual).
 func (m *Machine) claimStandby(ctx context.Context, key string, fns []qemu.Fn) (*qemu.VM, *standbyHeader) {
+	if privateDir(standbyDir(key)) != nil {
+		return nil, nil
+	}
 	conn, err := net.DialUnix("unixpacket", nil, &net.UnixAddr{Name: filepath.Join(standbyDir(key), claimSocket), Net: "unixpacket"})
 	if err != nil {
 		return nil, nil
@@ -290,7 +294,10 @@ func spawnStandby(self string, spec StandbySpec) error {
 // socket; nil, nil, nil when another holder has the lock.
 func listenStandby(key string) (*os.File, *net.UnixListener, error) {
 	dir := standbyDir(key)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	if err := os.Mkdir(dir, 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
+		return nil, nil, err
+	}
+	if err := privateDir(dir); err != nil {
 		return nil, nil, err
 	}
 	lock, err := os.OpenFile(filepath.Join(dir, socketOwnerFile), os.O_CREATE|os.O_RDWR, 0o600)
@@ -389,7 +396,7 @@ func ServeStandby(ctx context.Context, spec StandbySpec, log io.Writer) error {
 		vm.Stop()
 		return err
 	}
-	fmt.Fprintf(log, "%s standby VM of snapshot %s ready (QEMU pid in %s), for %s\n", time.Now().Format(time.RFC3339), spec.Key, sock, spec.Idle)
+	fmt.Fprintf(log, "%s standby VM of snapshot %s ready (its sockets in %s), for %s\n", time.Now().Format(time.RFC3339), spec.Key, sock, spec.Idle)
 
 	deadline := time.Now().Add(spec.Idle)
 	for {
@@ -479,6 +486,21 @@ func StopStandbys() []string {
 		conn.Close()
 	}
 	return keys
+}
+
+// privateDir checks that dir (a standby's, in the shared temporary
+// directory, at a name others can guess) is a directory of this user that
+// no one else may enter: a claim trusts what it finds there.
+func privateDir(dir string) error {
+	fi, err := os.Lstat(dir)
+	if err != nil {
+		return err
+	}
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if !fi.IsDir() || !ok || int(st.Uid) != os.Getuid() || fi.Mode().Perm()&0o077 != 0 {
+		return fmt.Errorf("%s is not a private directory of this user: not used", dir)
+	}
+	return nil
 }
 
 // lockedBuffer is a console destination read from another goroutine.
