@@ -101,6 +101,18 @@ type standbyExit struct {
 	Stderr string `json:"stderr,omitempty"`
 }
 
+// maxPacket bounds a packet of the claim protocol (a socket's send buffer
+// holds some 200 KB): the holder cuts what it relays (tail).
+const maxPacket = 1 << 20
+
+// tail is the end of b, at most n bytes.
+func tail(b []byte, n int) []byte {
+	if len(b) > n {
+		return b[len(b)-n:]
+	}
+	return b
+}
+
 // claimWait bounds how long a claim waits for a standby still warming up:
 // less than a restore takes.
 const claimWait = 2 * time.Second
@@ -127,7 +139,7 @@ func (m *Machine) claimStandby(ctx context.Context, key string, fns []qemu.Fn) (
 	if _, err := conn.Write([]byte(claimRequest)); err != nil {
 		return fail(err)
 	}
-	buf := make([]byte, guest.MaxMessage)
+	buf := make([]byte, maxPacket)
 	oob := make([]byte, syscall.CmsgSpace(2*4))
 	n, oobn, _, _, err := conn.ReadMsgUnix(buf, oob)
 	if err != nil {
@@ -179,7 +191,7 @@ type remoteHolder struct {
 
 func (h *remoteHolder) Wait() (int, string) {
 	defer h.once.Do(func() { h.conn.Close() })
-	buf := make([]byte, guest.MaxMessage)
+	buf := make([]byte, maxPacket)
 	n, err := h.conn.Read(buf)
 	if err != nil {
 		return -1, fmt.Sprintf("lkmtest: the standby's holder did not say how QEMU ended: %v", err)
@@ -441,7 +453,7 @@ func ServeStandby(ctx context.Context, spec StandbySpec, log io.Writer) error {
 			}
 		}()
 		exit := vm.Wait()
-		b, _ := json.Marshal(standbyExit{Code: exit.Code, Stderr: exit.Stderr})
+		b, _ := json.Marshal(standbyExit{Code: exit.Code, Stderr: string(tail([]byte(exit.Stderr), 64<<10))})
 		_, _ = conn.Write(b)
 		conn.Close()
 		fmt.Fprintf(log, "%s claimed; %s\n", time.Now().Format(time.RFC3339), exit)
@@ -459,7 +471,10 @@ func handOver(vm *qemu.VM, conn *net.UnixConn, console *lockedBuffer, early gues
 			f.Close()
 		}
 	}()
-	b, err := json.Marshal(standbyHeader{Handoff: h, Console: console.Bytes(), Early: early})
+	var dropped uint64
+	early.Records, dropped = guest.CapRecords(early.Records, 64)
+	early.Dropped += dropped
+	b, err := json.Marshal(standbyHeader{Handoff: h, Console: tail(console.Bytes(), 64<<10), Early: early})
 	if err != nil {
 		return err
 	}
