@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/lkmtest/lkmtest/harness/arch"
+	"github.com/lkmtest/lkmtest/harness/cache"
 	"github.com/lkmtest/lkmtest/harness/guest"
 	"github.com/lkmtest/lkmtest/harness/quirk"
 	"github.com/lkmtest/lkmtest/qemu"
@@ -254,7 +255,7 @@ func spawnStandby(self string, spec StandbySpec) error {
 	if _, err := os.Stat(keep); err != nil {
 		tmp := keep + fmt.Sprintf(".%d.tmp", os.Getpid())
 		if err := os.Link(spec.Initramfs, tmp); err != nil {
-			if err := copyFile(tmp, spec.Initramfs); err != nil {
+			if err := cache.CopyFile(tmp, spec.Initramfs, 0o600); err != nil {
 				return err
 			}
 		}
@@ -329,23 +330,6 @@ func listenStandby(key string) (*os.File, *net.UnixListener, error) {
 	}
 	ln.SetUnlinkOnClose(false) // the holder's copy serves it
 	return lock, ln, nil
-}
-
-func copyFile(dst, src string) error {
-	in, err := os.Open(src)
-	if err != nil {
-		return err
-	}
-	defer in.Close()
-	out, err := os.OpenFile(dst, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(out, in); err != nil {
-		out.Close()
-		return err
-	}
-	return out.Close()
 }
 
 // fns is the restored VM's command line, as Machine.Start makes it.

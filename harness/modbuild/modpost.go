@@ -90,12 +90,22 @@ func modpostArgs(dir string) []string {
 		return nil
 	}
 	p := filepath.Join(dir, "modpost")
-	if b, err := os.ReadFile(p); err != nil || string(b) != modpostScript {
-		tmp := p + ".tmp"
-		if os.WriteFile(tmp, []byte(modpostScript), 0o755) != nil || os.Chmod(tmp, 0o755) != nil || os.Rename(tmp, p) != nil {
-			_ = os.Remove(tmp)
-			return nil
-		}
+	if !writeScript(p, modpostScript) {
+		return nil
 	}
 	return []string{"MODPOST=" + p}
+}
+
+// writeScript makes sure path holds the executable script text: false
+// when it cannot be written.
+func writeScript(path, text string) bool {
+	if b, err := os.ReadFile(path); err == nil && string(b) == text {
+		return true
+	}
+	tmp := path + ".tmp"
+	if os.WriteFile(tmp, []byte(text), 0o755) != nil || os.Chmod(tmp, 0o755) != nil || os.Rename(tmp, path) != nil {
+		_ = os.Remove(tmp)
+		return false
+	}
+	return true
 }

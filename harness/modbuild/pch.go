@@ -76,12 +76,8 @@ func ccArgs(dir, cc, self string) []string {
 		return nil
 	}
 	p := filepath.Join(dir, "cc")
-	if b, err := os.ReadFile(p); err != nil || string(b) != ccScript {
-		tmp := p + ".tmp"
-		if os.WriteFile(tmp, []byte(ccScript), 0o755) != nil || os.Chmod(tmp, 0o755) != nil || os.Rename(tmp, p) != nil {
-			_ = os.Remove(tmp)
-			return nil
-		}
+	if !writeScript(p, ccScript) {
+		return nil
 	}
 	if os.MkdirAll(filepath.Join(dir, "pch", "wish"), 0o700) != nil {
 		return nil
