@@ -27,6 +27,8 @@
 //     has exited and its console is fully copied.
 //   - Every VM has a virtio-rng-pci device, so the guest's RNG is seeded at
 //     boot. SaveState and WithIncoming save a booted VM and restore it.
+//   - A VM can change hands: Pause and Detach in the process that started
+//     it, Adopt in another (handoff.go); the first stays QEMU's parent.
 //
 // The accelerator is chosen by ChooseAccel: KVM only when a real probe boots
 // a guest under KVM in bounded time, TCG otherwise, with the reason.
