@@ -31,7 +31,7 @@ func TestPCHSameBytes(t *testing.T) {
 			roots := []string{k.BuildDir, filepath.Join(k.BuildDir, "source")}
 			src, work := t.TempDir(), t.TempDir()
 			tree := modbuild.ModuleTree{Root: src, Dir: src}
-			edit := func(n int, local bool) {
+			edit := func(n int, mode string) {
 				t.Helper()
 				data, err := os.ReadFile("../modules/ch04-hello/helloworld_lkm.c")
 				if err != nil {
@@ -39,7 +39,10 @@ func TestPCHSameBytes(t *testing.T) {
 				}
 				text := strings.ReplaceAll(string(data), `Hello, world\n`, fmt.Sprintf(`Hello, world %d\n`, n))
 				kbuild := "obj-m := helloworld_lkm.o\n"
-				if local {
+				if mode == "prfmt" {
+					text = strings.Replace(text, "#include <linux/init.h>", "#define pr_fmt(fmt) \"%s:%s(): \" fmt, KBUILD_MODNAME, __func__\n#include <linux/init.h>", 1)
+				}
+				if mode == "local" {
 					// <hello-local.h> is the module's own, found by -I.
 					text = strings.Replace(text, "#include <linux/init.h>", "#include <hello-local.h>\n#include <linux/init.h>", 1)
 					kbuild += "ccflags-y := -I$(src)/include\n"
@@ -66,9 +69,9 @@ func TestPCHSameBytes(t *testing.T) {
 				m, _ := filepath.Glob(filepath.Join(k.PCHDir(), "*", "ok"))
 				return m
 			}
-			edit(1, false)
+			edit(1, "")
 			build(k)
-			edit(2, false)
+			edit(2, "")
 			build(k)
 			if !modbuild.PendingPCHs(k.PCHDir()) {
 				t.Fatal("no PCH pending after two compiles of the source")
@@ -80,7 +83,7 @@ func TestPCHSameBytes(t *testing.T) {
 				t.Fatalf("PCHs built: %v", pchs())
 			}
 			uses := filepath.Join(filepath.Dir(pchs()[0]), "uses")
-			edit(3, false)
+			edit(3, "")
 			with := build(k)
 			withDeps := cmdDeps(t, work)
 			if b, _ := os.ReadFile(uses); len(b) != 1 {
@@ -96,15 +99,41 @@ func TestPCHSameBytes(t *testing.T) {
 				t.Errorf("kbuild's dependencies differ: %d with the PCH, %d without", len(withDeps), len(d))
 			}
 
-			// The module's own header among the leading ones: no PCH.
-			edit(4, true)
+			// A pr_fmt defined before the headers: in the PCH too.
+			edit(6, "prfmt")
 			build(k)
-			edit(5, true)
+			edit(7, "prfmt")
+			build(k)
+			if err := modbuild.BuildPCHs(context.Background(), k.PCHDir(), roots, os.Stderr); err != nil {
+				t.Fatal(err)
+			}
+			if len(pchs()) != 2 {
+				t.Fatalf("PCHs with the pr_fmt one: %v", pchs())
+			}
+			edit(8, "prfmt")
+			with = build(k)
+			used := 0
+			for _, ok := range pchs() {
+				b, _ := os.ReadFile(filepath.Join(filepath.Dir(ok), "uses"))
+				used += len(b)
+			}
+			if used != 2 {
+				t.Fatalf("PCH uses after the pr_fmt compile: %d, want 2 (one each)", used)
+			}
+			without = build(plain)
+			if !bytes.Equal(with, without) {
+				t.Errorf("pr_fmt: the .ko compiled with the PCH (%d bytes) differs from the plain one (%d bytes)", len(with), len(without))
+			}
+
+			// The module's own header among the leading ones: no PCH.
+			edit(4, "local")
+			build(k)
+			edit(5, "local")
 			build(k)
 			if err := modbuild.BuildPCHs(context.Background(), k.PCHDir(), roots, os.Stderr); err == nil || !strings.Contains(err.Error(), "not the kernel's") {
 				t.Errorf("a PCH holding the module's own header: error %v, want it refused", err)
 			}
-			if len(pchs()) != 1 {
+			if len(pchs()) != 2 {
 				t.Errorf("PCHs after the refused one: %v", pchs())
 			}
 		})

@@ -35,7 +35,8 @@ import (
 //     as it is;
 //   - the PCH is keyed by the whole command (but the output, dependency
 //     file and source) and the source's prefix: its leading #include <...>
-//     lines, before anything but comments and blank lines. It holds the
+//     and one-line #define lines (a pr_fmt), before anything but comments
+//     and blank lines (includePrefix). It holds the
 //     files the command -includes (compiler_types.h...) and then that
 //     prefix, and the compile -includes it instead of those files;
 //   - without one, the compile runs as it is and leaves a wish; a source
@@ -139,13 +140,19 @@ func (c compile) key() string {
 	return hex.EncodeToString(h.Sum(nil))[:24]
 }
 
-var includeLine = regexp.MustCompile(`^[ \t]*#[ \t]*include[ \t]*<[^<>"]+>[ \t]*$`)
+var (
+	includeLine = regexp.MustCompile(`^[ \t]*#[ \t]*include[ \t]*<[^<>"]+>[ \t]*$`)
+	defineLine  = regexp.MustCompile(`^[ \t]*#[ \t]*define[ \t]+[A-Za-z_][A-Za-z0-9_]*([( \t].*)?$`)
+)
 
-// includePrefix is the source's leading #include <...> lines: those before
-// any line but blank lines and comments (a #define, an #ifdef or a
-// "local.h" ends it, as does a comment after an #include on its line).
+// includePrefix is the source's prefix: its leading #include <...> lines
+// and one-line #define lines (pr_fmt, DEBUG), in order, before any line
+// but blank lines and comments (an #ifdef, an #undef or a "local.h" ends
+// it, as does a comment after an #include on its line or in a #define),
+// "" when it has no #include.
 func includePrefix(src []byte) string {
 	var out []string
+	includes := 0
 	inComment := false
 	sc := bufio.NewScanner(bytes.NewReader(src))
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
@@ -173,16 +180,20 @@ func includePrefix(src []byte) string {
 				continue
 			}
 			if strings.TrimSpace(t[2+end+2:]) != "" {
-				return strings.Join(out, "\n")
+				break // code after a comment
 			}
 			continue
 		case includeLine.MatchString(l):
+			out = append(out, strings.TrimSpace(l))
+			includes++
+			continue
+		case defineLine.MatchString(l) && !strings.HasSuffix(t, `\`) && !strings.Contains(t, "/*") && !strings.Contains(t, "//"):
 			out = append(out, strings.TrimSpace(l))
 			continue
 		}
 		break
 	}
-	if len(out) == 0 {
+	if includes == 0 {
 		return ""
 	}
 	return strings.Join(out, "\n") + "\n"
