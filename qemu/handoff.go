@@ -98,24 +98,21 @@ func Adopt(ctx context.Context, a arch.Arch, h Handoff, files []*os.File, holder
 		return nil, fmt.Errorf("adopt: agent channel: %w", err)
 	}
 	vm := &VM{opts: o, proc: remoteProcess{holder}, done: make(chan struct{}), rearm: make(chan struct{}, 1)}
-	vm.started = time.Now()
-	if o.Timeout > 0 {
-		vm.deadline = vm.started.Add(o.Timeout)
+	if err := vm.run(ctx, time.Now(), closingReader{files[1]}, agent); err != nil {
+		return nil, fmt.Errorf("qemu: adopt: %w", err)
 	}
-	vm.console.Add(1)
-	go func() {
-		defer files[1].Close()
-		vm.copyConsole(files[1])
-	}()
-	go vm.reap()
-	if err := vm.connect(ctx, agent); err != nil {
-		agent.Close()
-		vm.Kill()
-		<-vm.done
-		return nil, fmt.Errorf("qemu: adopt: %w (%s)", err, vm.ended().String())
-	}
-	go vm.watch(ctx)
 	return vm, nil
+}
+
+// closingReader closes its file at the end (the console copy's end).
+type closingReader struct{ f *os.File }
+
+func (r closingReader) Read(p []byte) (int, error) {
+	n, err := r.f.Read(p)
+	if err != nil {
+		r.f.Close()
+	}
+	return n, err
 }
 
 // remoteProcess is a QEMU another process started (Adopt).

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 
 	"os"
@@ -74,24 +75,38 @@ func Start(ctx context.Context, a arch.Arch, fns ...Fn) (*VM, error) {
 		defer state.Close()                // QEMU has its own copy once started
 		cmd.ExtraFiles = []*os.File{state} // descriptor 3: incomingFD
 	}
-	vm.started = time.Now()
-	if o.Timeout > 0 {
-		vm.deadline = vm.started.Add(o.Timeout)
-	}
+	started := time.Now()
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start %s: %w", argv[0], err)
 	}
-	vm.console.Add(1)
-	go vm.copyConsole(stdout)
-	go vm.reap()
+	if err := vm.run(ctx, started, stdout, nil); err != nil {
+		return nil, fmt.Errorf("qemu: %w", err)
+	}
+	return vm, nil
+}
 
-	if err := vm.connect(ctx, nil); err != nil {
+// run supervises a started QEMU (started then): it copies the console,
+// reaps the process, connects (agent: a handed-over agent channel, or
+// nil) and resumes the guest, then enforces the timeout. On an error QEMU
+// has been killed and reaped.
+func (vm *VM) run(ctx context.Context, started time.Time, console io.Reader, agent net.Conn) error {
+	vm.started = started
+	if vm.opts.Timeout > 0 {
+		vm.deadline = started.Add(vm.opts.Timeout)
+	}
+	vm.console.Add(1)
+	go vm.copyConsole(console)
+	go vm.reap()
+	if err := vm.connect(ctx, agent); err != nil {
+		if agent != nil {
+			agent.Close()
+		}
 		vm.Kill()
 		<-vm.done
-		return nil, fmt.Errorf("qemu: %w (%s)", err, vm.ended().String())
+		return fmt.Errorf("%w (%s)", err, vm.ended().String())
 	}
 	go vm.watch(ctx)
-	return vm, nil
+	return nil
 }
 
 // connect attaches QMP and the agent channel (agent, when a holder handed

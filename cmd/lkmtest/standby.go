@@ -4,10 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -48,10 +46,8 @@ func standbyIdle(env environment) (time.Duration, error) {
 func leaveStandbys(idle time.Duration) {
 	self, err := os.Executable()
 	if err == nil {
-		for _, w := range modbuild.PendingPCHWork() {
-			if perr := spawnPCHBuild(self, w); perr != nil {
-				fmt.Fprintf(os.Stderr, "lkmtest: precompiled headers: %v\n", perr)
-			}
+		if perr := modbuild.SpawnPCHBuilds(self); perr != nil {
+			fmt.Fprintf(os.Stderr, "lkmtest: precompiled headers: %v\n", perr)
 		}
 		var keys []string
 		keys, err = boot.SpawnStandbys(self)
@@ -99,27 +95,6 @@ time (default 10 minutes).`,
 	}
 	cmd.AddCommand(stop, serve)
 	return cmd
-}
-
-// spawnPCHBuild starts lkmtest pch build for w, in a session of its own
-// that outlives this process, its notes appended to w.Dir/build.log.
-func spawnPCHBuild(self string, w modbuild.PCHWork) error {
-	b, err := json.Marshal(w)
-	if err != nil {
-		return err
-	}
-	log, err := os.OpenFile(filepath.Join(w.Dir, "build.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
-	if err != nil {
-		return err
-	}
-	defer log.Close()
-	cmd := exec.Command(self, "pch", "build", string(b))
-	cmd.Stdout, cmd.Stderr = log, log
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
-	if err := cmd.Start(); err != nil {
-		return err
-	}
-	return cmd.Process.Release()
 }
 
 func newPCHCmd() *cobra.Command {

@@ -9,7 +9,6 @@ import (
 	"io/fs"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -20,6 +19,7 @@ import (
 	"github.com/lkmtest/lkmtest/harness/arch"
 	"github.com/lkmtest/lkmtest/harness/cache"
 	"github.com/lkmtest/lkmtest/harness/guest"
+	"github.com/lkmtest/lkmtest/harness/internal/proc"
 	"github.com/lkmtest/lkmtest/harness/quirk"
 	"github.com/lkmtest/lkmtest/qemu"
 )
@@ -74,8 +74,11 @@ const WarmUpPath = "/lkmtest/warm-up-helper.ko"
 
 // standbyDir is where the holder of the standby for key listens
 // (claim.sock) and holds its lock: short, for the socket path's limit.
-func standbyDir(key string) string {
-	return filepath.Join(os.TempDir(), fmt.Sprintf("lkmtest-standby-%d-%s", os.Getuid(), key))
+func standbyDir(key string) string { return standbyPrefix() + key }
+
+// standbyPrefix starts the standby directories of this user.
+func standbyPrefix() string {
+	return filepath.Join(os.TempDir(), fmt.Sprintf("lkmtest-standby-%d-", os.Getuid()))
 }
 
 const claimSocket = "claim.sock"
@@ -250,6 +253,29 @@ func SpawnStandbys(self string) ([]string, error) {
 }
 
 func spawnStandby(self string, spec StandbySpec) error {
+	// The key's lock and socket are made here and handed to the holder
+	// (descriptors 3 and 4): the next run, however soon, finds the socket
+	// and waits for the holder to be ready.
+	lock, ln, err := listenStandby(spec.Key)
+	if err != nil || lock == nil {
+		return err // nil: another holder keeps it
+	}
+	defer lock.Close()
+	lf, err := ln.File()
+	ln.Close()
+	if err == nil {
+		defer lf.Close()
+		err = startHolder(self, spec, lock, lf)
+	}
+	if err != nil {
+		os.RemoveAll(standbyDir(spec.Key))
+	}
+	return err
+}
+
+// startHolder starts lkmtest standby serve for spec, with the key's lock
+// and socket.
+func startHolder(self string, spec StandbySpec, lock, sock *os.File) error {
 	// The initramfs goes with the snapshot (content-keyed: the same file).
 	keep := filepath.Join(spec.Snapshot, standbyInitramfs)
 	if _, err := os.Stat(keep); err != nil {
@@ -269,38 +295,7 @@ func spawnStandby(self string, spec StandbySpec) error {
 	if err != nil {
 		return err
 	}
-	logPath := filepath.Join(spec.Snapshot, "standby.log")
-	if fi, err := os.Stat(logPath); err == nil && fi.Size() > 1<<20 {
-		_ = os.Remove(logPath) // two lines a standby: keep it short
-	}
-	log, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
-	if err != nil {
-		return err
-	}
-	defer log.Close()
-	// The key's lock and socket are made here and handed to the holder
-	// (descriptors 3 and 4): the next run, however soon, finds the socket
-	// and waits for the holder to be ready.
-	lock, ln, err := listenStandby(spec.Key)
-	if err != nil || lock == nil {
-		return err // nil: another holder keeps it
-	}
-	defer lock.Close()
-	lf, err := ln.File()
-	ln.Close()
-	if err != nil {
-		return err
-	}
-	defer lf.Close()
-	cmd := exec.Command(self, "standby", "serve", string(b))
-	cmd.Stdout, cmd.Stderr = log, log
-	cmd.ExtraFiles = []*os.File{lock, lf}
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
-	if err := cmd.Start(); err != nil {
-		os.RemoveAll(standbyDir(spec.Key))
-		return err
-	}
-	return cmd.Process.Release()
+	return proc.Detach(filepath.Join(spec.Snapshot, "standby.log"), self, []string{"standby", "serve", string(b)}, lock, sock)
 }
 
 // listenStandby takes the lock of the standby for key and listens on its
@@ -472,7 +467,7 @@ func handOver(vm *qemu.VM, conn *net.UnixConn, console *lockedBuffer, early gues
 
 // StopStandbys ends the idle standbys of this user: the keys stopped.
 func StopStandbys() []string {
-	dirs, _ := filepath.Glob(filepath.Join(os.TempDir(), fmt.Sprintf("lkmtest-standby-%d-*", os.Getuid())))
+	dirs, _ := filepath.Glob(standbyPrefix() + "*")
 	var keys []string
 	for _, d := range dirs {
 		conn, err := net.DialUnix("unixpacket", nil, &net.UnixAddr{Name: filepath.Join(d, claimSocket), Net: "unixpacket"})
@@ -480,7 +475,7 @@ func StopStandbys() []string {
 			continue
 		}
 		if _, err := conn.Write([]byte("quit")); err == nil {
-			keys = append(keys, strings.TrimPrefix(filepath.Base(d), fmt.Sprintf("lkmtest-standby-%d-", os.Getuid())))
+			keys = append(keys, strings.TrimPrefix(d, standbyPrefix()))
 		}
 		conn.Close()
 	}

@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/lkmtest/lkmtest/harness/cache"
+	"github.com/lkmtest/lkmtest/harness/internal/proc"
 )
 
 // Most of an edited module's compile is the compiler reading the kernel's
@@ -229,6 +230,16 @@ func (c compile) withPCH(header string) []string {
 	return out
 }
 
+// outputTo is the compile with its output (and dependency file) at out.
+func (c compile) outputTo(out string) compile {
+	c.Args = append([]string{}, c.Args...)
+	c.Args[c.Out] = out
+	if c.Dep >= 0 {
+		c.Args[c.Dep] = "-Wp,-MMD," + out + ".d"
+	}
+	return c
+}
+
 // flagsOnly is the command's arguments without its output, dependency
 // file, source and -include files (the PCH's own compiles add theirs).
 func (c compile) flagsOnly() []string {
@@ -409,6 +420,11 @@ func buildPCH(ctx context.Context, dir, key string, c compile, roots []string) e
 		return err
 	}
 	defer os.RemoveAll(tmp)
+	scratch, err := os.MkdirTemp(dir, key+".check-") // the checks' files
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(scratch)
 	unusable := func(why string) error {
 		_ = os.MkdirAll(final, 0o700)
 		_ = os.WriteFile(filepath.Join(final, pchNoFile), []byte(why+"\n"), 0o600)
@@ -431,7 +447,7 @@ func buildPCH(ctx context.Context, dir, key string, c compile, roots []string) e
 	flags := c.flagsOnly()
 
 	// Including the prefix a second time must add nothing.
-	once, twice := filepath.Join(tmp, "once.c"), filepath.Join(tmp, "twice.c")
+	once, twice := filepath.Join(scratch, "once.c"), filepath.Join(scratch, "twice.c")
 	if err := os.WriteFile(once, nil, 0o600); err != nil {
 		return err
 	}
@@ -458,28 +474,12 @@ func buildPCH(ctx context.Context, dir, key string, c compile, roots []string) e
 		return unusable(why)
 	}
 
-	// The same object with it as without.
-	plain, with := append([]string{}, c.Args...), c.withPCH(header)
-	plainOut, withOut := filepath.Join(tmp, "plain.o"), filepath.Join(tmp, "with.o")
-	plain[c.Out] = plainOut
-	for i, a := range with {
-		if a == c.Args[c.Out] && i > 0 && with[i-1] == "-o" {
-			with[i] = withOut
-		}
-	}
-	noDep := func(args []string) []string {
-		var out []string
-		for _, a := range args {
-			if depPath(a) == "" {
-				out = append(out, a)
-			}
-		}
-		return out
-	}
-	if err := run(noDep(plain)[1:]...); err != nil {
+	// The same object with it as without (the outputs in scratch).
+	plainOut, withOut := filepath.Join(scratch, "plain.o"), filepath.Join(scratch, "with.o")
+	if err := run(c.outputTo(plainOut).Args[1:]...); err != nil {
 		return fmt.Errorf("compile without the PCH: %w", err) // the source changed since: try again later
 	}
-	if err := run(append(noDep(with)[1:], "-Winvalid-pch")...); err != nil {
+	if err := run(append(c.outputTo(withOut).withPCH(header)[1:], "-Winvalid-pch")...); err != nil {
 		return unusable("compile with the PCH: " + err.Error())
 	}
 	po, _ := os.ReadFile(plainOut)
@@ -487,19 +487,14 @@ func buildPCH(ctx context.Context, dir, key string, c compile, roots []string) e
 	if len(po) == 0 || !bytes.Equal(po, wo) {
 		return unusable("the object compiled with the PCH differs from the one without")
 	}
-	for _, f := range []string{once, twice, once + ".i", twice + ".i", plainOut, withOut} {
-		os.Remove(f)
-	}
 	if err := os.WriteFile(filepath.Join(tmp, pchOKFile), nil, 0o600); err != nil {
 		return err
 	}
 	if err := os.WriteFile(filepath.Join(tmp, pchUsesFile), nil, 0o600); err != nil {
 		return err
 	}
-	// The header's path is inside the PCH's directory: rename it in place
-	// only if nothing there names tmp. GCC reads pre.h.gch by its own
-	// name, and the dependency file names the header: both are renamed
-	// consistently by rewriting the dependency file.
+	// The dependency file names the header where it was built (tmp):
+	// name it where it will be.
 	if d, err := os.ReadFile(deps); err == nil {
 		_ = os.WriteFile(deps, bytes.ReplaceAll(d, []byte(tmp), []byte(final)), 0o600)
 	}
@@ -552,7 +547,8 @@ func outsideRoots(depFile, header, wd string, roots []string) string {
 	return ""
 }
 
-// prunePCHs removes the least recently used PCHs beyond maxPCHs.
+// prunePCHs removes the least recently used PCHs beyond maxPCHs, and
+// what killed builds left.
 func prunePCHs(dir string) {
 	ents, _ := os.ReadDir(dir)
 	type pch struct {
@@ -562,6 +558,14 @@ func prunePCHs(dir string) {
 	var all []pch
 	for _, e := range ents {
 		p := filepath.Join(dir, e.Name())
+		if strings.Contains(e.Name(), ".tmp-") || strings.Contains(e.Name(), ".check-") {
+			// A build that was killed (builds hold build.lock: an hour
+			// old is nobody's).
+			if fi, err := e.Info(); err == nil && time.Since(fi.ModTime()) > time.Hour {
+				_ = os.RemoveAll(p)
+			}
+			continue
+		}
 		if _, err := os.Stat(filepath.Join(p, pchOKFile)); err != nil {
 			continue
 		}
@@ -606,9 +610,27 @@ func notePCHDir(k Kernel) {
 	pchDirs.Unlock()
 }
 
-// PendingPCHWork is the PCH directories this process's module builds
+// SpawnPCHBuilds starts, for each kernel whose PCH directory this
+// process's module builds compiled through and whose sources wait for a
+// PCH (PendingPCHs), self pch build WORK (BuildPCHs), in a session of its
+// own that outlives this process, its notes appended to build.log there.
+func SpawnPCHBuilds(self string) error {
+	var errs []error
+	for _, w := range pendingPCHWork() {
+		b, err := json.Marshal(w)
+		if err == nil {
+			err = proc.Detach(filepath.Join(w.Dir, "build.log"), self, []string{"pch", "build", string(b)})
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", w.Dir, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// pendingPCHWork is the PCH directories this process's module builds
 // compiled through whose sources wait for a PCH (PendingPCHs).
-func PendingPCHWork() []PCHWork {
+func pendingPCHWork() []PCHWork {
 	pchDirs.Lock()
 	defer pchDirs.Unlock()
 	var out []PCHWork
